@@ -1,0 +1,249 @@
+#include "actors/batcher.hpp"
+
+#include "actors/batcher_state.hpp"
+#include "messages/errc.hpp"
+
+namespace dine {
+
+namespace {
+
+using self_ptr = batcher_actor::stateful_pointer<batcher_state>;
+using clock = batcher_state::clock;
+
+uint32_t micros(clock::duration d) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return us < 0 ? 0 : static_cast<uint32_t>(std::min<int64_t>(us, UINT32_MAX));
+}
+
+client_reply error_reply(uint64_t rid, errc code, std::string msg) {
+  client_reply r;
+  r.id = rid;
+  r.code = static_cast<uint8_t>(code);
+  r.message = std::move(msg);
+  return r;
+}
+
+batcher_state::slot* find_slot(batcher_state& st, const caf::actor_addr& a) {
+  for (auto& s : st.pool)
+    if (s.hdl.address() == a)
+      return &s;
+  return nullptr;
+}
+
+/// Answers every queued request with `code` (no worker can take them).
+void fail_queue(self_ptr self, const coordinator_actor& coord, errc code,
+                const std::string& msg) {
+  auto& st = self->state;
+  if (st.queue.empty())
+    return;
+  std::vector<client_reply> out;
+  out.reserve(st.queue.size());
+  for (auto& p : st.queue)
+    out.push_back(error_reply(p.req.id, code, msg));
+  st.queue.clear();
+  self->send(coord, std::move(out));
+}
+
+/// Forms and sends batches while the policy says so.
+void try_flush(self_ptr self, const coordinator_actor& coord) {
+  auto& st = self->state;
+  while (!st.queue.empty()) {
+    if (st.pool.empty()) {
+      fail_queue(self, coord, errc::unavailable,
+                 "no healthy worker serves model `" + st.model.name + "`");
+      return;
+    }
+    std::vector<worker_view> views;
+    views.reserve(st.pool.size());
+    for (auto& s : st.pool)
+      views.push_back({s.stats.outstanding, s.capacity, true});
+    auto idx = st.strategy->pick(views);
+    auto now = clock::now();
+    auto waited = now - st.queue.front().enqueued;
+    auto n = st.policy->take(st.queue.size(), waited, idx != balancer::none);
+    if (n == 0) {
+      if (idx != balancer::none && !st.timer_armed) {
+        st.timer_armed = true;
+        self->delayed_send(self, st.policy->remaining(waited),
+                           tick_atom::value);
+      }
+      return;
+    }
+    auto& s = st.pool[idx];
+    batch b;
+    b.bid = st.next_bid++;
+    b.model = st.model.name;
+    b.version = st.model.version;
+    b.items.reserve(n);
+    batcher_state::in_flight f;
+    f.worker = s.hdl.address();
+    f.sent = now;
+    f.items.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      auto& p = st.queue.front();
+      ++p.attempts;
+      b.items.push_back(batch_item{p.req.id, p.req.inputs});
+      f.items.push_back(std::move(p));
+      st.queue.pop_front();
+    }
+    ++s.stats.outstanding;
+    st.batches.emplace(b.bid, std::move(f));
+    self->send(s.hdl, std::move(b));
+  }
+}
+
+/// Puts the requests of a lost batch back in front of the queue, or fails
+/// those out of retries.
+void requeue(self_ptr self, const coordinator_actor& coord,
+             batcher_state::in_flight& f, const std::string& why) {
+  auto& st = self->state;
+  std::vector<client_reply> failed;
+  for (auto i = f.items.rbegin(); i != f.items.rend(); ++i) {
+    if (i->attempts > st.max_retries) {
+      failed.push_back(error_reply(
+          i->req.id, errc::worker_failed,
+          why + " (after " + std::to_string(i->attempts) + " attempts)"));
+    } else {
+      ++st.stats.retries;
+      st.queue.push_front(std::move(*i));
+    }
+  }
+  if (!failed.empty())
+    self->send(coord, std::move(failed));
+}
+
+/// Handles the loss of worker `addr`: removes it, retries its batches.
+void drop_worker(self_ptr self, const coordinator_actor& coord,
+                 const caf::actor_addr& addr, const std::string& why) {
+  auto& st = self->state;
+  for (auto i = st.pool.begin(); i != st.pool.end(); ++i)
+    if (i->hdl.address() == addr) {
+      st.pool.erase(i);
+      break;
+    }
+  for (auto i = st.batches.begin(); i != st.batches.end();) {
+    if (i->second.worker == addr) {
+      requeue(self, coord, i->second, why);
+      i = st.batches.erase(i);
+    } else {
+      ++i;
+    }
+  }
+}
+
+} // namespace
+
+batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
+                                     batcher_options opts) {
+  auto& st = self->state;
+  st.model = opts.model;
+  st.max_retries = opts.max_retries;
+  st.batch_timeout = opts.batch_timeout;
+  st.policy = std::make_unique<batch_policy>(opts.model.max_batch_size,
+                                             opts.model.max_delay);
+  st.strategy = std::make_unique<round_robin>();
+  st.stats.model = opts.model.name;
+  st.stats.size_histogram.resize(opts.model.max_batch_size, 0);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    drop_worker(self, coord, dm.source,
+                "worker lost: " + caf::to_string(dm.reason));
+    try_flush(self, coord);
+  });
+  // Sweep for batches whose worker neither answered nor went down.
+  auto sweep_every =
+      std::max(std::chrono::milliseconds{10}, opts.batch_timeout / 4);
+  self->delayed_send(self, sweep_every, tick_atom::value, uint64_t{0});
+  return {
+      [=](std::vector<client_request>& reqs) {
+        auto& st = self->state;
+        auto now = clock::now();
+        for (auto& r : reqs)
+          st.queue.push_back(batcher_state::pending{std::move(r), now, 0});
+        try_flush(self, coord);
+      },
+      [=](worker_atom, worker_actor& w, std::string& name, uint32_t capacity) {
+        auto& st = self->state;
+        if (!w || find_slot(st, w.address()) != nullptr)
+          return;
+        self->monitor(w);
+        batcher_state::slot s;
+        s.hdl = std::move(w);
+        s.name = name;
+        s.stats.name = std::move(name);
+        s.stats.models.push_back(st.model.name);
+        s.capacity = std::max(capacity, uint32_t{1});
+        st.pool.push_back(std::move(s));
+        try_flush(self, coord);
+      },
+      [=](batch_result& res) {
+        auto& st = self->state;
+        auto i = st.batches.find(res.bid);
+        if (i == st.batches.end())
+          return; // abandoned earlier (timeout): already retried
+        auto f = std::move(i->second);
+        st.batches.erase(i);
+        auto n = f.items.size();
+        if (auto s = find_slot(st, f.worker)) {
+          --s->stats.outstanding;
+          ++s->stats.batches;
+          s->stats.items += n;
+        }
+        ++st.stats.batches;
+        st.stats.items += n;
+        if (n > 0 && n <= st.stats.size_histogram.size())
+          ++st.stats.size_histogram[n - 1];
+        std::vector<client_reply> out;
+        out.reserve(n);
+        for (size_t k = 0; k < n; ++k) {
+          client_reply r;
+          r.id = f.items[k].req.id;
+          if (k < res.items.size() && res.items[k].rid == r.id) {
+            r.code = res.items[k].code;
+            r.message = std::move(res.items[k].message);
+            r.outputs = std::move(res.items[k].outputs);
+          } else {
+            r.code = static_cast<uint8_t>(errc::internal);
+            r.message = "worker returned a malformed batch result";
+          }
+          r.worker = res.worker;
+          r.batch = static_cast<uint32_t>(n);
+          r.times.queue_us = micros(f.sent - f.items[k].enqueued);
+          r.times.infer_us = res.infer_us;
+          out.push_back(std::move(r));
+        }
+        self->send(coord, std::move(out));
+        try_flush(self, coord);
+      },
+      [=](tick_atom) {
+        self->state.timer_armed = false;
+        try_flush(self, coord);
+      },
+      [=](tick_atom, uint64_t) {
+        auto& st = self->state;
+        auto now = clock::now();
+        for (auto i = st.batches.begin(); i != st.batches.end();) {
+          if (now - i->second.sent > st.batch_timeout) {
+            if (auto s = find_slot(st, i->second.worker)) {
+              --s->stats.outstanding;
+              ++s->stats.failures;
+            }
+            requeue(self, coord, i->second, "batch timed out on its worker");
+            i = st.batches.erase(i);
+          } else {
+            ++i;
+          }
+        }
+        try_flush(self, coord);
+        self->delayed_send(self, sweep_every, tick_atom::value, uint64_t{0});
+      },
+      [=](stats_atom) {
+        auto& st = self->state;
+        auto result = st.stats;
+        for (auto& s : st.pool)
+          result.workers.push_back(s.stats);
+        return result;
+      },
+  };
+}
+
+} // namespace dine

@@ -1,0 +1,131 @@
+#include "actors/client_listener.hpp"
+
+#include "messages/errc.hpp"
+#include "runtime/frame.hpp"
+#include "runtime/wire.hpp"
+
+namespace dine {
+
+namespace {
+
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+
+struct connection_state {
+  frame_reader reader;
+  std::vector<client_request> batch;
+  uint32_t inflight = 0;
+  bool halted = false;
+  bool resume_pending = false;
+
+  static inline const char* name = "dine.connection";
+};
+
+using conn_ptr = caf::io::stateful_broker<connection_state>*;
+
+void write_error(conn_ptr self, caf::io::connection_handle hdl, uint64_t id,
+                 errc code, std::string msg) {
+  client_reply r;
+  r.id = id;
+  r.code = static_cast<uint8_t>(code);
+  r.message = std::move(msg);
+  append_reply(self->wr_buf(hdl), r);
+}
+
+/// Halts reading when a limit is reached; resumes (via a message to self,
+/// see NOTES §10 on trigger-after-halt) once both are below half.
+void check_backpressure(conn_ptr self, caf::io::connection_handle hdl,
+                        const listener_options& opts) {
+  auto& st = self->state;
+  auto wr = self->wr_buf(hdl).size();
+  if (!st.halted) {
+    if (st.inflight >= opts.max_inflight || wr > opts.max_write_buffer) {
+      st.halted = true;
+      self->ack_writes(hdl, true);
+      self->halt(hdl);
+    }
+    return;
+  }
+  if (!st.resume_pending && st.inflight <= opts.max_inflight / 2 &&
+      wr <= opts.max_write_buffer / 2) {
+    st.resume_pending = true;
+    self->send(self, resume_atom::value);
+  }
+}
+
+caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
+                         coordinator_actor coord, listener_options opts) {
+  self->state.reader = frame_reader{opts.max_frame};
+  self->configure_read(hdl, caf::io::receive_policy::at_most(8192));
+  return {
+      [=](const caf::io::new_data_msg& msg) {
+        auto& st = self->state;
+        auto ok = st.reader.consume(msg.buf.data(), msg.buf.size(),
+                                    [&](const char* p, size_t n) {
+                                      st.batch.emplace_back();
+                                      decode_request(p, n, st.batch.back());
+                                    });
+        if (!st.batch.empty()) {
+          st.inflight += static_cast<uint32_t>(st.batch.size());
+          self->send(coord, std::move(st.batch));
+          st.batch = {};
+        }
+        if (!ok) {
+          write_error(self, hdl, 0, errc::frame_too_large,
+                      "frame length " +
+                          std::to_string(st.reader.rejected_length()) +
+                          " exceeds the maximum of " +
+                          std::to_string(opts.max_frame) + " bytes");
+          self->flush(hdl);
+          self->close(hdl);
+          self->quit();
+          return;
+        }
+        check_backpressure(self, hdl, opts);
+      },
+      [=](std::vector<client_reply>& replies) {
+        auto& st = self->state;
+        auto& buf = self->wr_buf(hdl);
+        for (auto& r : replies)
+          append_reply(buf, r);
+        auto n = static_cast<uint32_t>(replies.size());
+        st.inflight = st.inflight > n ? st.inflight - n : 0;
+        self->flush(hdl);
+        check_backpressure(self, hdl, opts);
+      },
+      [=](const caf::io::data_transferred_msg&) {
+        check_backpressure(self, hdl, opts);
+      },
+      [=](resume_atom) {
+        auto& st = self->state;
+        st.resume_pending = false;
+        if (!st.halted)
+          return;
+        st.halted = false;
+        self->ack_writes(hdl, false);
+        self->trigger(hdl);
+      },
+      [=](const caf::io::connection_closed_msg&) { self->quit(); },
+  };
+}
+
+} // namespace
+
+caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
+                              listener_options opts) {
+  return {
+      [=](join_atom) -> caf::result<uint16_t> {
+        auto res = self->add_tcp_doorman(opts.port, opts.host.c_str(), true);
+        if (!res)
+          return std::move(res.error());
+        return res->second;
+      },
+      [=](const caf::io::new_connection_msg& msg) {
+        // Linked: stopping the acceptor stops every connection.
+        auto conn = self->fork(connection, msg.handle, coord, opts);
+        self->link_to(conn);
+      },
+      [=](const caf::io::acceptor_closed_msg&) { self->quit(); },
+  };
+}
+
+} // namespace dine

@@ -1,0 +1,40 @@
+#pragma once
+
+// client_listener: the TCP front door (an io::broker on the multiplexer
+// thread) and one forked broker per client connection.
+//
+// Interface: untyped. The acceptor answers `(join_atom)` with the bound
+// port; each connection broker reacts to `std::vector<client_reply>`
+// (`connection_actor`).
+// Design (NOTES §10, "E1"): read with `at_most`, decode every complete
+// frame of a read, send ONE message per read to the coordinator, write all
+// replies of a message and flush once.
+// Supervised by: the node. Monitors: nothing.
+// Backpressure: a connection stops reading while it has
+// `max_inflight_per_connection` requests unanswered or more than
+// `max_write_buffer` bytes unsent, and resumes at half of either.
+// On bad input: a frame that cannot be decoded gets an error reply; a length
+// prefix above `max_frame` gets a `frame_too_large` reply, then the
+// connection is closed (the stream cannot be resynchronized).
+
+#include <caf/io/broker.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "messages/interfaces.hpp"
+
+namespace dine {
+
+/// Settings of the front door.
+struct listener_options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  uint32_t max_frame = 16u << 20;
+  uint32_t max_inflight = 4096;
+  size_t max_write_buffer = 4u << 20;
+};
+
+/// The acceptor: `(join_atom)` opens the port and returns it.
+caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
+                              listener_options opts);
+
+} // namespace dine

@@ -1,0 +1,64 @@
+#include "actors/model_session.hpp"
+
+#include <chrono>
+#include <unordered_map>
+
+#include "messages/errc.hpp"
+#include "runtime/model_backend.hpp"
+
+namespace dine {
+
+session_actor::behavior_type
+model_session(session_actor::stateful_pointer<session_state> self,
+              model_config model, std::string worker_name) {
+  auto backend = make_backend(model);
+  if (backend)
+    self->state.backend = std::move(*backend);
+  else
+    self->quit(backend.error()); // the supervisor sees the reason
+  self->state.worker_name = std::move(worker_name);
+  return {
+      [=](batch& b) -> caf::result<batch_result> {
+        auto& st = self->state;
+        if (!st.backend)
+          return make_error(errc::unavailable, "model backend failed to load");
+        batch_result res;
+        res.bid = b.bid;
+        res.worker = st.worker_name;
+        res.items.resize(b.items.size());
+        for (size_t i = 0; i < b.items.size(); ++i)
+          res.items[i].rid = b.items[i].rid;
+        auto start = std::chrono::steady_clock::now();
+        try {
+          st.backend->run(b.items, res.items);
+        } catch (const std::exception& e) {
+          for (auto& r : res.items) {
+            r.code = static_cast<uint8_t>(errc::internal);
+            r.message = std::string{"model failed: "} + e.what();
+            r.outputs.clear();
+          }
+        }
+        auto delay = st.backend->delay(b.items.size());
+        auto spent = std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::steady_clock::now() - start);
+        res.infer_us = static_cast<uint32_t>((spent + delay).count());
+        if (delay.count() == 0)
+          return res;
+        auto rp = self->make_response_promise<batch_result>();
+        auto seq = st.next_seq++;
+        st.held.emplace(seq, std::make_pair(rp, std::move(res)));
+        self->delayed_send(self, delay, tick_atom::value, seq);
+        return rp;
+      },
+      [=](tick_atom, uint64_t seq) {
+        auto& held = self->state.held;
+        auto i = held.find(seq);
+        if (i == held.end())
+          return;
+        i->second.first.deliver(std::move(i->second.second));
+        held.erase(i);
+      },
+  };
+}
+
+} // namespace dine

@@ -1,0 +1,43 @@
+#pragma once
+
+// model_session: one instance of one model on a worker.
+//
+// Interface: `session_actor`. Runs pre-process -> infer -> post-process of
+// a batch through its `model_backend` and returns one result per item.
+// Simulated device time (the `sleep` model) is waited without blocking a
+// thread: the result is held and delivered by a timer.
+// Supervised by: its worker_supervisor (monitored; restarted on crash).
+// Monitors: nothing.
+// On failure: an exception from the backend fails the whole batch with
+// per-item `internal` errors; the session keeps serving.
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "runtime/model_backend.hpp"
+#include <memory>
+#include <unordered_map>
+
+#include "messages/interfaces.hpp"
+#include "runtime/node_config.hpp"
+
+namespace dine {
+
+/// State of a model session.
+struct session_state {
+  std::unique_ptr<model_backend> backend;
+  std::string worker_name;
+  uint64_t next_seq = 1;
+  std::unordered_map<
+      uint64_t,
+      std::pair<caf::typed_response_promise<batch_result>, batch_result>>
+      held;
+
+  static inline const char* name = "dine.model_session";
+};
+
+/// Behavior of a model session.
+session_actor::behavior_type
+model_session(session_actor::stateful_pointer<struct session_state> self,
+              model_config model, std::string worker_name);
+
+} // namespace dine

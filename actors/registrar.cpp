@@ -1,0 +1,79 @@
+#include "actors/registrar.hpp"
+
+#include <caf/io/middleman.hpp>
+#include <caf/stateful_actor.hpp>
+
+namespace dine {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<registrar_state>*;
+
+void retry_later(self_ptr self, const node_config& cfg) {
+  auto& st = self->state;
+  st.connecting = false;
+  self->delayed_send(self, st.backoff, join_atom::value);
+  st.backoff = std::min(st.backoff * 2, cfg.reconnect_max);
+}
+
+} // namespace
+
+caf::behavior registrar(self_ptr self, node_config cfg, worker_info info,
+                        worker_actor worker, registered_fn on_registered) {
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (st.router && dm.source == st.router.address()) {
+      st.router = nullptr;
+      st.backoff = std::chrono::milliseconds{20};
+      retry_later(self, cfg);
+    }
+  });
+  self->send(self, join_atom::value);
+  self->send(self, heartbeat_atom::value);
+  return {
+      [=](join_atom) {
+        auto& st = self->state;
+        if (st.router || st.connecting)
+          return;
+        st.connecting = true;
+        auto mm = self->system().middleman().actor_handle();
+        self->request(mm, std::chrono::seconds{5}, caf::connect_atom::value,
+                      cfg.join_host, cfg.join_port)
+            .then(
+                [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                    const std::set<std::string>&) {
+                  auto r = caf::actor_cast<router_actor>(std::move(ptr));
+                  if (!r) {
+                    retry_later(self, cfg);
+                    return;
+                  }
+                  self->monitor(r);
+                  self->request(r, std::chrono::seconds{5},
+                                register_atom::value, info, worker)
+                      .then(
+                          [=](uint64_t id) {
+                            auto& st = self->state;
+                            st.router = r;
+                            st.connecting = false;
+                            st.backoff = std::chrono::milliseconds{20};
+                            if (on_registered)
+                              on_registered(id);
+                          },
+                          [=](caf::error&) { retry_later(self, cfg); });
+                },
+                [=](caf::error&) { retry_later(self, cfg); });
+      },
+      [=](heartbeat_atom) {
+        auto& st = self->state;
+        if (st.router) {
+          heartbeat hb;
+          hb.name = info.name;
+          hb.seq = ++st.seq;
+          self->send(st.router, heartbeat_atom::value, std::move(hb));
+        }
+        self->delayed_send(self, cfg.heartbeat_interval, heartbeat_atom::value);
+      },
+  };
+}
+
+} // namespace dine

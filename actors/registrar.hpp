@@ -1,0 +1,43 @@
+#pragma once
+
+// registrar: joins a worker to its coordinator.
+//
+// Interface: untyped, internal timers only. Connects to the coordinator's
+// published router through the middleman (never blocking a thread),
+// registers the worker, then sends heartbeats every heartbeat interval.
+// Supervised by: the node (linked to the worker_supervisor it serves).
+// Monitors: the remote router. When the connection is lost (process gone:
+// at once; frozen: after the middleman's connection timeout), it reconnects
+// with exponential backoff (20 ms doubling, capped at `reconnect-max-ms`)
+// and registers again.
+
+#include <functional>
+
+#include <caf/event_based_actor.hpp>
+
+#include <chrono>
+
+#include "messages/interfaces.hpp"
+#include "runtime/node_config.hpp"
+
+namespace dine {
+
+/// Called after every successful registration with the worker's id.
+using registered_fn = std::function<void(uint64_t)>;
+
+/// State of a registrar.
+struct registrar_state {
+  router_actor router;
+  std::chrono::milliseconds backoff{20};
+  bool connecting = false;
+  uint64_t seq = 0;
+
+  static inline const char* name = "dine.registrar";
+};
+
+/// Behavior of a registrar for `worker`.
+caf::behavior registrar(caf::stateful_actor<struct registrar_state>* self,
+                        node_config cfg, worker_info info, worker_actor worker,
+                        registered_fn on_registered);
+
+} // namespace dine

@@ -1,0 +1,51 @@
+#pragma once
+
+// worker_supervisor: the root of a worker's subtree.
+//
+// Interface: `worker_actor`. Starts one model_session per served model and
+// delegates each batch to the session of its model (the session's result
+// goes straight back to the batcher that sent the batch).
+// Supervised by: the node.
+// Monitors: its sessions. A crashed session is restarted after a backoff
+// (10 ms doubling); more than `max_restarts` crashes within `window` make
+// the supervisor give up on that model and answer its batches with
+// `unavailable` per item.
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <chrono>
+#include <deque>
+#include <map>
+
+#include "messages/interfaces.hpp"
+#include "runtime/node_config.hpp"
+
+namespace dine {
+
+/// State of a worker supervisor.
+struct worker_supervisor_state {
+  struct child {
+    session_actor hdl;
+    model_config model;
+    std::deque<std::chrono::steady_clock::time_point> restarts;
+    bool given_up = false;
+  };
+
+  std::string worker_name;
+  std::map<std::string, child> sessions;
+  heartbeat counters;
+  size_t max_restarts = 5;
+  std::chrono::seconds window{10};
+
+  static inline const char* name = "dine.worker_supervisor";
+};
+
+/// Behavior of a worker supervisor serving `cfg.models` as `name`.
+worker_actor::behavior_type worker_supervisor(
+    worker_actor::stateful_pointer<struct worker_supervisor_state> self,
+    node_config cfg, std::string name);
+
+/// Returns the registration record of a worker serving `cfg.models`.
+worker_info make_worker_info(const node_config& cfg, const std::string& name);
+
+} // namespace dine

@@ -1,0 +1,75 @@
+#pragma once
+
+// Messages between the client listener and the coordinator: one decoded
+// client frame and one reply to frame. They also travel coordinator -> router
+// -> batcher with `id` rewritten to the coordinator's internal request id.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+namespace dine {
+
+/// The `op` of a client frame.
+enum class op_code : uint8_t { infer, health, models, stats };
+
+/// Returns the wire name of `x`.
+const char* to_string(op_code x);
+
+/// Per-stage timings of one reply, in microseconds.
+struct timings {
+  uint32_t queue_us = 0; ///< Waiting in the batcher.
+  uint32_t infer_us = 0; ///< Model invocation on the worker.
+  uint32_t total_us = 0; ///< Accepted by the coordinator -> reply built.
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, timings& x) {
+  return f(caf::meta::type_name("timings"), x.queue_us, x.infer_us, x.total_us);
+}
+
+/// One decoded client request (see docs/protocol.md).
+struct client_request {
+  uint64_t id = 0; ///< Client's id (internal id after the coordinator).
+  op_code op = op_code::infer;
+  std::string model;
+  uint32_t version = 0;        ///< 0 = newest.
+  std::vector<uint8_t> inputs; ///< Raw msgpack bytes of `inputs`.
+  std::string key;             ///< Sharding/cache key, may be empty.
+  bool cache = true;
+  uint32_t deadline_ms = 0; ///< 0 = the node's default request timeout.
+  int32_t priority = 0;
+  /// Nonzero (an `errc`) when the frame could not be decoded: the
+  /// coordinator answers it with that error without routing it.
+  uint8_t error = 0;
+  std::string error_message;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_request& x) {
+  return f(caf::meta::type_name("client_request"), x.id, x.op, x.model,
+           x.version, x.inputs, x.key, x.cache, x.deadline_ms, x.priority,
+           x.error, x.error_message);
+}
+
+/// One reply to a client request.
+struct client_reply {
+  uint64_t id = 0;
+  uint8_t code = 0;             ///< An `errc`; 0 = ok.
+  std::string message;          ///< Error message when `code != 0`.
+  std::vector<uint8_t> outputs; ///< Raw msgpack value when ok.
+  bool cached = false;
+  std::string worker;
+  uint32_t batch = 0;
+  timings times;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_reply& x) {
+  return f(caf::meta::type_name("client_reply"), x.id, x.code, x.message,
+           x.outputs, x.cached, x.worker, x.batch, x.times);
+}
+
+} // namespace dine

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/make_message.hpp>
+
+namespace dine {
+
+/// Error codes of dine, registered with CAF under the category `dine`. The
+/// client protocol sends them as their `to_string` names.
+enum class errc : uint8_t {
+  none = 0,
+  /// The frame is not a msgpack map or a field has the wrong type.
+  invalid_request,
+  /// The frame's length prefix exceeds the configured maximum.
+  frame_too_large,
+  /// The `op` field names no known operation.
+  unknown_op,
+  /// No registered worker serves the requested model.
+  unknown_model,
+  /// The model rejected the inputs.
+  invalid_input,
+  /// A queue or in-flight limit was reached; retry later.
+  overloaded,
+  /// The model exists but no healthy worker can serve it now.
+  unavailable,
+  /// The request's deadline passed before a result arrived.
+  deadline_exceeded,
+  /// The worker failed while running the request and no retry was left.
+  worker_failed,
+  /// The node is shutting down.
+  shutting_down,
+  /// An unexpected internal condition.
+  internal,
+  /// A configuration key or value is invalid.
+  invalid_config,
+};
+
+/// The CAF error category of `errc`.
+constexpr caf::atom_value errc_category = caf::atom("dine");
+
+/// Returns the stable wire name of `x`, e.g. `"unknown_model"`.
+const char* to_string(errc x);
+
+/// Parses a wire name back into an `errc`; returns `errc::internal` for
+/// unknown names.
+errc errc_from_string(const std::string& name);
+
+/// Makes a CAF error of category `dine`.
+caf::error make_error(errc x);
+
+/// Makes a CAF error of category `dine` with a human-readable message.
+caf::error make_error(errc x, std::string msg);
+
+/// Extracts the `errc` and message of any CAF error: `dine` errors map to
+/// themselves, framework errors (`caf::sec`, exit reasons) to `internal`
+/// or `worker_failed` with their rendered text.
+std::pair<errc, std::string> classify(const caf::error& err);
+
+} // namespace dine

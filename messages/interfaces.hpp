@@ -1,0 +1,71 @@
+#pragma once
+
+// The typed interfaces of every dine actor, in one place.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "messages/batch.hpp"
+#include "messages/client.hpp"
+#include "messages/cluster.hpp"
+
+namespace dine {
+
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using worker_atom = caf::atom_constant<caf::atom("worker")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
+
+/// A model session: runs one batch of one model and returns its results.
+/// `(tick, seq)` delivers a result held back by a simulated device delay.
+using session_actor =
+    caf::typed_actor<caf::replies_to<batch>::with<batch_result>,
+                     caf::reacts_to<tick_atom, uint64_t>>;
+
+/// A worker node's entry point: runs batches on its model sessions.
+/// `(restart, model)` is its own timer for restarting a crashed session.
+using worker_actor =
+    caf::typed_actor<caf::replies_to<batch>::with<batch_result>,
+                     caf::replies_to<stats_atom>::with<heartbeat>,
+                     caf::reacts_to<restart_atom, std::string>>;
+
+/// The reply sink of a client connection.
+using connection_actor =
+    caf::typed_actor<caf::reacts_to<std::vector<client_reply>>>;
+
+/// The coordinator: accepts decoded requests from connections, owns the
+/// in-flight table and every reply's way back.
+using coordinator_actor = caf::typed_actor<
+    caf::reacts_to<std::vector<client_request>>, // from a connection
+    caf::reacts_to<std::vector<client_reply>>,   // results, id = request id
+    caf::reacts_to<tick_atom>>;                  // deadline sweep
+
+/// One batcher per (model, shard): queues requests, forms batches, sends
+/// them to workers and hands the split results to the coordinator.
+using batcher_actor = caf::typed_actor<
+    caf::reacts_to<std::vector<client_request>>,
+    caf::reacts_to<worker_atom, worker_actor, std::string, uint32_t>, // join
+    caf::reacts_to<batch_result>,        // from a worker
+    caf::reacts_to<tick_atom>,           // flush timer
+    caf::reacts_to<tick_atom, uint64_t>, // retry sweep of batch generation
+    caf::replies_to<stats_atom>::with<batcher_stats>>;
+
+/// The router: worker registry and model table; forwards requests to the
+/// batcher of their model. Published on the cluster port for workers.
+using router_actor = caf::typed_actor<
+    caf::reacts_to<std::vector<client_request>>,
+    caf::reacts_to<coordinator_actor>, // set once at start
+    caf::replies_to<register_atom, worker_info, worker_actor>::with<uint64_t>,
+    caf::reacts_to<heartbeat_atom, heartbeat>,
+    caf::replies_to<stats_atom>::with<cluster_stats>>;
+
+} // namespace dine

@@ -1,0 +1,404 @@
+#include "runtime/node_config.hpp"
+
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "messages/errc.hpp"
+
+namespace dine {
+
+namespace {
+
+using setter = std::function<bool(node_config&, const std::string&)>;
+
+struct option {
+  const char* key;
+  const char* help;
+  const char* expects; ///< Named in errors: "a port (0-65535)".
+  setter set;
+};
+
+template <class T>
+bool parse_uint(const std::string& s, T& out, uint64_t lo, uint64_t hi) {
+  if (s.empty() || s.size() > 19)
+    return false;
+  uint64_t x = 0;
+  for (auto c : s) {
+    if (c < '0' || c > '9')
+      return false;
+    x = x * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (x < lo || x > hi)
+    return false;
+  out = static_cast<T>(x);
+  return true;
+}
+
+bool parse_endpoint(const std::string& s, std::string& host, uint16_t& port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return false;
+  host = s.substr(0, colon);
+  return parse_uint(s.substr(colon + 1), port, 0, 65535);
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (auto c : s) {
+    if (c == ',') {
+      if (!cur.empty())
+        out.push_back(cur);
+      cur.clear();
+    } else if (c != ' ') {
+      cur += c;
+    }
+  }
+  if (!cur.empty())
+    out.push_back(cur);
+  return out;
+}
+
+setter ms_setter(std::chrono::milliseconds node_config::*m, uint64_t lo,
+                 uint64_t hi) {
+  return [=](node_config& c, const std::string& v) {
+    uint64_t x;
+    if (!parse_uint(v, x, lo, hi))
+      return false;
+    c.*m = std::chrono::milliseconds{x};
+    return true;
+  };
+}
+
+template <class T>
+setter uint_setter(T node_config::*m, uint64_t lo, uint64_t hi) {
+  return [=](node_config& c, const std::string& v) {
+    return parse_uint(v, c.*m, lo, hi);
+  };
+}
+
+const std::vector<option>& options() {
+  static const std::vector<option> table = {
+      {"role", "coordinator | worker | all (comma-separated list allowed)",
+       "one of coordinator, worker, all",
+       [](node_config& c, const std::string& v) {
+         auto roles = split_list(v);
+         if (roles.empty())
+           return false;
+         c.coordinator = c.worker = false;
+         for (auto& r : roles) {
+           if (r == "all")
+             c.coordinator = c.worker = true;
+           else if (r == "coordinator")
+             c.coordinator = true;
+           else if (r == "worker")
+             c.worker = true;
+           else
+             return false;
+         }
+         return true;
+       }},
+      {"listen", "HOST:PORT of the cluster endpoint workers join (0 = any)",
+       "HOST:PORT",
+       [](node_config& c, const std::string& v) {
+         return parse_endpoint(v, c.listen_host, c.listen_port);
+       }},
+      {"client-host", "address the client port binds", "a host name",
+       [](node_config& c, const std::string& v) {
+         c.client_host = v;
+         return !v.empty();
+       }},
+      {"client-port", "client protocol port (0 = any free port)",
+       "a port (0-65535)", uint_setter(&node_config::client_port, 0, 65535)},
+      {"join", "HOST:PORT of the coordinator a worker joins", "HOST:PORT",
+       [](node_config& c, const std::string& v) {
+         return parse_endpoint(v, c.join_host, c.join_port) && c.join_port != 0;
+       }},
+      {"models", "models a worker serves (comma-separated)",
+       "a comma-separated list of model names",
+       [](node_config& c, const std::string& v) {
+         c.models = split_list(v);
+         return !c.models.empty();
+       }},
+      {"name", "worker name (default HOST:PID)", "a non-empty name",
+       [](node_config& c, const std::string& v) {
+         c.name = v;
+         return !v.empty();
+       }},
+      {"local-workers", "workers inside a --role=all node", "an integer 1-64",
+       uint_setter(&node_config::local_workers, 1, 64)},
+      {"capacity", "batches in flight per worker", "an integer 1-1024",
+       uint_setter(&node_config::capacity, 1, 1024)},
+      {"max-frame-bytes", "largest accepted client frame body",
+       "an integer 64-1073741824",
+       uint_setter(&node_config::max_frame, 64, 1u << 30)},
+      {"max-inflight-per-connection",
+       "requests in flight per client connection before reading pauses",
+       "an integer 1-1000000",
+       uint_setter(&node_config::max_inflight_per_connection, 1, 1000000)},
+      {"max-retries", "re-dispatches of a batch whose worker failed",
+       "an integer 0-100", uint_setter(&node_config::max_retries, 0, 100)},
+      {"request-timeout-ms", "deadline of requests that set none",
+       "milliseconds 1-3600000",
+       ms_setter(&node_config::request_timeout, 1, 3600000)},
+      {"heartbeat-interval-ms", "middleman heartbeat interval",
+       "milliseconds 10-60000",
+       ms_setter(&node_config::heartbeat_interval, 10, 60000)},
+      {"connection-timeout-ms",
+       "a peer silent this long is considered lost (> heartbeat interval)",
+       "milliseconds 50-600000",
+       ms_setter(&node_config::connection_timeout, 50, 600000)},
+      {"reconnect-max-ms", "cap of a worker's reconnect backoff",
+       "milliseconds 10-600000",
+       ms_setter(&node_config::reconnect_max, 10, 600000)},
+      {"scheduler-policy", "CAF scheduler: sharing | stealing",
+       "sharing or stealing",
+       [](node_config& c, const std::string& v) {
+         c.scheduler_policy = v;
+         return v == "sharing" || v == "stealing";
+       }},
+      {"threads", "CAF scheduler threads", "an integer 1-256",
+       uint_setter(&node_config::threads, 1, 256)},
+      {"ready-file", "written (JSON with the bound ports) once serving",
+       "a path",
+       [](node_config& c, const std::string& v) {
+         c.ready_file = v;
+         return !v.empty();
+       }},
+  };
+  return table;
+}
+
+struct model_option {
+  const char* key;
+  const char* help;
+  const char* expects;
+  std::function<bool(model_config&, const std::string&)> set;
+};
+
+const std::vector<model_option>& model_options() {
+  static const std::vector<model_option> table = {
+      {"backend", "echo | cost | sleep", "one of echo, cost, sleep",
+       [](model_config& m, const std::string& v) {
+         m.backend = v;
+         return v == "echo" || v == "cost" || v == "sleep";
+       }},
+      {"version", "model version", "an integer 1-4294967295",
+       [](model_config& m, const std::string& v) {
+         return parse_uint(v, m.version, 1, UINT32_MAX);
+       }},
+      {"max-batch-size", "largest batch", "an integer 1-4096",
+       [](model_config& m, const std::string& v) {
+         return parse_uint(v, m.max_batch_size, 1, 4096);
+       }},
+      {"max-delay-us", "longest wait of a request for a fuller batch",
+       "microseconds 0-10000000",
+       [](model_config& m, const std::string& v) {
+         uint64_t x;
+         if (!parse_uint(v, x, 0, 10000000))
+           return false;
+         m.max_delay = std::chrono::microseconds{x};
+         return true;
+       }},
+      {"fixed-us", "cost/sleep: microseconds per invocation",
+       "microseconds 0-10000000",
+       [](model_config& m, const std::string& v) {
+         return parse_uint(v, m.fixed_us, 0, 10000000);
+       }},
+      {"per-item-us", "cost/sleep: microseconds per item",
+       "microseconds 0-10000000",
+       [](model_config& m, const std::string& v) {
+         return parse_uint(v, m.per_item_us, 0, 10000000);
+       }},
+  };
+  return table;
+}
+
+caf::error bad_value(const std::string& key, const std::string& value,
+                     const char* expects, const std::string& origin) {
+  return make_error(errc::invalid_config,
+                    origin + ": `" + key + "` = `" + value +
+                        "` is invalid: expected " + expects);
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos)
+    return {};
+  auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+} // namespace
+
+std::map<std::string, model_config> builtin_models() {
+  std::map<std::string, model_config> result;
+  for (const char* name : {"echo", "cost", "sleep"}) {
+    model_config m;
+    m.name = name;
+    m.backend = name;
+    result.emplace(name, m);
+  }
+  return result;
+}
+
+caf::error apply_option(node_config& cfg, const std::string& key,
+                        const std::string& value, const std::string& origin) {
+  if (key.rfind("model.", 0) == 0) {
+    auto dot = key.find('.', 6);
+    if (dot == std::string::npos || dot == 6 || dot + 1 == key.size())
+      return make_error(errc::invalid_config,
+                        origin + ": `" + key +
+                            "`: per-model keys read model.NAME.KEY");
+    auto name = key.substr(6, dot - 6);
+    auto sub = key.substr(dot + 1);
+    for (auto& opt : model_options()) {
+      if (sub != opt.key)
+        continue;
+      auto i = cfg.model_table.find(name);
+      if (i == cfg.model_table.end()) {
+        model_config m;
+        m.name = name;
+        i = cfg.model_table.emplace(name, m).first;
+      }
+      if (!opt.set(i->second, value))
+        return bad_value(key, value, opt.expects, origin);
+      return caf::none;
+    }
+    return make_error(errc::invalid_config, origin +
+                                                ": unknown per-model key `" +
+                                                sub + "` in `" + key + "`");
+  }
+  for (auto& opt : options()) {
+    if (key != opt.key)
+      continue;
+    if (!opt.set(cfg, value))
+      return bad_value(key, value, opt.expects, origin);
+    return caf::none;
+  }
+  return make_error(errc::invalid_config,
+                    origin + ": unknown key `" + key + "` (see --help)");
+}
+
+caf::error apply_config_text(node_config& cfg, const std::string& text,
+                             const std::string& origin) {
+  std::istringstream in{text};
+  std::string line;
+  std::string section;
+  size_t lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    auto where = origin + ":" + std::to_string(lineno);
+    auto s = trim(line);
+    if (s.empty() || s[0] == '#' || s[0] == ';')
+      continue;
+    if (s.front() == '[') {
+      if (s.back() != ']')
+        return make_error(errc::invalid_config,
+                          where + ": unterminated section header");
+      section = trim(s.substr(1, s.size() - 2));
+      if (!section.empty() && section != "node" &&
+          section.rfind("model.", 0) != 0)
+        return make_error(errc::invalid_config,
+                          where + ": unknown section [" + section +
+                              "] (use [node] or [model.NAME])");
+      continue;
+    }
+    auto eq = s.find('=');
+    if (eq == std::string::npos)
+      return make_error(errc::invalid_config,
+                        where + ": expected `key = value`");
+    auto key = trim(s.substr(0, eq));
+    auto value = trim(s.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    if (section.rfind("model.", 0) == 0)
+      key = section + "." + key;
+    if (auto err = apply_option(cfg, key, value, where))
+      return err;
+  }
+  return caf::none;
+}
+
+caf::error validate(const node_config& cfg) {
+  if (!cfg.coordinator && cfg.worker && cfg.join_host.empty())
+    return make_error(errc::invalid_config,
+                      "a worker-only node needs `join` (--join=HOST:PORT)");
+  if (cfg.connection_timeout <= cfg.heartbeat_interval)
+    return make_error(errc::invalid_config,
+                      "`connection-timeout-ms` must exceed "
+                      "`heartbeat-interval-ms`");
+  if (cfg.worker)
+    for (auto& m : cfg.models)
+      if (cfg.model_table.count(m) == 0)
+        return make_error(errc::invalid_config,
+                          "`models`: unknown model `" + m +
+                              "` (built in: echo, cost, sleep; define "
+                              "others in [model.NAME])");
+  return caf::none;
+}
+
+caf::expected<node_config> load_config(const std::vector<std::string>& args) {
+  node_config cfg;
+  cfg.model_table = builtin_models();
+  std::vector<std::pair<std::string, std::string>> flags;
+  for (auto& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      cfg.help = true;
+      return cfg;
+    }
+    if (arg.rfind("--", 0) != 0)
+      return make_error(errc::invalid_config,
+                        "unexpected argument `" + arg +
+                            "` (options read --key=value)");
+    auto eq = arg.find('=');
+    if (eq == std::string::npos)
+      return make_error(errc::invalid_config,
+                        "option `" + arg + "` needs a value (--key=value)");
+    flags.emplace_back(arg.substr(2, eq - 2), arg.substr(eq + 1));
+  }
+  for (auto& [key, value] : flags) {
+    if (key != "config")
+      continue;
+    std::ifstream in{value};
+    if (!in)
+      return make_error(errc::invalid_config,
+                        "cannot read config file `" + value + "`");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (auto err = apply_config_text(cfg, ss.str(), value))
+      return err;
+  }
+  for (auto& [key, value] : flags)
+    if (key != "config")
+      if (auto err = apply_option(cfg, key, value, "command line"))
+        return err;
+  if (auto err = validate(cfg))
+    return err;
+  return cfg;
+}
+
+std::string usage() {
+  std::string out = "usage: dine-node [--config=FILE] [--key=value ...]\n\n"
+                    "Options (also valid as `key = value` in FILE):\n";
+  for (auto& opt : options()) {
+    out += "  --";
+    out += opt.key;
+    out += std::string(30 - std::min<size_t>(29, strlen(opt.key)), ' ');
+    out += opt.help;
+    out += '\n';
+  }
+  out += "\nPer-model keys (--model.NAME.KEY=V, or KEY = V in [model.NAME]):\n";
+  for (auto& opt : model_options()) {
+    out += "  ";
+    out += opt.key;
+    out += std::string(32 - std::min<size_t>(31, strlen(opt.key)), ' ');
+    out += opt.help;
+    out += '\n';
+  }
+  return out;
+}
+
+} // namespace dine

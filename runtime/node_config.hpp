@@ -1,0 +1,79 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+namespace dine {
+
+/// Settings of one model: how the coordinator batches it and which backend
+/// a worker runs for it.
+struct model_config {
+  std::string name;
+  std::string backend = "echo"; ///< echo | cost | sleep
+  uint32_t version = 1;
+  uint32_t max_batch_size = 64;
+  std::chrono::microseconds max_delay{0};
+  uint32_t fixed_us = 2000;  ///< cost/sleep: time per invocation.
+  uint32_t per_item_us = 50; ///< cost/sleep: time per item.
+};
+
+/// Everything a `dine-node` process needs to know, after the config file
+/// and the command line were read and validated.
+struct node_config {
+  bool coordinator = true; ///< Runs coordinator, router, batchers.
+  bool worker = true;      ///< Runs a worker subtree.
+  std::string listen_host = "127.0.0.1"; ///< Cluster (middleman) endpoint.
+  uint16_t listen_port = 7401;
+  std::string client_host = "127.0.0.1"; ///< Client protocol endpoint.
+  uint16_t client_port = 7400;
+  std::string join_host; ///< Coordinator to join (workers).
+  uint16_t join_port = 0;
+  std::vector<std::string> models{"echo", "cost", "sleep"}; ///< Served.
+  std::string name;           ///< Worker name; default host:pid.
+  uint32_t local_workers = 1; ///< Workers inside a `--role=all` node.
+  uint32_t capacity = 4;      ///< Batches in flight per worker.
+  uint32_t max_frame = 16u << 20;
+  uint32_t max_inflight_per_connection = 4096;
+  uint32_t max_retries = 2; ///< Re-dispatches of a failed batch.
+  std::chrono::milliseconds request_timeout{10000};
+  std::chrono::milliseconds heartbeat_interval{250};
+  std::chrono::milliseconds connection_timeout{2000};
+  std::chrono::milliseconds reconnect_max{2000}; ///< Worker backoff cap.
+  std::string scheduler_policy = "sharing";
+  uint32_t threads = 2;
+  std::string ready_file; ///< Written with the bound ports when ready.
+  std::map<std::string, model_config> model_table; ///< Known models.
+  bool help = false;
+};
+
+/// Returns the models every node knows without configuration: `echo`,
+/// `cost` and `sleep`.
+std::map<std::string, model_config> builtin_models();
+
+/// Reads `--config=FILE` (if given), then applies every other flag on top.
+/// Validates every key: an unknown key or a bad value is an error naming
+/// the key, the value and where it came from.
+caf::expected<node_config> load_config(const std::vector<std::string>& args);
+
+/// Parses the text of a config file (`origin` names it in errors) into
+/// `cfg`, on top of what `cfg` holds.
+caf::error apply_config_text(node_config& cfg, const std::string& text,
+                             const std::string& origin);
+
+/// Sets one key (file name of the key, e.g. `client-port` or
+/// `model.cost.fixed-us`) to `value`, validating it.
+caf::error apply_option(node_config& cfg, const std::string& key,
+                        const std::string& value, const std::string& origin);
+
+/// Checks cross-key constraints (e.g. a worker-only node needs `join`).
+caf::error validate(const node_config& cfg);
+
+/// The usage text of `dine-node`, listing every option.
+std::string usage();
+
+} // namespace dine

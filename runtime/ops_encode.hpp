@@ -1,0 +1,45 @@
+#pragma once
+
+// Builds the msgpack `outputs` of the admin ops `health`, `models` and
+// `stats` (docs/protocol.md lists their fields).
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "messages/cluster.hpp"
+#include "messages/errc.hpp"
+#include "runtime/node_config.hpp"
+
+namespace dine {
+
+/// The coordinator's own request counters.
+struct request_counters {
+  uint64_t accepted = 0; ///< Requests taken into the in-flight table.
+  uint64_t ok = 0;       ///< Replies with results.
+  std::array<uint64_t, 16> errors{}; ///< Error replies by `errc`.
+  uint64_t late = 0;     ///< Results dropped: their request was answered.
+  uint64_t inflight = 0; ///< Requests awaiting their reply now.
+
+  void count_error(errc code) {
+    auto i = static_cast<size_t>(code);
+    ++errors[i < errors.size() ? i : static_cast<size_t>(errc::internal)];
+  }
+};
+
+/// `{"status": "ok", "workers": N, "models": [names]}`.
+std::vector<uint8_t> encode_health(const cluster_stats& cs);
+
+/// `{"models": [{"name", "version", "backend", "max_batch_size",
+/// "max_delay_us", "workers": [names]}]}`.
+std::vector<uint8_t>
+encode_models(const cluster_stats& cs,
+              const std::map<std::string, model_config>& table);
+
+/// `{"requests": {...}, "workers": [...], "batchers": [...]}`.
+std::vector<uint8_t> encode_stats(const cluster_stats& cs,
+                                  const request_counters& rc);
+
+} // namespace dine

@@ -1,0 +1,338 @@
+#include "runtime/wire.hpp"
+
+#include <string>
+#include <string_view>
+
+#include <msgpack.hpp>
+
+#include "messages/errc.hpp"
+#include "runtime/frame.hpp"
+#include "runtime/msgpack_reader.hpp"
+
+namespace dine {
+
+namespace {
+
+/// Lets a msgpack::packer write straight into a frame buffer.
+struct vec_writer {
+  std::vector<char>& buf;
+  void write(const char* p, size_t n) { buf.insert(buf.end(), p, p + n); }
+};
+
+using packer = msgpack::packer<vec_writer>;
+
+void pack_str(packer& pk, std::string_view s) {
+  pk.pack_str(static_cast<uint32_t>(s.size()));
+  pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+bool to_op(std::string_view s, op_code& op) {
+  if (s == "infer")
+    op = op_code::infer;
+  else if (s == "health")
+    op = op_code::health;
+  else if (s == "models")
+    op = op_code::models;
+  else if (s == "stats")
+    op = op_code::stats;
+  else
+    return false;
+  return true;
+}
+
+const uint8_t* bytes(const char* p) {
+  return reinterpret_cast<const uint8_t*>(p);
+}
+
+} // namespace
+
+void decode_request(const char* body, size_t size, client_request& out,
+                    const decode_limits& limits) {
+  out = client_request{};
+  auto set_error = [&](errc code, std::string msg) {
+    if (out.error == 0) {
+      out.error = static_cast<uint8_t>(code);
+      out.error_message = std::move(msg);
+    }
+  };
+  // Pass 1: the whole body must be one well-formed, bounded value.
+  {
+    msgpack_reader check{bytes(body), size, limits.max_depth};
+    if (size == 0 || !check.skip() || !check.at_end()) {
+      set_error(errc::invalid_request,
+                check.too_deep() ? "nesting deeper than "
+                                     + std::to_string(limits.max_depth)
+                                 : std::string{"body is not one well-formed "
+                                               "msgpack value"});
+      return;
+    }
+  }
+  // Pass 2: read the fields; well-formedness is known now.
+  msgpack_reader rd{bytes(body), size, limits.max_depth};
+  uint32_t n = 0;
+  if (!rd.read_map_header(n)) {
+    set_error(errc::invalid_request, "body is not a msgpack map");
+    return;
+  }
+  bool have_model = false;
+  bool have_op_error = false;
+  std::string bad_op;
+  for (uint32_t i = 0; i < n; ++i) {
+    std::string_view key;
+    auto key_start = rd;
+    if (!rd.read_str(key)) {
+      // Skip the entry and go on, so that a later `id` is still read.
+      set_error(errc::invalid_request, "map keys must be strings");
+      rd = key_start;
+      rd.skip();
+      rd.skip();
+      continue;
+    }
+    auto wrong_type = [&](const char* what) {
+      // `rd` was rewound to the value's start: skip it and go on.
+      set_error(errc::invalid_request,
+                "field `" + std::string{key} + "` must be " + what);
+      rd.skip();
+    };
+    auto start = rd;
+    if (key == "id") {
+      uint64_t x;
+      if (rd.read_uint(x))
+        out.id = x;
+      else
+        rd = start, wrong_type("an unsigned integer");
+    } else if (key == "op") {
+      std::string_view s;
+      if (!rd.read_str(s))
+        rd = start, wrong_type("a string");
+      else if (!to_op(s, out.op))
+        have_op_error = true, bad_op = std::string{s.substr(0, 64)};
+    } else if (key == "model") {
+      std::string_view s;
+      if (!rd.read_str(s))
+        rd = start, wrong_type("a string");
+      else if (s.size() > limits.max_model_len || s.empty())
+        set_error(errc::invalid_request, "field `model` must have 1 to "
+                                           + std::to_string(
+                                             limits.max_model_len)
+                                           + " bytes");
+      else
+        out.model.assign(s.data(), s.size()), have_model = true;
+    } else if (key == "version") {
+      uint64_t x;
+      if (!rd.read_uint(x) || x > UINT32_MAX)
+        rd = start, wrong_type("an unsigned 32-bit integer");
+      else
+        out.version = static_cast<uint32_t>(x);
+    } else if (key == "inputs") {
+      auto first = rd.pos();
+      rd.skip(); // validated in pass 1
+      out.inputs.assign(first, rd.pos());
+    } else if (key == "key") {
+      std::string_view s;
+      if (!rd.read_str(s))
+        rd = start, wrong_type("a string");
+      else if (s.size() > limits.max_key_len)
+        set_error(errc::invalid_request,
+                  "field `key` is longer than "
+                    + std::to_string(limits.max_key_len) + " bytes");
+      else
+        out.key.assign(s.data(), s.size());
+    } else if (key == "cache") {
+      if (!rd.read_bool(out.cache))
+        rd = start, wrong_type("a boolean");
+    } else if (key == "deadline_ms") {
+      uint64_t x;
+      if (!rd.read_uint(x) || x > UINT32_MAX)
+        rd = start, wrong_type("an unsigned 32-bit integer");
+      else
+        out.deadline_ms = static_cast<uint32_t>(x);
+    } else if (key == "priority") {
+      int64_t x;
+      if (!rd.read_int(x) || x < INT32_MIN || x > INT32_MAX)
+        rd = start, wrong_type("a 32-bit integer");
+      else
+        out.priority = static_cast<int32_t>(x);
+    } else {
+      rd.skip(); // unknown keys are ignored for forward compatibility
+    }
+  }
+  if (have_op_error)
+    set_error(errc::unknown_op, "unknown op `" + bad_op + "`");
+  if (out.op == op_code::infer && !have_model)
+    set_error(errc::invalid_request, "missing field `model`");
+  if (out.op == op_code::infer && out.inputs.empty())
+    out.inputs.push_back(static_cast<uint8_t>(0xc0)); // nil
+}
+
+void append_reply(std::vector<char>& buf, const client_reply& x) {
+  auto off = begin_frame(buf);
+  vec_writer w{buf};
+  packer pk{w};
+  bool ok = x.code == 0;
+  pk.pack_map(7);
+  pack_str(pk, "id");
+  pk.pack_uint64(x.id);
+  pack_str(pk, "ok");
+  if (ok)
+    pk.pack_true();
+  else
+    pk.pack_false();
+  if (ok) {
+    pack_str(pk, "outputs");
+    if (x.outputs.empty())
+      pk.pack_nil();
+    else
+      w.write(reinterpret_cast<const char*>(x.outputs.data()),
+              x.outputs.size());
+  } else {
+    pack_str(pk, "error");
+    pk.pack_map(2);
+    pack_str(pk, "code");
+    pack_str(pk, to_string(static_cast<errc>(x.code)));
+    pack_str(pk, "message");
+    pack_str(pk, x.message);
+  }
+  pack_str(pk, "cached");
+  if (x.cached)
+    pk.pack_true();
+  else
+    pk.pack_false();
+  pack_str(pk, "worker");
+  pack_str(pk, x.worker);
+  pack_str(pk, "batch");
+  pk.pack_uint32(x.batch);
+  pack_str(pk, "timings");
+  pk.pack_map(3);
+  pack_str(pk, "queue");
+  pk.pack_uint32(x.times.queue_us);
+  pack_str(pk, "infer");
+  pk.pack_uint32(x.times.infer_us);
+  pack_str(pk, "total");
+  pk.pack_uint32(x.times.total_us);
+  end_frame(buf, off);
+}
+
+void append_request(std::vector<char>& buf, const client_request& x) {
+  auto off = begin_frame(buf);
+  vec_writer w{buf};
+  packer pk{w};
+  uint32_t n = 2 + (x.model.empty() ? 0 : 1) + (x.inputs.empty() ? 0 : 1)
+               + (x.version ? 1 : 0)
+               + (x.key.empty() ? 0 : 1) + (x.cache ? 0 : 1)
+               + (x.deadline_ms ? 1 : 0) + (x.priority ? 1 : 0);
+  pk.pack_map(n);
+  pack_str(pk, "id");
+  pk.pack_uint64(x.id);
+  pack_str(pk, "op");
+  pack_str(pk, to_string(x.op));
+  if (!x.model.empty()) {
+    pack_str(pk, "model");
+    pack_str(pk, x.model);
+  }
+  if (!x.inputs.empty()) {
+    pack_str(pk, "inputs");
+    w.write(reinterpret_cast<const char*>(x.inputs.data()), x.inputs.size());
+  }
+  if (x.version) {
+    pack_str(pk, "version");
+    pk.pack_uint32(x.version);
+  }
+  if (!x.key.empty()) {
+    pack_str(pk, "key");
+    pack_str(pk, x.key);
+  }
+  if (!x.cache) {
+    pack_str(pk, "cache");
+    pk.pack_false();
+  }
+  if (x.deadline_ms) {
+    pack_str(pk, "deadline_ms");
+    pk.pack_uint32(x.deadline_ms);
+  }
+  if (x.priority) {
+    pack_str(pk, "priority");
+    pk.pack_int32(x.priority);
+  }
+  end_frame(buf, off);
+}
+
+bool decode_reply(const char* body, size_t size, client_reply& out) {
+  out = client_reply{};
+  {
+    msgpack_reader check{bytes(body), size, 64};
+    if (!check.skip() || !check.at_end())
+      return false;
+  }
+  msgpack_reader rd{bytes(body), size, 64};
+  uint32_t n = 0;
+  if (!rd.read_map_header(n))
+    return false;
+  bool have_id = false;
+  bool ok = false;
+  for (uint32_t i = 0; i < n && rd.ok(); ++i) {
+    std::string_view key;
+    if (!rd.read_str(key))
+      return false;
+    if (key == "id") {
+      have_id = rd.read_uint(out.id);
+    } else if (key == "ok") {
+      rd.read_bool(ok);
+    } else if (key == "outputs") {
+      auto first = rd.pos();
+      rd.skip();
+      out.outputs.assign(first, rd.pos());
+    } else if (key == "error") {
+      uint32_t m = 0;
+      if (!rd.read_map_header(m))
+        return false;
+      for (uint32_t j = 0; j < m && rd.ok(); ++j) {
+        std::string_view k, v;
+        rd.read_str(k);
+        if (k == "code" && rd.read_str(v))
+          out.code = static_cast<uint8_t>(errc_from_string(std::string{v}));
+        else if (k == "message" && rd.read_str(v))
+          out.message.assign(v.data(), v.size());
+        else if (k != "code" && k != "message")
+          rd.skip();
+      }
+    } else if (key == "cached") {
+      rd.read_bool(out.cached);
+    } else if (key == "worker") {
+      std::string_view s;
+      if (rd.read_str(s))
+        out.worker.assign(s.data(), s.size());
+    } else if (key == "batch") {
+      uint64_t b = 0;
+      rd.read_uint(b);
+      out.batch = static_cast<uint32_t>(b);
+    } else if (key == "timings") {
+      uint32_t m = 0;
+      if (!rd.read_map_header(m))
+        return false;
+      for (uint32_t j = 0; j < m && rd.ok(); ++j) {
+        std::string_view k;
+        uint64_t v = 0;
+        rd.read_str(k);
+        rd.read_uint(v);
+        if (k == "queue")
+          out.times.queue_us = static_cast<uint32_t>(v);
+        else if (k == "infer")
+          out.times.infer_us = static_cast<uint32_t>(v);
+        else if (k == "total")
+          out.times.total_us = static_cast<uint32_t>(v);
+      }
+    } else {
+      rd.skip();
+    }
+  }
+  if (!rd.ok() || !have_id)
+    return false;
+  if (ok)
+    out.code = 0;
+  else if (out.code == 0)
+    out.code = static_cast<uint8_t>(errc::internal);
+  return true;
+}
+
+} // namespace dine
