@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include <caf/actor_ostream.hpp>
+
 #include "actors/batcher.hpp"
 #include "messages/errc.hpp"
 
@@ -35,6 +37,8 @@ router_actor::behavior_type router(self_ptr self, node_config cfg) {
     auto& ws = self->state.workers;
     for (auto i = ws.begin(); i != ws.end(); ++i)
       if (i->hdl.address() == dm.source) {
+        caf::aout(self) << "router: worker " << i->info.name
+                        << " lost: " << caf::to_string(dm.reason) << std::endl;
         ws.erase(i);
         return;
       }

@@ -27,7 +27,10 @@ namespace {
 using self_ptr = worker_actor::stateful_pointer<worker_supervisor_state>;
 
 void start_session(self_ptr self, worker_supervisor_state::child& c) {
-  c.hdl = self->spawn(model_session, c.model, self->state.worker_name);
+  // Linked so that a stopping supervisor stops its sessions; monitored to
+  // learn of a crash (the exit handler below keeps the link from killing us).
+  c.hdl =
+      self->spawn<caf::linked>(model_session, c.model, self->state.worker_name);
   self->monitor(c.hdl);
 }
 
@@ -44,6 +47,12 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
     auto& slot = st.sessions.emplace(m, std::move(c)).first->second;
     start_session(self, slot);
   }
+  self->set_exit_handler([=](caf::exit_msg& em) {
+    for (auto& [model, c] : self->state.sessions)
+      if (c.hdl && c.hdl.address() == em.source)
+        return; // a session: handled by the down handler
+    self->quit(em.reason);
+  });
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
     for (auto& [model, c] : st.sessions) {

@@ -28,10 +28,10 @@ namespace {
 /// Returns the inputs as outputs.
 class echo_backend : public model_backend {
 public:
-  void run(const std::vector<batch_item>& in,
+  void run(std::vector<batch_item>& in,
            std::vector<item_result>& out) override {
     for (size_t i = 0; i < in.size(); ++i)
-      out[i].outputs = in[i].inputs;
+      out[i].outputs = std::move(in[i].inputs);
   }
 };
 
@@ -55,7 +55,7 @@ public:
     // nop
   }
 
-  void run(const std::vector<batch_item>& in,
+  void run(std::vector<batch_item>& in,
            std::vector<item_result>& out) override {
     using clock = std::chrono::steady_clock;
     auto until = clock::now() +
@@ -79,7 +79,7 @@ public:
     // nop
   }
 
-  void run(const std::vector<batch_item>& in,
+  void run(std::vector<batch_item>& in,
            std::vector<item_result>& out) override {
     hash_outputs(in, out);
   }

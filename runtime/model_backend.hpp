@@ -21,8 +21,9 @@ public:
   virtual ~model_backend();
 
   /// Runs one batch, filling `out[i]` for `in[i]` (rid copied by the
-  /// caller). A per-item failure sets `out[i].code` and `message`.
-  virtual void run(const std::vector<batch_item>& in,
+  /// caller). A per-item failure sets `out[i].code` and `message`. `in`
+  /// belongs to the backend: it may move the inputs out.
+  virtual void run(std::vector<batch_item>& in,
                    std::vector<item_result>& out) = 0;
 
   /// Simulated device time the results wait before delivery (the `sleep`

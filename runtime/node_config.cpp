@@ -349,6 +349,10 @@ caf::expected<node_config> load_config(const std::vector<std::string>& args) {
       cfg.help = true;
       return cfg;
     }
+    if (arg == "--check") {
+      cfg.check = true;
+      continue;
+    }
     if (arg.rfind("--", 0) != 0)
       return make_error(errc::invalid_config,
                         "unexpected argument `" + arg +
@@ -380,8 +384,58 @@ caf::expected<node_config> load_config(const std::vector<std::string>& args) {
   return cfg;
 }
 
+std::string to_config_text(const node_config& cfg) {
+  std::string out = "[node]\nrole = ";
+  out += cfg.coordinator && cfg.worker ? "all"
+         : cfg.coordinator             ? "coordinator"
+                                       : "worker";
+  auto kv = [&](const char* k, const std::string& v) {
+    out += "\n";
+    out += k;
+    out += " = ";
+    out += v;
+  };
+  kv("listen", cfg.listen_host + ":" + std::to_string(cfg.listen_port));
+  kv("client-host", cfg.client_host);
+  kv("client-port", std::to_string(cfg.client_port));
+  if (!cfg.join_host.empty())
+    kv("join", cfg.join_host + ":" + std::to_string(cfg.join_port));
+  std::string models;
+  for (auto& m : cfg.models)
+    models += (models.empty() ? "" : ",") + m;
+  kv("models", models);
+  if (!cfg.name.empty())
+    kv("name", cfg.name);
+  kv("local-workers", std::to_string(cfg.local_workers));
+  kv("capacity", std::to_string(cfg.capacity));
+  kv("max-frame-bytes", std::to_string(cfg.max_frame));
+  kv("max-inflight-per-connection",
+     std::to_string(cfg.max_inflight_per_connection));
+  kv("max-retries", std::to_string(cfg.max_retries));
+  kv("request-timeout-ms", std::to_string(cfg.request_timeout.count()));
+  kv("heartbeat-interval-ms", std::to_string(cfg.heartbeat_interval.count()));
+  kv("connection-timeout-ms", std::to_string(cfg.connection_timeout.count()));
+  kv("reconnect-max-ms", std::to_string(cfg.reconnect_max.count()));
+  kv("scheduler-policy", cfg.scheduler_policy);
+  kv("threads", std::to_string(cfg.threads));
+  for (auto& [name, m] : cfg.model_table) {
+    out += "\n\n[model." + name + "]";
+    kv("backend", m.backend);
+    kv("version", std::to_string(m.version));
+    kv("max-batch-size", std::to_string(m.max_batch_size));
+    kv("max-delay-us", std::to_string(m.max_delay.count()));
+    kv("fixed-us", std::to_string(m.fixed_us));
+    kv("per-item-us", std::to_string(m.per_item_us));
+  }
+  out += "\n";
+  return out;
+}
+
 std::string usage() {
-  std::string out = "usage: dine-node [--config=FILE] [--key=value ...]\n\n"
+  std::string out = "usage: dine-node [--config=FILE] [--key=value ...] "
+                    "[--check] [--help]\n\n"
+                    "--check validates the configuration, prints it and "
+                    "exits.\n\n"
                     "Options (also valid as `key = value` in FILE):\n";
   for (auto& opt : options()) {
     out += "  --";

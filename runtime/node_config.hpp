@@ -49,7 +49,11 @@ struct node_config {
   std::string ready_file; ///< Written with the bound ports when ready.
   std::map<std::string, model_config> model_table; ///< Known models.
   bool help = false;
+  bool check = false; ///< `--check`: validate, print, exit.
 };
+
+/// Renders the effective configuration in the config file format.
+std::string to_config_text(const node_config& cfg);
 
 /// Returns the models every node knows without configuration: `echo`,
 /// `cost` and `sleep`.

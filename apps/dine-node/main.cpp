@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <thread>
 #include <unistd.h>
 
 #include <caf/all.hpp>
@@ -65,6 +66,10 @@ int main(int argc, char** argv) {
   auto cfg = std::move(*loaded);
   if (cfg.help) {
     std::cout << usage();
+    return 0;
+  }
+  if (cfg.check) {
+    std::cout << to_config_text(cfg);
     return 0;
   }
   // Block the stop signals in every thread; main waits for them below.
@@ -158,5 +163,11 @@ int main(int argc, char** argv) {
   std::cout << "dine-node: stopping (signal " << sig << ")" << std::endl;
   for (auto i = roots.rbegin(); i != roots.rend(); ++i)
     caf::anon_send_exit(*i, caf::exit_reason::user_shutdown);
+  // The actor system waits for every actor; never hang at exit.
+  std::thread{[] {
+    std::this_thread::sleep_for(std::chrono::seconds{10});
+    std::cerr << "dine-node: shutdown timed out" << std::endl;
+    std::_Exit(3);
+  }}.detach();
   return 0;
 }

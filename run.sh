@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# dine: set up, build, and run.
+#   ./run.sh demo   install deps, build, start a local cluster (1 coordinator
+#                   + 2 workers), send real requests, print replies, stop it
+#   ./run.sh test   install deps, build, run the whole test suite (ctest)
+#   ./run.sh build  install deps and build only
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+BUILD=${DINE_BUILD_DIR:-$ROOT/build}
+PACKAGES=(g++ cmake make pkg-config libcaf-dev libssl-dev libmsgpack-cxx-dev
+          libboost-dev liblmdb-dev doctest-dev nlohmann-json3-dev iproute2)
+
+install_deps() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+      || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "run.sh: installing ${missing[*]}"
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+  fi
+}
+
+build() {
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD" -j"$(nproc)"
+}
+
+# Reads a key of a ready file (flat JSON written by dine-node).
+ready_key() { sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" "$1"; }
+
+wait_ready() {
+  for _ in $(seq 1 500); do [[ -s $1 ]] && return 0; sleep 0.02; done
+  echo "run.sh: $1 never appeared" >&2; return 1
+}
+
+demo() {
+  local tmp pids=()
+  tmp=$(mktemp -d)
+  trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+  "$BUILD/dine-node" --role=coordinator --client-port=0 \
+    --listen=127.0.0.1:0 --ready-file="$tmp/coord" >"$tmp/coord.log" 2>&1 &
+  pids+=($!)
+  wait_ready "$tmp/coord"
+  local cport lport
+  cport=$(ready_key "$tmp/coord" client_port)
+  lport=$(ready_key "$tmp/coord" cluster_port)
+  for w in 1 2; do
+    "$BUILD/dine-node" --role=worker --join="127.0.0.1:$lport" \
+      --name="worker-$w" --models=echo,cost,sleep \
+      --ready-file="$tmp/w$w" >"$tmp/w$w.log" 2>&1 &
+    pids+=($!)
+  done
+  wait_ready "$tmp/w1"; wait_ready "$tmp/w2"
+  echo "== cluster up: coordinator 127.0.0.1:$cport, 2 workers joined"
+  local c=("$BUILD/dine-client" "--connect=127.0.0.1:$cport")
+  echo "== echo";  "${c[@]}" --model=echo --inputs='{"text":"hello dine"}'
+  echo "== cost";  "${c[@]}" --model=cost --inputs='{"x":[1,2,3]}'
+  echo "== sleep"; "${c[@]}" --model=sleep --inputs='"zzz"'
+  echo "== 64 pipelined requests from a file"
+  for i in $(seq 1 64); do echo "{\"inputs\":{\"i\":$i}}"; done >"$tmp/reqs"
+  "${c[@]}" --model=echo --file="$tmp/reqs" --pipeline=32 | tail -n 3
+  echo "== unknown model (an error reply)"
+  "${c[@]}" --model=nope --inputs=1 || true
+  echo "== models";  "${c[@]}" --op=models
+  echo "== stats";   "${c[@]}" --op=stats
+  echo "== load: 8 connections x 32 in flight, 2 s"
+  "$BUILD/dine-bench" --connect="127.0.0.1:$cport" --model=echo \
+    --connections=8 --depth=32 --duration=2
+  echo "== stopping"
+}
+
+case "${1:-}" in
+  demo) install_deps; build; demo ;;
+  test) install_deps; build; cd "$BUILD"
+        ctest --output-on-failure --timeout 600 -j2 ;;
+  build) install_deps; build ;;
+  *) echo "usage: $0 demo|test|build" >&2; exit 2 ;;
+esac
