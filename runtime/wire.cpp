@@ -1,5 +1,7 @@
 #include "runtime/wire.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -64,6 +66,24 @@ void decode_request(const char* body, size_t size, client_request& out,
                                      + std::to_string(limits.max_depth)
                                  : std::string{"body is not one well-formed "
                                                "msgpack value"});
+      // Best effort: echo the id if it precedes the broken part.
+      msgpack_reader rd{bytes(body), size, limits.max_depth};
+      uint32_t n = 0;
+      if (rd.read_map_header(n)) {
+        for (uint32_t i = 0; i < n; ++i) {
+          std::string_view key;
+          uint64_t id = 0;
+          if (!rd.read_str(key))
+            break;
+          if (key == "id") {
+            if (rd.read_uint(id))
+              out.id = id;
+            break;
+          }
+          if (!rd.skip())
+            break;
+        }
+      }
       return;
     }
   }
@@ -111,8 +131,10 @@ void decode_request(const char* body, size_t size, client_request& out,
       std::string_view s;
       if (!rd.read_str(s))
         rd = start, wrong_type("a string");
-      else if (s.size() > limits.max_model_len || s.empty())
-        set_error(errc::invalid_request, "field `model` must have 1 to "
+      else if (s.empty())
+        ; // same as absent
+      else if (s.size() > limits.max_model_len)
+        set_error(errc::invalid_request, "field `model` must have at most "
                                            + std::to_string(
                                              limits.max_model_len)
                                            + " bytes");
@@ -166,6 +188,10 @@ void decode_request(const char* body, size_t size, client_request& out,
 }
 
 void append_reply(std::vector<char>& buf, const client_reply& x) {
+  auto need = buf.size() + 96 + x.outputs.size() + x.message.size()
+              + x.worker.size();
+  if (buf.capacity() < need)
+    buf.reserve(std::max(buf.capacity() * 2, need));
   auto off = begin_frame(buf);
   vec_writer w{buf};
   packer pk{w};

@@ -1,0 +1,337 @@
+#include "load_loop.hpp"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <limits>
+
+#include "reply_scan.hpp"
+#include "runtime/client_conn.hpp"
+
+namespace dine::bench {
+
+namespace {
+
+constexpr int64_t ms_ns = 1000000;
+constexpr int64_t sweep_interval_ns = 100 * ms_ns;
+
+double cpu_now() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) +
+         static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+} // namespace
+
+int64_t now_ns() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+load_loop::load_loop(const options& opts,
+                     std::vector<request_template> templates)
+    : opts_(opts), templates_(std::move(templates)), rbuf_(256 * 1024) {
+  auto total = opts.connections * opts.depth;
+  while ((size_t{1} << slot_bits_) < total)
+    ++slot_bits_;
+  slot_mask_ = (uint64_t{1} << slot_bits_) - 1;
+  slots_.resize(total);
+  conns_.resize(opts.connections);
+  for (size_t i = 0; i < conns_.size(); ++i) {
+    auto& c = conns_[i];
+    c.index = i;
+    // Popped from the back: slot i * depth goes out first.
+    for (size_t j = opts.depth; j-- > 0;)
+      c.free_slots.push_back(static_cast<uint32_t>(i * opts.depth + j));
+  }
+}
+
+load_loop::~load_loop() {
+  for (auto& c : conns_)
+    if (c.fd >= 0)
+      ::close(c.fd);
+  if (epoll_fd_ >= 0)
+    ::close(epoll_fd_);
+}
+
+std::string load_loop::connect() {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0)
+    return std::string{"epoll_create1: "} + strerror(errno);
+  auto timeout =
+      std::chrono::milliseconds{static_cast<int64_t>(opts_.timeout_s * 1000)};
+  for (auto& c : conns_) {
+    client_conn conn;
+    if (auto err = conn.connect(opts_.host, opts_.port, timeout); !err.empty())
+      return err;
+    c.fd = conn.release(); // non-blocking, TCP_NODELAY
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = c.index;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c.fd, &ev) != 0)
+      return std::string{"epoll_ctl: "} + strerror(errno);
+    ++live_;
+  }
+  return {};
+}
+
+void load_loop::run(const phase_limit& limit, run_result& out) {
+  limit_ = limit;
+  res_ = &out;
+  sent_ = 0;
+  sending_ = true;
+  start_ns_ = now_ns();
+  last_reply_ns_ = start_ns_;
+  end_ns_ = limit.seconds > 0
+                ? start_ns_ + static_cast<int64_t>(limit.seconds * 1e9)
+                : std::numeric_limits<int64_t>::max();
+  next_progress_ns_ = start_ns_ + 1000 * ms_ns;
+  last_progress_ns_ = start_ns_;
+  progress_replies_ = 0;
+  auto next_sweep = start_ns_ + sweep_interval_ns;
+  auto cpu0 = cpu_now();
+  for (auto& c : conns_)
+    if (!c.dead) {
+      refill(c, start_ns_);
+      flush(c);
+    }
+  std::vector<epoll_event> evs(conns_.size() < 256 ? conns_.size() : 256);
+  for (;;) {
+    auto now = now_ns();
+    if (sending_ && !may_send(now))
+      sending_ = false;
+    if ((!sending_ && busy_ == 0) || live_ == 0)
+      break;
+    // Wake up for the lost-request sweep, progress and the end of sending.
+    auto wake = std::min(next_sweep, next_progress_ns_);
+    if (sending_)
+      wake = std::min(wake, end_ns_);
+    auto wait_ms = static_cast<int>(std::max<int64_t>(0, wake - now) / ms_ns);
+    int n = epoll_wait(epoll_fd_, evs.data(), static_cast<int>(evs.size()),
+                       wait_ms);
+    if (n < 0 && errno != EINTR) {
+      out.failure = std::string{"epoll_wait: "} + strerror(errno);
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      auto& c = conns_[evs[i].data.u64];
+      if (c.dead)
+        continue;
+      if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        on_readable(c);
+      else if (evs[i].events & EPOLLOUT)
+        flush(c);
+    }
+    now = now_ns();
+    if (now >= next_sweep) {
+      sweep(now);
+      next_sweep = now + sweep_interval_ns;
+    }
+    if (now >= next_progress_ns_)
+      progress(now);
+  }
+  out.sent = sent_;
+  out.seconds = static_cast<double>(last_reply_ns_ - start_ns_) * 1e-9;
+  out.wall_seconds = static_cast<double>(now_ns() - start_ns_) * 1e-9;
+  out.cpu_seconds = cpu_now() - cpu0;
+  res_ = nullptr;
+}
+
+void load_loop::refill(connection& c, int64_t now) {
+  auto ntemplates = templates_.size();
+  if (ntemplates == 1 && may_send(now)) // one allocation per refill
+    c.out.reserve(c.out.size() +
+                  c.free_slots.size() * templates_[0].frame.size());
+  while (!c.free_slots.empty() && may_send(now)) {
+    auto s = c.free_slots.back();
+    c.free_slots.pop_back();
+    auto seq = ++seq_;
+    auto id = (seq << slot_bits_) | s;
+    auto& t = ntemplates == 1 ? templates_[0] : templates_[seq % ntemplates];
+    t.append(c.out, id);
+    slots_[s].id = id;
+    slots_[s].sent_ns = now;
+    ++sent_;
+    ++busy_;
+  }
+}
+
+void load_loop::flush(connection& c) {
+  while (c.out_off < c.out.size()) {
+    auto n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off,
+                    MSG_NOSIGNAL);
+    if (n >= 0) {
+      c.out_off += static_cast<size_t>(n);
+      continue;
+    }
+    if (errno == EINTR)
+      continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      break;
+    fail(c, std::string{"send failed: "} + strerror(errno));
+    return;
+  }
+  if (c.out_off == c.out.size()) {
+    c.out.clear();
+    c.out_off = 0;
+  }
+  bool want = !c.out.empty();
+  if (want != c.want_out) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | (want ? EPOLLOUT : 0u);
+    ev.data.u64 = c.index;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+    c.want_out = want;
+  }
+}
+
+void load_loop::on_readable(connection& c) {
+  int64_t now = 0;
+  for (;;) {
+    auto n = ::recv(c.fd, rbuf_.data(), rbuf_.size(), 0);
+    if (n > 0) {
+      now = now_ns();
+      auto f = [&](const char* body, size_t size) {
+        on_frame(c, body, size, now);
+      };
+      if (!c.reader.consume(rbuf_.data(), static_cast<size_t>(n), f)) {
+        fail(c, "reply frame of " + std::to_string(c.reader.rejected_length()) +
+                    " bytes exceeds the maximum");
+        return;
+      }
+      if (static_cast<size_t>(n) < rbuf_.size())
+        break;
+      continue;
+    }
+    if (n == 0) {
+      fail(c, "connection closed by the server");
+      return;
+    }
+    if (errno == EINTR)
+      continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      break;
+    fail(c, std::string{"recv failed: "} + strerror(errno));
+    return;
+  }
+  if (now != 0)
+    refill(c, now);
+  flush(c);
+}
+
+void load_loop::on_frame(connection& c, const char* body, size_t size,
+                         int64_t now) {
+  auto& res = *res_;
+  reply_summary r;
+  if (!scan_reply(body, size, r)) {
+    ++res.errors["bad_reply"];
+    return;
+  }
+  auto s = r.id & slot_mask_;
+  auto first = c.index * opts_.depth;
+  if (s >= first && s < first + opts_.depth && slots_[s].id == r.id) {
+    res.latency.record(static_cast<uint64_t>(now - slots_[s].sent_ns));
+    slots_[s].id = 0;
+    c.free_slots.push_back(static_cast<uint32_t>(s));
+    --busy_;
+    ++res.replies;
+    last_reply_ns_ = now;
+    if (r.ok)
+      ++res.ok;
+    else
+      ++res.errors[r.code.empty() ? std::string{"unknown"}
+                                  : std::string{r.code}];
+  } else if (!lost_ids_.empty() && lost_ids_.erase(r.id) > 0) {
+    ++res.late;
+  } else {
+    ++res.errors["bad_reply"];
+  }
+}
+
+void load_loop::fail(connection& c, const std::string& why) {
+  if (res_ != nullptr && res_->failure.empty())
+    res_->failure = "connection " + std::to_string(c.index) + ": " + why;
+  auto first = c.index * opts_.depth;
+  for (size_t s = first; s < first + opts_.depth; ++s)
+    if (slots_[s].id != 0) {
+      slots_[s].id = 0;
+      --busy_;
+      if (res_ != nullptr)
+        ++res_->lost;
+    }
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  ::close(c.fd);
+  c.fd = -1;
+  c.dead = true;
+  c.free_slots.clear();
+  c.out.clear();
+  --live_;
+}
+
+void load_loop::sweep(int64_t now) {
+  if (busy_ == 0)
+    return;
+  auto timeout = static_cast<int64_t>(opts_.timeout_s * 1e9);
+  if (now - last_reply_ns_ > timeout) {
+    // No reply at all for a whole timeout: the server is stuck or gone.
+    // Give up instead of trickling on at depth / timeout requests per s.
+    if (res_->failure.empty()) {
+      char buf[96];
+      snprintf(buf, sizeof(buf), "no reply for %g s, giving up",
+               opts_.timeout_s);
+      res_->failure = buf;
+    }
+    sending_ = false;
+    timeout = -1; // everything outstanding is lost
+  }
+  bool freed = false;
+  for (size_t s = 0; s < slots_.size(); ++s) {
+    auto& x = slots_[s];
+    if (x.id == 0 || (timeout >= 0 && now - x.sent_ns <= timeout))
+      continue;
+    lost_ids_.insert(x.id);
+    x.id = 0;
+    --busy_;
+    ++res_->lost;
+    conns_[s / opts_.depth].free_slots.push_back(static_cast<uint32_t>(s));
+    freed = true;
+  }
+  if (freed)
+    for (auto& c : conns_)
+      if (!c.dead) {
+        refill(c, now);
+        flush(c);
+      }
+}
+
+void load_loop::progress(int64_t now) {
+  auto elapsed = static_cast<double>(now - start_ns_) * 1e-9;
+  auto interval = static_cast<double>(now - last_progress_ns_) * 1e-9;
+  auto& res = *res_;
+  auto rate = static_cast<double>(res.replies - progress_replies_) / interval;
+  progress_replies_ = res.replies;
+  last_progress_ns_ = now;
+  next_progress_ns_ += 1000 * ms_ns;
+  if (next_progress_ns_ <= now)
+    next_progress_ns_ = now + 1000 * ms_ns;
+  // Only runs longer than 3 s report progress.
+  if (limit_.seconds <= 3 && elapsed < 3)
+    return;
+  uint64_t errors = 0;
+  for (auto& kv : res.errors)
+    errors += kv.second;
+  fprintf(stderr,
+          "dine-bench: %6.1f s  sent %" PRIu64 "  replies %" PRIu64
+          "  %.0f req/s  errors %" PRIu64 "  lost %" PRIu64 "  in flight %zu\n",
+          elapsed, sent_, res.replies, rate, errors, res.lost, busy_);
+}
+
+} // namespace dine::bench

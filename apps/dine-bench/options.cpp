@@ -1,0 +1,169 @@
+#include "options.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "runtime/client_conn.hpp"
+
+namespace dine::bench {
+
+const char* usage = R"(usage: dine-bench --connect=HOST:PORT --model=M
+                  (--requests=K | --duration=S) [options]
+
+Closed-loop load generator for the dine client protocol: one thread, epoll,
+non-blocking sockets, pre-built request frames. Each connection keeps
+--depth requests in flight. Prints requests/s, latency percentiles (send
+to reply read, per request), ok replies, errors by code and lost requests.
+
+  --connect=HOST:PORT  node to load (required)
+  --model=NAME         model to call (required for --op=infer)
+  --op=OP              infer (default), health, models or stats
+  --connections=N      TCP connections (default 8)
+  --depth=D            requests in flight per connection (default 32)
+  --requests=K         send K requests, then wait for the replies
+  --duration=S         send for S seconds, then wait for the replies
+  --warmup=K           K requests before measuring (default 0)
+  --payload-bytes=B    approximate request body size: `inputs` is a bin
+                       padded to reach it (default 64)
+  --inputs=JSON        send these inputs instead of the padding
+  --key-spread=N       set key="k<i mod N>" on request i (default: no key)
+  --no-cache           send cache=false
+  --deadline-ms=N      send deadline_ms=N
+  --timeout=SECONDS    count requests unanswered this long as lost
+                       (default 10)
+  --json               print the result as one JSON object
+  --help               print this text
+
+Replies whose id matches no outstanding request count as errors
+"bad_reply". Exit code: 0 when the run completed, 1 if a connection failed
+during the run or requests were lost or bad replies arrived, 2 for usage
+or connection errors before the run.
+)";
+
+namespace {
+
+std::string parse_uint(const std::string& flag, const std::string& value,
+                       uint64_t min, uint64_t max, uint64_t& out) {
+  char* end = nullptr;
+  errno = 0;
+  auto x = strtoull(value.c_str(), &end, 10);
+  if (value.empty() || value[0] == '-' || *end != '\0' || errno != 0 ||
+      x < min || x > max)
+    return flag + " must be an integer in " + std::to_string(min) + ".." +
+           std::to_string(max) + ", got `" + value + "`";
+  out = x;
+  return {};
+}
+
+std::string parse_seconds(const std::string& flag, const std::string& value,
+                          double& out) {
+  char* end = nullptr;
+  auto x = strtod(value.c_str(), &end);
+  if (value.empty() || *end != '\0' || !(x > 0) || x > 1e7)
+    return flag + " must be a positive number of seconds, got `" + value + "`";
+  out = x;
+  return {};
+}
+
+bool parse_op(const std::string& name, op_code& out) {
+  for (auto op :
+       {op_code::infer, op_code::health, op_code::models, op_code::stats})
+    if (name == to_string(op)) {
+      out = op;
+      return true;
+    }
+  return false;
+}
+
+} // namespace
+
+std::string parse_options(int argc, char** argv, options& out) {
+  bool have_connect = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      out.help = true;
+      return {};
+    }
+    if (arg == "--json") {
+      out.json = true;
+      continue;
+    }
+    if (arg == "--no-cache") {
+      out.cache = false;
+      continue;
+    }
+    if (arg.compare(0, 2, "--") != 0)
+      return "unexpected argument `" + arg + "`";
+    auto eq = arg.find('=');
+    std::string name;
+    std::string value;
+    if (eq == std::string::npos) {
+      name = arg;
+      if (i + 1 >= argc)
+        return "flag " + name + " needs a value";
+      value = argv[++i];
+    } else {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    }
+    uint64_t u = 0;
+    std::string err;
+    if (name == "--connect") {
+      err = split_host_port(value, out.host, out.port);
+      if (!err.empty())
+        err = "--connect: " + err;
+      have_connect = true;
+    } else if (name == "--model") {
+      if (value.empty())
+        err = "--model must not be empty";
+      out.model = value;
+    } else if (name == "--op") {
+      if (!parse_op(value, out.op))
+        err =
+            "--op must be infer, health, models or stats, got `" + value + "`";
+    } else if (name == "--connections") {
+      err = parse_uint(name, value, 1, 10000, u);
+      out.connections = static_cast<size_t>(u);
+    } else if (name == "--depth") {
+      err = parse_uint(name, value, 1, 65536, u);
+      out.depth = static_cast<size_t>(u);
+    } else if (name == "--requests") {
+      err = parse_uint(name, value, 1, uint64_t{1} << 40, u);
+      out.requests = u;
+    } else if (name == "--duration") {
+      err = parse_seconds(name, value, out.duration_s);
+    } else if (name == "--warmup") {
+      err = parse_uint(name, value, 0, uint64_t{1} << 40, u);
+      out.warmup = u;
+    } else if (name == "--payload-bytes") {
+      err = parse_uint(name, value, 0, 16u << 20, u);
+      out.payload_bytes = static_cast<size_t>(u);
+    } else if (name == "--inputs") {
+      out.inputs_json = value;
+    } else if (name == "--key-spread") {
+      err = parse_uint(name, value, 1, 10000000, u);
+      out.key_spread = static_cast<size_t>(u);
+    } else if (name == "--deadline-ms") {
+      err = parse_uint(name, value, 0, UINT32_MAX, u);
+      out.deadline_ms = static_cast<uint32_t>(u);
+    } else if (name == "--timeout") {
+      err = parse_seconds(name, value, out.timeout_s);
+    } else {
+      err = "unknown flag `" + name + "`";
+    }
+    if (!err.empty())
+      return err;
+  }
+  if (!have_connect)
+    return "missing --connect=HOST:PORT";
+  if (out.op == op_code::infer && out.model.empty())
+    return "--model is required for --op=infer";
+  if ((out.requests == 0) == (out.duration_s == 0))
+    return "give exactly one of --requests=K and --duration=S";
+  if (out.connections * out.depth > (size_t{1} << 24))
+    return "--connections x --depth must not exceed 16777216";
+  return {};
+}
+
+} // namespace dine::bench

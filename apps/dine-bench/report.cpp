@@ -1,0 +1,91 @@
+#include "report.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace dine::bench {
+
+namespace {
+
+double us(uint64_t ns) {
+  return std::round(static_cast<double>(ns) / 100.0) / 10.0; // 0.1 us
+}
+
+double rate(const run_result& r) {
+  return r.seconds > 0 ? static_cast<double>(r.replies) / r.seconds : 0.0;
+}
+
+double cpu_pct(const run_result& r) {
+  return r.wall_seconds > 0 ? r.cpu_seconds / r.wall_seconds * 100 : 0.0;
+}
+
+uint64_t error_count(const run_result& r) {
+  uint64_t n = 0;
+  for (auto& kv : r.errors)
+    n += kv.second;
+  return n;
+}
+
+} // namespace
+
+nlohmann::ordered_json to_json(const report_context& ctx, const run_result& r) {
+  nlohmann::ordered_json j;
+  j["requests"] = r.sent;
+  j["ok"] = r.ok;
+  j["errors"] = nlohmann::ordered_json::object();
+  for (auto& [code, n] : r.errors)
+    j["errors"][code] = n;
+  j["seconds"] = std::round(r.seconds * 1e6) / 1e6;
+  j["rps"] = std::round(rate(r));
+  auto& h = r.latency;
+  j["latency_us"] = {{"p50", us(h.quantile(0.5))},
+                     {"p90", us(h.quantile(0.9))},
+                     {"p99", us(h.quantile(0.99))},
+                     {"p999", us(h.quantile(0.999))},
+                     {"max", us(h.max())},
+                     {"mean", std::round(h.mean() / 100.0) / 10.0}};
+  j["lost"] = r.lost;
+  j["late"] = r.late;
+  j["connections"] = ctx.opts->connections;
+  j["depth"] = ctx.opts->depth;
+  j["body_bytes"] = ctx.body_bytes;
+  j["client_cpu_pct"] = std::round(cpu_pct(r) * 10) / 10;
+  if (!r.failure.empty())
+    j["failure"] = r.failure;
+  return j;
+}
+
+void print_text(std::ostream& out, const report_context& ctx,
+                const run_result& r) {
+  auto& o = *ctx.opts;
+  auto& h = r.latency;
+  char line[512];
+  snprintf(line, sizeof(line),
+           "%llu requests in %.3f s: %zu connections x %zu in flight, "
+           "%zu-byte bodies\n",
+           static_cast<unsigned long long>(r.sent), r.seconds, o.connections,
+           o.depth, ctx.body_bytes);
+  out << line;
+  snprintf(line, sizeof(line), "requests/s   %.0f\n", rate(r));
+  out << line;
+  snprintf(line, sizeof(line),
+           "latency us   p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
+           us(h.quantile(0.5)), us(h.quantile(0.9)), us(h.quantile(0.99)),
+           us(h.quantile(0.999)), us(h.max()));
+  out << line;
+  out << "ok           " << r.ok << '\n';
+  out << "errors       " << error_count(r);
+  for (auto& [code, n] : r.errors)
+    out << "  " << code << '=' << n;
+  out << '\n';
+  out << "lost         " << r.lost;
+  if (r.late > 0)
+    out << " (" << r.late << " answered late)";
+  out << '\n';
+  snprintf(line, sizeof(line), "client cpu   %.0f %%\n", cpu_pct(r));
+  out << line;
+  if (!r.failure.empty())
+    out << "failure      " << r.failure << '\n';
+}
+
+} // namespace dine::bench

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <ostream>
+
+#include <nlohmann/json.hpp>
+
+#include "load_loop.hpp"
+#include "options.hpp"
+
+namespace dine::bench {
+
+/// Describes the measured phase for printing.
+struct report_context {
+  const options* opts = nullptr;
+  size_t body_bytes = 0; ///< Size of one request body as sent.
+};
+
+/// Returns the result as one JSON object: requests, ok, errors {code: n},
+/// seconds, rps, latency_us {p50, p90, p99, p999, max, mean}, lost, late,
+/// plus the run's shape and the client's CPU use.
+nlohmann::ordered_json to_json(const report_context& ctx, const run_result& r);
+
+/// Prints the result for humans.
+void print_text(std::ostream& out, const report_context& ctx,
+                const run_result& r);
+
+} // namespace dine::bench

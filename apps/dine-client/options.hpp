@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "messages/client.hpp"
+
+namespace dine::client {
+
+/// Command line of dine-client.
+struct options {
+  std::string host;
+  uint16_t port = 0;
+  op_code op = op_code::infer;
+  std::string model;
+  std::optional<nlohmann::json> inputs; ///< Parsed `--inputs`.
+  std::string key;
+  uint32_t version = 0;
+  uint32_t deadline_ms = 0;
+  int32_t priority = 0;
+  bool cache = true;
+  double timeout_s = 10;
+  std::string file; ///< `--file`: one JSON request object per line.
+  size_t pipeline = 16;
+  bool help = false;
+};
+
+/// The `--help` text.
+extern const char* usage;
+
+/// Parses the command line into `out`. Returns an empty string on success,
+/// else a message naming the bad flag or value.
+std::string parse_options(int argc, char** argv, options& out);
+
+/// Parses an op name; returns false for unknown names.
+bool parse_op(const std::string& name, op_code& out);
+
+} // namespace dine::client
