@@ -9,6 +9,7 @@ namespace {
 
 using self_ptr = batcher_actor::stateful_pointer<batcher_state>;
 using clock = batcher_state::clock;
+using entry = batcher_state::entry;
 
 uint32_t micros(clock::duration d) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
@@ -30,27 +31,26 @@ batcher_state::slot* find_slot(batcher_state& st, const caf::actor_addr& a) {
   return nullptr;
 }
 
-/// Answers every queued request with `code` (no worker can take them).
-void fail_queue(self_ptr self, const coordinator_actor& coord, errc code,
-                const std::string& msg) {
-  auto& st = self->state;
-  if (st.queue.empty())
+/// Answers `es` with `code` (no worker can take them, or they expired).
+void fail_entries(self_ptr self, const coordinator_actor& coord,
+                  std::vector<entry>&& es, errc code, const std::string& msg) {
+  if (es.empty())
     return;
   std::vector<client_reply> out;
-  out.reserve(st.queue.size());
-  for (auto& p : st.queue)
-    out.push_back(error_reply(p.req.id, code, msg));
-  st.queue.clear();
+  out.reserve(es.size());
+  for (auto& e : es)
+    out.push_back(error_reply(e.req.id, code, msg));
   self->send(coord, std::move(out));
 }
 
-/// Forms and sends batches while the policy says so.
+/// Forms and sends batches while the queue says so; arms the flush timer.
 void try_flush(self_ptr self, const coordinator_actor& coord) {
   auto& st = self->state;
-  while (!st.queue.empty()) {
+  auto& q = *st.queue;
+  while (!q.empty()) {
     if (st.pool.empty()) {
-      fail_queue(self, coord, errc::unavailable,
-                 "no healthy worker serves model `" + st.model.name + "`");
+      fail_entries(self, coord, q.drain(), errc::unavailable,
+                   "no healthy worker serves model `" + st.model.name + "`");
       return;
     }
     std::vector<worker_view> views;
@@ -59,12 +59,12 @@ void try_flush(self_ptr self, const coordinator_actor& coord) {
       views.push_back({s.stats.outstanding, s.capacity, true});
     auto idx = st.strategy->pick(views);
     auto now = clock::now();
-    auto waited = now - st.queue.front().enqueued;
-    auto n = st.policy->take(st.queue.size(), waited, idx != balancer::none);
+    auto n = q.ready(now, idx != balancer::none);
     if (n == 0) {
-      if (idx != balancer::none && !st.timer_armed) {
-        st.timer_armed = true;
-        self->delayed_send(self, st.policy->remaining(waited),
+      auto wake = q.next_wakeup();
+      if (idx != balancer::none && wake < st.timer_at) {
+        st.timer_at = wake;
+        self->delayed_send(self, std::max(wake - now, clock::duration{0}),
                            tick_atom::value);
       }
       return;
@@ -74,17 +74,15 @@ void try_flush(self_ptr self, const coordinator_actor& coord) {
     b.bid = st.next_bid++;
     b.model = st.model.name;
     b.version = st.model.version;
-    b.items.reserve(n);
     batcher_state::in_flight f;
     f.worker = s.hdl.address();
     f.sent = now;
-    f.items.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-      auto& p = st.queue.front();
-      ++p.attempts;
-      b.items.push_back(batch_item{p.req.id, p.req.inputs});
-      f.items.push_back(std::move(p));
-      st.queue.pop_front();
+    f.items = q.take(n);
+    b.items.reserve(f.items.size());
+    for (auto& e : f.items) {
+      ++e.attempts;
+      // A copy: the original stays here for a retry on another worker.
+      b.items.push_back(batch_item{e.req.id, e.req.inputs});
     }
     ++s.stats.outstanding;
     st.batches.emplace(b.bid, std::move(f));
@@ -97,17 +95,19 @@ void try_flush(self_ptr self, const coordinator_actor& coord) {
 void requeue(self_ptr self, const coordinator_actor& coord,
              batcher_state::in_flight& f, const std::string& why) {
   auto& st = self->state;
+  std::vector<entry> again;
   std::vector<client_reply> failed;
-  for (auto i = f.items.rbegin(); i != f.items.rend(); ++i) {
-    if (i->attempts > st.max_retries) {
+  for (auto& e : f.items) {
+    if (e.attempts > st.max_retries) {
       failed.push_back(error_reply(
-          i->req.id, errc::worker_failed,
-          why + " (after " + std::to_string(i->attempts) + " attempts)"));
+          e.req.id, errc::worker_failed,
+          why + " (after " + std::to_string(e.attempts) + " attempts)"));
     } else {
       ++st.stats.retries;
-      st.queue.push_front(std::move(*i));
+      again.push_back(std::move(e));
     }
   }
+  st.queue->push_front(std::move(again));
   if (!failed.empty())
     self->send(coord, std::move(failed));
 }
@@ -131,6 +131,32 @@ void drop_worker(self_ptr self, const coordinator_actor& coord,
   }
 }
 
+/// Splits a worker's result into one reply per request.
+std::vector<client_reply> split_result(batcher_state::in_flight& f,
+                                       batch_result& res) {
+  auto n = f.items.size();
+  std::vector<client_reply> out;
+  out.reserve(n);
+  for (size_t k = 0; k < n; ++k) {
+    client_reply r;
+    r.id = f.items[k].req.id;
+    if (k < res.items.size() && res.items[k].rid == r.id) {
+      r.code = res.items[k].code;
+      r.message = std::move(res.items[k].message);
+      r.outputs = std::move(res.items[k].outputs);
+    } else {
+      r.code = static_cast<uint8_t>(errc::internal);
+      r.message = "worker returned a malformed batch result";
+    }
+    r.worker = res.worker;
+    r.batch = static_cast<uint32_t>(n);
+    r.times.queue_us = micros(f.sent - f.items[k].enqueued);
+    r.times.infer_us = res.infer_us;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 } // namespace
 
 batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
@@ -139,26 +165,44 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
   st.model = opts.model;
   st.max_retries = opts.max_retries;
   st.batch_timeout = opts.batch_timeout;
-  st.policy = std::make_unique<batch_policy>(opts.model.max_batch_size,
-                                             opts.model.max_delay);
+  batch_limits limits;
+  limits.max_batch_size = opts.model.max_batch_size;
+  limits.max_delay = opts.model.max_delay;
+  limits.preferred_sizes = opts.model.preferred_sizes;
+  limits.max_queue = opts.model.max_queue;
+  limits.batchable = opts.model.batchable;
+  st.queue = std::make_unique<batch_queue>(std::move(limits));
   st.strategy = std::make_unique<round_robin>();
   st.stats.model = opts.model.name;
-  st.stats.size_histogram.resize(opts.model.max_batch_size, 0);
+  st.stats.size_histogram.resize(st.queue->limits().max_batch_size, 0);
   self->set_down_handler([=](caf::down_msg& dm) {
     drop_worker(self, coord, dm.source,
                 "worker lost: " + caf::to_string(dm.reason));
     try_flush(self, coord);
   });
-  // Sweep for batches whose worker neither answered nor went down.
-  auto sweep_every =
-      std::max(std::chrono::milliseconds{10}, opts.batch_timeout / 4);
+  // Sweep: queued requests past their deadline, and batches whose worker
+  // neither answered nor went down within the batch timeout.
+  auto sweep_every = std::chrono::milliseconds{10};
   self->delayed_send(self, sweep_every, tick_atom::value, uint64_t{0});
   return {
       [=](std::vector<client_request>& reqs) {
         auto& st = self->state;
         auto now = clock::now();
-        for (auto& r : reqs)
-          st.queue.push_back(batcher_state::pending{std::move(r), now, 0});
+        std::vector<client_reply> refused;
+        for (auto& r : reqs) {
+          entry e;
+          e.enqueued = now;
+          e.deadline = now + std::chrono::milliseconds{r.deadline_ms};
+          e.req = std::move(r);
+          if (!st.queue->push(e))
+            refused.push_back(
+                error_reply(e.req.id, errc::overloaded,
+                            "queue of model `" + st.model.name + "` is full (" +
+                                std::to_string(st.queue->limits().max_queue) +
+                                " requests)"));
+        }
+        if (!refused.empty())
+          self->send(coord, std::move(refused));
         try_flush(self, coord);
       },
       [=](worker_atom, worker_actor& w, std::string& name, uint32_t capacity) {
@@ -192,30 +236,13 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
         st.stats.items += n;
         if (n > 0 && n <= st.stats.size_histogram.size())
           ++st.stats.size_histogram[n - 1];
-        std::vector<client_reply> out;
-        out.reserve(n);
-        for (size_t k = 0; k < n; ++k) {
-          client_reply r;
-          r.id = f.items[k].req.id;
-          if (k < res.items.size() && res.items[k].rid == r.id) {
-            r.code = res.items[k].code;
-            r.message = std::move(res.items[k].message);
-            r.outputs = std::move(res.items[k].outputs);
-          } else {
-            r.code = static_cast<uint8_t>(errc::internal);
-            r.message = "worker returned a malformed batch result";
-          }
-          r.worker = res.worker;
-          r.batch = static_cast<uint32_t>(n);
-          r.times.queue_us = micros(f.sent - f.items[k].enqueued);
-          r.times.infer_us = res.infer_us;
-          out.push_back(std::move(r));
-        }
-        self->send(coord, std::move(out));
+        self->send(coord, split_result(f, res));
         try_flush(self, coord);
       },
       [=](tick_atom) {
-        self->state.timer_armed = false;
+        auto& st = self->state;
+        if (clock::now() >= st.timer_at)
+          st.timer_at = clock::time_point::max();
         try_flush(self, coord);
       },
       [=](tick_atom, uint64_t) {
@@ -233,6 +260,9 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
             ++i;
           }
         }
+        fail_entries(
+            self, coord, st.queue->expire(now), errc::deadline_exceeded,
+            "deadline passed while queued for model `" + st.model.name + "`");
         try_flush(self, coord);
         self->delayed_send(self, sweep_every, tick_atom::value, uint64_t{0});
       },

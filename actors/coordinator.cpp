@@ -110,6 +110,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
               rid, coordinator_state::entry{conn, r.id, now, now + timeout});
           ++st.counters.accepted;
           r.id = rid;
+          r.deadline_ms = static_cast<uint32_t>(timeout.count());
           routed.push_back(std::move(r));
         }
         if (!immediate.empty())

@@ -3,6 +3,7 @@
 #include <msgpack.hpp>
 
 #include "messages/errc.hpp"
+#include "runtime/msgpack_reader.hpp"
 
 namespace dine {
 
@@ -35,9 +36,33 @@ public:
   }
 };
 
+/// Returns the value of key `invalid` if `inputs` is a map holding it:
+/// `cost` and `sleep` reject such an item alone (a per-item error).
+bool marked_invalid(const std::vector<uint8_t>& inputs) {
+  msgpack_reader rd{inputs.data(), inputs.size()};
+  uint32_t n = 0;
+  if (rd.peek() != msgpack_reader::kind::map || !rd.read_map_header(n))
+    return false;
+  for (uint32_t i = 0; i < n; ++i) {
+    std::string_view key;
+    if (!rd.read_str(key))
+      return false;
+    if (key == "invalid")
+      return true;
+    if (!rd.skip())
+      return false;
+  }
+  return false;
+}
+
 void hash_outputs(const std::vector<batch_item>& in,
                   std::vector<item_result>& out) {
   for (size_t i = 0; i < in.size(); ++i) {
+    if (marked_invalid(in[i].inputs)) {
+      out[i].code = static_cast<uint8_t>(errc::invalid_input);
+      out[i].message = "inputs carry the key `invalid`";
+      continue;
+    }
     msgpack::sbuffer buf;
     msgpack::packer<msgpack::sbuffer> pk{buf};
     pk.pack_map(1);

@@ -37,6 +37,8 @@ make_backend(const model_config& cfg);
 
 /// The checkable function `cost` and `sleep` compute of each input: FNV-1a
 /// (64 bit) of the input's msgpack bytes. Their output is `{"fnv1a": h}`.
+/// An input map with the key `invalid` gets a per-item `invalid_input`
+/// error instead, without failing the rest of its batch.
 uint64_t fnv1a(const uint8_t* data, size_t size);
 
 } // namespace dine

@@ -202,6 +202,31 @@ const std::vector<model_option>& model_options() {
          m.max_delay = std::chrono::microseconds{x};
          return true;
        }},
+      {"preferred-batch-sizes",
+       "batch sizes formed without waiting (comma-separated)",
+       "a comma-separated list of integers 1-4096",
+       [](model_config& m, const std::string& v) {
+         m.preferred_sizes.clear();
+         for (auto& x : split_list(v)) {
+           uint32_t n;
+           if (!parse_uint(x, n, 1, 4096))
+             return false;
+           m.preferred_sizes.push_back(n);
+         }
+         return true;
+       }},
+      {"max-queue", "queued requests before `overloaded`",
+       "an integer 1-100000000",
+       [](model_config& m, const std::string& v) {
+         return parse_uint(v, m.max_queue, 1, 100000000);
+       }},
+      {"batchable", "false runs one request per invocation", "true or false",
+       [](model_config& m, const std::string& v) {
+         if (v != "true" && v != "false")
+           return false;
+         m.batchable = v == "true";
+         return true;
+       }},
       {"fixed-us", "cost/sleep: microseconds per invocation",
        "microseconds 0-10000000",
        [](model_config& m, const std::string& v) {
@@ -424,6 +449,13 @@ std::string to_config_text(const node_config& cfg) {
     kv("version", std::to_string(m.version));
     kv("max-batch-size", std::to_string(m.max_batch_size));
     kv("max-delay-us", std::to_string(m.max_delay.count()));
+    std::string pref;
+    for (auto x : m.preferred_sizes)
+      pref += (pref.empty() ? "" : ",") + std::to_string(x);
+    if (!pref.empty())
+      kv("preferred-batch-sizes", pref);
+    kv("max-queue", std::to_string(m.max_queue));
+    kv("batchable", m.batchable ? "true" : "false");
     kv("fixed-us", std::to_string(m.fixed_us));
     kv("per-item-us", std::to_string(m.per_item_us));
   }

@@ -18,8 +18,11 @@ struct model_config {
   uint32_t version = 1;
   uint32_t max_batch_size = 64;
   std::chrono::microseconds max_delay{0};
-  uint32_t fixed_us = 2000;  ///< cost/sleep: time per invocation.
-  uint32_t per_item_us = 50; ///< cost/sleep: time per item.
+  std::vector<uint32_t> preferred_sizes; ///< Batch sizes formed at once.
+  uint32_t max_queue = 100000; ///< Queued requests before `overloaded`.
+  bool batchable = true;       ///< false: one request per invocation.
+  uint32_t fixed_us = 2000;    ///< cost/sleep: time per invocation.
+  uint32_t per_item_us = 50;   ///< cost/sleep: time per item.
 };
 
 /// Everything a `dine-node` process needs to know, after the config file

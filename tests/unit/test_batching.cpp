@@ -1,38 +1,15 @@
-// batch_policy, balancing and the built-in model backends.
+// Balancing and the built-in model backends.
 
 #include <doctest/doctest.h>
 
 #include <msgpack.hpp>
 
+#include "messages/errc.hpp"
 #include "runtime/balancer.hpp"
-#include "runtime/batch_policy.hpp"
 #include "runtime/model_backend.hpp"
 
 using namespace dine;
 using namespace std::chrono_literals;
-
-TEST_CASE("batch_policy flushes at max_batch_size") {
-  batch_policy p{8, 1000us};
-  CHECK(p.take(3, 0us, true) == 0);
-  CHECK(p.take(8, 0us, true) == 8);
-  CHECK(p.take(20, 0us, true) == 8); // never above the maximum
-}
-
-TEST_CASE("batch_policy flushes once the oldest waited max_delay") {
-  batch_policy p{8, 1000us};
-  CHECK(p.take(3, 999us, true) == 0);
-  CHECK(p.take(3, 1000us, true) == 3);
-  CHECK(p.remaining(400us) == 600us);
-  CHECK(p.remaining(2000us) == 0us);
-}
-
-TEST_CASE("batch_policy waits while no worker has a free slot") {
-  batch_policy p{8, 0us};
-  CHECK(p.take(20, 5000us, false) == 0);
-  CHECK(p.take(0, 0us, true) == 0);
-  // max_delay 0: whatever is queued leaves as soon as a slot is free.
-  CHECK(p.take(1, 0us, true) == 1);
-}
 
 TEST_CASE("round_robin takes workers with free slots in turn") {
   round_robin rr;
@@ -123,4 +100,24 @@ TEST_CASE("fnv1a matches the published test vectors") {
   CHECK(fnv1a(nullptr, 0) == 14695981039346656037ull);
   const uint8_t a[] = {'a'};
   CHECK(fnv1a(a, 1) == 0xaf63dc4c8601ec8cull);
+}
+
+TEST_CASE("cost reports a per-item error without failing the batch") {
+  model_config mc;
+  mc.backend = "cost";
+  mc.fixed_us = 0;
+  mc.per_item_us = 0;
+  auto b = make_backend(mc);
+  REQUIRE(b);
+  auto in = items(3);
+  msgpack::sbuffer buf;
+  msgpack::pack(buf, std::map<std::string, int>{{"invalid", 1}});
+  in[1].inputs.assign(buf.data(), buf.data() + buf.size());
+  std::vector<item_result> out(3);
+  (*b)->run(in, out);
+  CHECK(out[0].code == 0);
+  CHECK(out[1].code == static_cast<uint8_t>(errc::invalid_input));
+  CHECK(out[1].outputs.empty());
+  CHECK(out[2].code == 0);
+  CHECK_FALSE(out[2].outputs.empty());
 }
