@@ -227,6 +227,19 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
         auto f = std::move(i->second);
         st.batches.erase(i);
         auto n = f.items.size();
+        if (res.code != 0) {
+          // The whole batch failed on that worker: run it elsewhere.
+          if (auto s = find_slot(st, f.worker)) {
+            --s->stats.outstanding;
+            ++s->stats.failures;
+          }
+          auto addr = f.worker;
+          requeue(self, coord, f, res.message);
+          if (res.code == static_cast<uint8_t>(errc::unavailable))
+            drop_worker(self, coord, addr, res.message);
+          try_flush(self, coord);
+          return;
+        }
         if (auto s = find_slot(st, f.worker)) {
           --s->stats.outstanding;
           ++s->stats.batches;
@@ -265,6 +278,16 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
             "deadline passed while queued for model `" + st.model.name + "`");
         try_flush(self, coord);
         self->delayed_send(self, sweep_every, tick_atom::value, uint64_t{0});
+      },
+      [=](drain_atom, worker_actor& w) {
+        // No new batches for `w`; its batches in flight still complete.
+        auto& pool = self->state.pool;
+        for (auto i = pool.begin(); i != pool.end(); ++i)
+          if (i->hdl == w) {
+            pool.erase(i);
+            break;
+          }
+        try_flush(self, coord);
       },
       [=](stats_atom) {
         auto& st = self->state;

@@ -112,6 +112,7 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
 
 caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
                               listener_options opts) {
+  auto doorman = std::make_shared<caf::io::accept_handle>();
   return {
       [=](join_atom) -> caf::result<uint16_t> {
         auto res = self->add_tcp_doorman(opts.port, opts.host.c_str(), true);
@@ -123,6 +124,10 @@ caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
         // Linked: stopping the acceptor stops every connection.
         auto conn = self->fork(connection, msg.handle, coord, opts);
         self->link_to(conn);
+      },
+      [=](drain_atom) {
+        // Stop accepting; open connections keep being served.
+        self->close(*doorman);
       },
       [=](const caf::io::acceptor_closed_msg&) { self->quit(); },
   };

@@ -43,8 +43,38 @@ client_reply make_error_reply(uint64_t id, errc code, std::string msg) {
   return r;
 }
 
+/// Sets a fault hook on the workers the spec names.
+void answer_fault(self_ptr self, connection_actor conn, client_request req) {
+  auto spec = decode_fault_spec(req.inputs);
+  if (!spec) {
+    auto [code, msg] = classify(spec.error());
+    self->send(conn, std::vector<client_reply>{
+                         make_error_reply(req.id, code, std::move(msg))});
+    return;
+  }
+  self->request(self->state.router, std::chrono::seconds{3}, fault_atom::value,
+                std::move(*spec))
+      .then(
+          [=](std::vector<std::string>& names) {
+            client_reply r;
+            r.id = req.id;
+            r.outputs = encode_workers(names);
+            self->send(conn, std::vector<client_reply>{std::move(r)});
+          },
+          [=](caf::error& err) {
+            self->send(conn,
+                       std::vector<client_reply>{make_error_reply(
+                           req.id, errc::unavailable,
+                           "router did not answer: " + caf::to_string(err))});
+          });
+}
+
 /// Answers an admin op after asking the router for a snapshot.
 void answer_op(self_ptr self, connection_actor conn, client_request req) {
+  if (req.op == op_code::fault) {
+    answer_fault(self, std::move(conn), std::move(req));
+    return;
+  }
   self->request(self->state.router, std::chrono::seconds{3}, stats_atom::value)
       .then(
           [=](cluster_stats& cs) {
@@ -102,6 +132,12 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             answer_op(self, conn, std::move(r));
             continue;
           }
+          if (st.draining) {
+            st.counters.count_error(errc::shutting_down);
+            immediate.push_back(make_error_reply(r.id, errc::shutting_down,
+                                                 "node is shutting down"));
+            continue;
+          }
           auto rid = st.next_rid++;
           auto timeout = r.deadline_ms > 0
                              ? std::chrono::milliseconds{r.deadline_ms}
@@ -139,6 +175,10 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         }
         st.counters.inflight = st.inflight.size();
         sink.flush(self);
+      },
+      [=](drain_atom) {
+        self->state.draining = true;
+        return static_cast<uint64_t>(self->state.inflight.size());
       },
       [=](tick_atom) {
         auto& st = self->state;

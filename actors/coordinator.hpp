@@ -41,6 +41,7 @@ struct coordinator_state {
   uint64_t next_rid = 1;
   std::unordered_map<uint64_t, entry> inflight;
   request_counters counters;
+  bool draining = false; ///< SIGTERM: new requests get `shutting_down`.
 
   static inline const char* name = "dine.coordinator";
 };

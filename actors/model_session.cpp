@@ -17,6 +17,8 @@ model_session(session_actor::stateful_pointer<session_state> self,
   else
     self->quit(backend.error()); // the supervisor sees the reason
   self->state.worker_name = std::move(worker_name);
+  if (model.fault.kind == fault_kind::crash_on_start)
+    self->quit(make_error(errc::internal, "injected fault: crash on start"));
   return {
       [=](batch& b) -> caf::result<batch_result> {
         auto& st = self->state;
@@ -25,6 +27,29 @@ model_session(session_actor::stateful_pointer<session_state> self,
         batch_result res;
         res.bid = b.bid;
         res.worker = st.worker_name;
+        auto fault = st.armed;
+        auto slow_ms = st.armed_slow_ms;
+        st.armed = fault_kind::off;
+        switch (fault) {
+        case fault_kind::crash: {
+          // Fail like a crash: the requester sees the error, the
+          // supervisor sees the session go down.
+          auto err = make_error(errc::internal, "injected fault: crash");
+          self->quit(err);
+          return err;
+        }
+        case fault_kind::hang: {
+          auto rp = self->make_response_promise<batch_result>();
+          st.hung.push_back(rp);
+          return rp;
+        }
+        case fault_kind::error:
+          res.code = static_cast<uint8_t>(errc::worker_failed);
+          res.message = "injected fault: error";
+          return res;
+        default:
+          break;
+        }
         res.items.resize(b.items.size());
         for (size_t i = 0; i < b.items.size(); ++i)
           res.items[i].rid = b.items[i].rid;
@@ -39,6 +64,8 @@ model_session(session_actor::stateful_pointer<session_state> self,
           }
         }
         auto delay = st.backend->delay(b.items.size());
+        if (fault == fault_kind::slow)
+          delay += std::chrono::milliseconds{slow_ms};
         auto spent = std::chrono::duration_cast<std::chrono::microseconds>(
             std::chrono::steady_clock::now() - start);
         res.infer_us = static_cast<uint32_t>((spent + delay).count());
@@ -57,6 +84,10 @@ model_session(session_actor::stateful_pointer<session_state> self,
           return;
         i->second.first.deliver(std::move(i->second.second));
         held.erase(i);
+      },
+      [=](fault_atom, fault_kind kind, uint32_t slow_ms) {
+        self->state.armed = kind;
+        self->state.armed_slow_ms = slow_ms;
       },
   };
 }

@@ -9,7 +9,9 @@
 // Supervised by: its worker_supervisor (monitored; restarted on crash).
 // Monitors: nothing.
 // On failure: an exception from the backend fails the whole batch with
-// per-item `internal` errors; the session keeps serving.
+// per-item `internal` errors; the session keeps serving. Fault hooks
+// (messages/fault.hpp), decided by its worker_supervisor, make it crash,
+// hang, fail or slow down on purpose.
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -31,6 +33,10 @@ struct session_state {
       uint64_t,
       std::pair<caf::typed_response_promise<batch_result>, batch_result>>
       held;
+  /// Promises of batches a `hang` fault swallowed: never delivered.
+  std::vector<caf::typed_response_promise<batch_result>> hung;
+  fault_kind armed = fault_kind::off; ///< Fault for the next batch.
+  uint32_t armed_slow_ms = 0;
 
   static inline const char* name = "dine.model_session";
 };

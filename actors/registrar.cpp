@@ -12,6 +12,8 @@ using self_ptr = caf::stateful_actor<registrar_state>*;
 void retry_later(self_ptr self, const node_config& cfg) {
   auto& st = self->state;
   st.connecting = false;
+  if (st.draining)
+    return;
   self->delayed_send(self, st.backoff, join_atom::value);
   st.backoff = std::min(st.backoff * 2, cfg.reconnect_max);
 }
@@ -62,6 +64,18 @@ caf::behavior registrar(self_ptr self, node_config cfg, worker_info info,
                           [=](caf::error&) { retry_later(self, cfg); });
                 },
                 [=](caf::error&) { retry_later(self, cfg); });
+      },
+      [=](drain_atom) -> caf::result<bool> {
+        auto& st = self->state;
+        st.draining = true;
+        if (!st.router)
+          return false;
+        auto rp = self->make_response_promise<bool>();
+        self->request(st.router, std::chrono::seconds{3}, drain_atom::value,
+                      worker)
+            .then([=](bool ok) mutable { rp.deliver(ok); },
+                  [=](caf::error&) mutable { rp.deliver(false); });
+        return rp;
       },
       [=](heartbeat_atom) {
         auto& st = self->state;

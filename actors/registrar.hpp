@@ -9,7 +9,9 @@
 // Monitors: the remote router. When the connection is lost (process gone:
 // at once; frozen: after the middleman's connection timeout), it reconnects
 // with exponential backoff (20 ms doubling, capped at `reconnect-max-ms`)
-// and registers again.
+// and registers again. `(drain)` deregisters the worker (the router sends
+// it no new batches) and stops reconnecting; it answers true once the
+// router confirmed.
 
 #include <functional>
 
@@ -31,6 +33,7 @@ struct registrar_state {
   std::chrono::milliseconds backoff{20};
   bool connecting = false;
   uint64_t seq = 0;
+  bool draining = false; ///< Deregistered: never reconnect.
 
   static inline const char* name = "dine.registrar";
 };

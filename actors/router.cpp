@@ -95,6 +95,35 @@ router_actor::behavior_type router(self_ptr self, node_config cfg) {
         st.workers.push_back(std::move(e));
         return st.workers.back().id;
       },
+      [=](fault_atom, fault_spec& spec) {
+        std::vector<std::string> affected;
+        for (auto& e : self->state.workers) {
+          if (!spec.worker.empty() && spec.worker != e.info.name)
+            continue;
+          bool serves = spec.model.empty();
+          for (auto& m : e.info.models)
+            serves = serves || m.name == spec.model;
+          if (!serves)
+            continue;
+          self->send(e.hdl, fault_atom::value, spec);
+          affected.push_back(e.info.name);
+        }
+        return affected;
+      },
+      [=](drain_atom, worker_actor& w) {
+        auto& st = self->state;
+        for (auto i = st.workers.begin(); i != st.workers.end(); ++i)
+          if (i->hdl == w) {
+            caf::aout(self) << "router: worker " << i->info.name << " draining"
+                            << std::endl;
+            self->demonitor(w.address());
+            st.workers.erase(i);
+            break;
+          }
+        for (auto& [model, b] : st.batchers)
+          self->send(b, drain_atom::value, w);
+        return true;
+      },
       [=](heartbeat_atom, heartbeat& hb) {
         for (auto& e : self->state.workers)
           if (e.info.name == hb.name)

@@ -4,6 +4,8 @@
 #include <map>
 
 #include "actors/model_session.hpp"
+#include <caf/actor_ostream.hpp>
+
 #include "messages/errc.hpp"
 
 namespace dine {
@@ -32,6 +34,48 @@ void start_session(self_ptr self, worker_supervisor_state::child& c) {
   c.hdl =
       self->spawn<caf::linked>(model_session, c.model, self->state.worker_name);
   self->monitor(c.hdl);
+  self->state.linked.insert(c.hdl.address());
+}
+
+/// Hands `b` to the session of `c`, arming the fault hook's decision.
+void dispatch(self_ptr self, worker_supervisor_state::child& c, batch b,
+              caf::typed_response_promise<batch_result> rp) {
+  auto& st = self->state;
+  batch_result failed;
+  failed.bid = b.bid;
+  failed.worker = st.worker_name;
+  auto fault = c.fault.next();
+  if (fault != fault_kind::off)
+    self->send(c.hdl, fault_atom::value, fault, c.fault.spec().slow_ms);
+  // No timeout: a crash answers with an error at once, and a hung session
+  // is the batcher's batch timeout to handle.
+  ++st.inflight;
+  self->request(c.hdl, caf::infinite, std::move(b))
+      .then(
+          [=](batch_result& res) mutable {
+            --self->state.inflight;
+            rp.deliver(std::move(res));
+          },
+          [=](caf::error& err) mutable {
+            --self->state.inflight;
+            failed.code = static_cast<uint8_t>(errc::worker_failed);
+            failed.message = "session failed: " + caf::to_string(err);
+            rp.deliver(std::move(failed));
+          });
+}
+
+/// Answers the batches held for `c` with `unavailable`.
+void fail_held(self_ptr self, worker_supervisor_state::child& c) {
+  for (auto& h : c.held) {
+    batch_result res;
+    res.bid = h.b.bid;
+    res.worker = self->state.worker_name;
+    res.code = static_cast<uint8_t>(errc::unavailable);
+    res.message = "model `" + c.model.name + "` gave up on " +
+                  self->state.worker_name + " after repeated crashes";
+    h.rp.deliver(std::move(res));
+  }
+  c.held.clear();
 }
 
 } // namespace
@@ -44,13 +88,15 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
   for (auto& m : cfg.models) {
     worker_supervisor_state::child c;
     c.model = cfg.model_table.at(m);
+    c.fault.set(c.model.fault);
     auto& slot = st.sessions.emplace(m, std::move(c)).first->second;
     start_session(self, slot);
   }
   self->set_exit_handler([=](caf::exit_msg& em) {
-    for (auto& [model, c] : self->state.sessions)
-      if (c.hdl && c.hdl.address() == em.source)
-        return; // a session: handled by the down handler
+    // A session's exit is handled by the down handler; anything else
+    // (the node stopping us) stops the worker.
+    if (self->state.linked.erase(em.source) > 0)
+      return;
     self->quit(em.reason);
   });
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -64,6 +110,11 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
         c.restarts.pop_front();
       if (c.restarts.size() >= st.max_restarts) {
         c.given_up = true;
+        caf::aout(self) << "worker " << st.worker_name << ": model `" << model
+                        << "` crashed " << st.max_restarts + 1
+                        << " times within " << st.window.count()
+                        << " s: giving up" << std::endl;
+        fail_held(self, c);
         return;
       }
       c.restarts.push_back(now);
@@ -78,29 +129,43 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
         ++st.counters.batches;
         st.counters.items += b.items.size();
         auto i = st.sessions.find(b.model);
-        if (i != st.sessions.end() && i->second.hdl)
-          return self->delegate(i->second.hdl, std::move(b));
-        batch_result res;
-        res.bid = b.bid;
-        res.worker = st.worker_name;
-        auto code =
-            i == st.sessions.end() ? errc::unknown_model : errc::unavailable;
-        for (auto& item : b.items) {
-          item_result r;
-          r.rid = item.rid;
-          r.code = static_cast<uint8_t>(code);
-          r.message =
-              "model `" + b.model + "` is not running on " + st.worker_name;
-          res.items.push_back(std::move(r));
+        if (i == st.sessions.end() || i->second.given_up) {
+          batch_result res;
+          res.bid = b.bid;
+          res.worker = st.worker_name;
+          res.code = static_cast<uint8_t>(errc::unavailable);
+          res.message =
+              "model `" + b.model + "` is not served on " + st.worker_name;
+          return res;
         }
-        return res;
+        auto rp = self->make_response_promise<batch_result>();
+        auto& c = i->second;
+        if (c.hdl)
+          dispatch(self, c, std::move(b), rp);
+        else
+          c.held.push_back({std::move(b), rp}); // restarting: wait for it
+        return rp;
       },
+      [=](fault_atom, fault_spec& spec) {
+        for (auto& [model, c] : self->state.sessions)
+          if (spec.model.empty() || spec.model == model) {
+            c.fault.set(spec);
+            c.model.fault = spec; // crash_on_start acts on the next start
+          }
+      },
+      [=](drain_atom) { return self->state.inflight; },
       [=](stats_atom) { return self->state.counters; },
       [=](restart_atom, std::string& model) {
         auto& st = self->state;
         auto i = st.sessions.find(model);
-        if (i != st.sessions.end() && !i->second.hdl && !i->second.given_up)
-          start_session(self, i->second);
+        if (i == st.sessions.end() || i->second.hdl || i->second.given_up)
+          return;
+        auto& c = i->second;
+        start_session(self, c);
+        auto held = std::move(c.held);
+        c.held.clear();
+        for (auto& h : held)
+          dispatch(self, c, std::move(h.b), h.rp);
       },
   };
 }

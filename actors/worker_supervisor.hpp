@@ -3,8 +3,13 @@
 // worker_supervisor: the root of a worker's subtree.
 //
 // Interface: `worker_actor`. Starts one model_session per served model and
-// delegates each batch to the session of its model (the session's result
-// goes straight back to the batcher that sent the batch).
+// hands each batch to the session of its model, answering the batcher
+// itself: a session that crashes on a batch yields a batch-level
+// `worker_failed` (the batcher retries elsewhere); batches arriving while
+// a session restarts wait for it; once the supervisor gave up on a model,
+// its batches get a batch-level `unavailable` (the batcher drops this worker
+// from that model's pool). Fault hooks are decided here, batch by batch, so
+// their counts survive session restarts.
 // Supervised by: the node.
 // Monitors: its sessions. A crashed session is restarted after a backoff
 // (10 ms doubling); more than `max_restarts` crashes within `window` make
@@ -16,24 +21,36 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <set>
 
 #include "messages/interfaces.hpp"
+#include "runtime/fault_hook.hpp"
 #include "runtime/node_config.hpp"
 
 namespace dine {
 
 /// State of a worker supervisor.
 struct worker_supervisor_state {
+  /// A batch waiting for its session to come back from a restart.
+  struct held_batch {
+    batch b;
+    caf::typed_response_promise<batch_result> rp;
+  };
+
   struct child {
     session_actor hdl;
     model_config model;
     std::deque<std::chrono::steady_clock::time_point> restarts;
     bool given_up = false;
+    fault_hook fault;            ///< Survives restarts of the session.
+    std::deque<held_batch> held; ///< Arrived while restarting.
   };
 
   std::string worker_name;
   std::map<std::string, child> sessions;
   heartbeat counters;
+  uint64_t inflight = 0; ///< Batches handed to sessions, not answered.
+  std::set<caf::actor_addr> linked; ///< Sessions whose exit_msg is due.
   size_t max_restarts = 5;
   std::chrono::seconds window{10};
 

@@ -50,17 +50,22 @@ typename Inspector::result_type inspect(Inspector& f, item_result& x) {
 }
 
 /// The results of one batch, one per item, in the batch's order.
+/// A nonzero `code` (an `errc`) fails the whole batch: `worker_failed`
+/// means "retry elsewhere", `unavailable` means "this worker no longer
+/// serves the model" (its session supervisor gave up).
 struct batch_result {
   uint64_t bid = 0;
   std::string worker;
   uint32_t infer_us = 0;
   std::vector<item_result> items;
+  uint8_t code = 0;
+  std::string message;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_result& x) {
   return f(caf::meta::type_name("batch_result"), x.bid, x.worker, x.infer_us,
-           x.items);
+           x.items, x.code, x.message);
 }
 
 } // namespace dine

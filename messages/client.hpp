@@ -13,7 +13,7 @@
 namespace dine {
 
 /// The `op` of a client frame.
-enum class op_code : uint8_t { infer, health, models, stats };
+enum class op_code : uint8_t { infer, health, models, stats, fault };
 
 /// Returns the wire name of `x`.
 const char* to_string(op_code x);

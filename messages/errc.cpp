@@ -8,11 +8,23 @@ namespace dine {
 namespace {
 
 constexpr const char* names[] = {
-    "none",           "invalid_request", "frame_too_large",
-    "unknown_op",     "unknown_model",   "invalid_input",
-    "overloaded",     "unavailable",     "deadline_exceeded",
-    "worker_failed",  "shutting_down",   "internal",
+    "none",
+    "invalid_request",
+    "frame_too_large",
+    "unknown_op",
+    "unknown_model",
+    "invalid_input",
+    "overloaded",
+    "unavailable",
+    "deadline_exceeded",
+    "worker_failed",
+    "shutting_down",
+    "internal",
     "invalid_config",
+    "storage_error",
+    "value_too_large",
+    "supervisor_gave_up",
+    "child_start_failed",
 };
 
 constexpr size_t num_names = sizeof(names) / sizeof(names[0]);

@@ -37,6 +37,16 @@ enum class errc : uint8_t {
   internal,
   /// A configuration key or value is invalid.
   invalid_config,
+  /// The persistent store failed: it cannot be opened or created, its file
+  /// is corrupt, it is full, or an LMDB call failed.
+  storage_error,
+  /// A value exceeds the configured maximum size of a store or cache.
+  value_too_large,
+  /// A supervisor exceeded its restart intensity and gave up (it stopped
+  /// all its children); the message names the supervisor and the child.
+  supervisor_gave_up,
+  /// A supervisor could not start one of its children initially.
+  child_start_failed,
 };
 
 /// The CAF error category of `errc`.

@@ -13,6 +13,7 @@
 #include "messages/batch.hpp"
 #include "messages/client.hpp"
 #include "messages/cluster.hpp"
+#include "messages/fault.hpp"
 
 namespace dine {
 
@@ -24,19 +25,26 @@ using worker_atom = caf::atom_constant<caf::atom("worker")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using join_atom = caf::atom_constant<caf::atom("join")>;
+using fault_atom = caf::atom_constant<caf::atom("fault")>;
 
 /// A model session: runs one batch of one model and returns its results.
-/// `(tick, seq)` delivers a result held back by a simulated device delay.
+/// `(tick, seq)` delivers a result held back by a simulated device delay;
+/// `(fault, kind, slow_ms)` makes the next batch fail that way.
 using session_actor =
     caf::typed_actor<caf::replies_to<batch>::with<batch_result>,
-                     caf::reacts_to<tick_atom, uint64_t>>;
+                     caf::reacts_to<tick_atom, uint64_t>,
+                     caf::reacts_to<fault_atom, fault_kind, uint32_t>>;
 
 /// A worker node's entry point: runs batches on its model sessions.
-/// `(restart, model)` is its own timer for restarting a crashed session.
+/// `(restart, model)` is its own timer for restarting a crashed session;
+/// `(fault, spec)` sets a fault hook; `(drain)` returns the batches it has
+/// in flight (a draining node waits for 0).
 using worker_actor =
     caf::typed_actor<caf::replies_to<batch>::with<batch_result>,
                      caf::replies_to<stats_atom>::with<heartbeat>,
-                     caf::reacts_to<restart_atom, std::string>>;
+                     caf::reacts_to<restart_atom, std::string>,
+                     caf::reacts_to<fault_atom, fault_spec>,
+                     caf::replies_to<drain_atom>::with<uint64_t>>;
 
 /// The reply sink of a client connection.
 using connection_actor =
@@ -45,18 +53,20 @@ using connection_actor =
 /// The coordinator: accepts decoded requests from connections, owns the
 /// in-flight table and every reply's way back.
 using coordinator_actor = caf::typed_actor<
-    caf::reacts_to<std::vector<client_request>>, // from a connection
-    caf::reacts_to<std::vector<client_reply>>,   // results, id = request id
-    caf::reacts_to<tick_atom>>;                  // deadline sweep
+    caf::reacts_to<std::vector<client_request>>,  // from a connection
+    caf::reacts_to<std::vector<client_reply>>,    // results, id = request id
+    caf::reacts_to<tick_atom>,                    // deadline sweep
+    caf::replies_to<drain_atom>::with<uint64_t>>; // requests in flight
 
 /// One batcher per (model, shard): queues requests, forms batches, sends
 /// them to workers and hands the split results to the coordinator.
 using batcher_actor = caf::typed_actor<
     caf::reacts_to<std::vector<client_request>>,
     caf::reacts_to<worker_atom, worker_actor, std::string, uint32_t>, // join
-    caf::reacts_to<batch_result>,        // from a worker
-    caf::reacts_to<tick_atom>,           // flush timer
-    caf::reacts_to<tick_atom, uint64_t>, // retry sweep of batch generation
+    caf::reacts_to<batch_result>,             // from a worker
+    caf::reacts_to<tick_atom>,                // flush timer
+    caf::reacts_to<tick_atom, uint64_t>,      // deadline and timeout sweep
+    caf::reacts_to<drain_atom, worker_actor>, // no new batches for it
     caf::replies_to<stats_atom>::with<batcher_stats>>;
 
 /// The router: worker registry and model table; forwards requests to the
@@ -66,6 +76,8 @@ using router_actor = caf::typed_actor<
     caf::reacts_to<coordinator_actor>, // set once at start
     caf::replies_to<register_atom, worker_info, worker_actor>::with<uint64_t>,
     caf::reacts_to<heartbeat_atom, heartbeat>,
+    caf::replies_to<fault_atom, fault_spec>::with<std::vector<std::string>>,
+    caf::replies_to<drain_atom, worker_actor>::with<bool>, // deregister
     caf::replies_to<stats_atom>::with<cluster_stats>>;
 
 } // namespace dine

@@ -17,6 +17,8 @@ const char* to_string(op_code x) {
     return "models";
   case op_code::stats:
     return "stats";
+  case op_code::fault:
+    return "fault";
   }
   return "infer";
 }
@@ -37,6 +39,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<worker_stats>("dine::worker_stats");
   cfg.add_message_type<batcher_stats>("dine::batcher_stats");
   cfg.add_message_type<cluster_stats>("dine::cluster_stats");
+  cfg.add_message_type<fault_kind>("dine::fault_kind");
+  cfg.add_message_type<fault_spec>("dine::fault_spec");
   cfg.add_message_type<worker_actor>("dine::worker_actor");
   cfg.add_message_type<coordinator_actor>("dine::coordinator_actor");
   cfg.add_error_category(errc_category, [](uint8_t code, caf::atom_value,
@@ -50,6 +54,31 @@ void register_types(caf::actor_system_config& cfg) {
     }
     return result;
   });
+}
+
+} // namespace dine
+
+namespace dine {
+
+namespace {
+
+constexpr const char* fault_names[] = {"off",  "crash", "crash_on_start",
+                                       "hang", "error", "slow"};
+
+} // namespace
+
+const char* to_string(fault_kind x) {
+  auto i = static_cast<size_t>(x);
+  return i < 6 ? fault_names[i] : "off";
+}
+
+bool from_string(const std::string& name, fault_kind& out) {
+  for (size_t i = 0; i < 6; ++i)
+    if (name == fault_names[i]) {
+      out = static_cast<fault_kind>(i);
+      return true;
+    }
+  return false;
 }
 
 } // namespace dine

@@ -1,5 +1,6 @@
 #include "runtime/node_config.hpp"
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -153,6 +154,10 @@ const std::vector<option>& options() {
       {"reconnect-max-ms", "cap of a worker's reconnect backoff",
        "milliseconds 10-600000",
        ms_setter(&node_config::reconnect_max, 10, 600000)},
+      {"drain-timeout-ms",
+       "on SIGTERM: longest wait for in-flight work before exiting",
+       "milliseconds 0-3600000",
+       ms_setter(&node_config::drain_timeout, 0, 3600000)},
       {"scheduler-policy", "CAF scheduler: sharing | stealing",
        "sharing or stealing",
        [](node_config& c, const std::string& v) {
@@ -226,6 +231,30 @@ const std::vector<model_option>& model_options() {
            return false;
          m.batchable = v == "true";
          return true;
+       }},
+      {"fault", "fault hook at start: off|crash|crash_on_start|hang|error|slow",
+       "one of off, crash, crash_on_start, hang, error, slow",
+       [](model_config& m, const std::string& v) {
+         return from_string(v, m.fault.kind);
+       }},
+      {"fault-rate", "probability per batch that the fault fires",
+       "a number from 0 to 1",
+       [](model_config& m, const std::string& v) {
+         char* end = nullptr;
+         auto x = std::strtod(v.c_str(), &end);
+         if (v.empty() || end != v.c_str() + v.size() || !(x >= 0 && x <= 1))
+           return false;
+         m.fault.rate = x;
+         return true;
+       }},
+      {"fault-count", "batches the fault affects at most (0 = unlimited)",
+       "an integer 0-4294967295",
+       [](model_config& m, const std::string& v) {
+         return parse_uint(v, m.fault.count, 0, UINT32_MAX);
+       }},
+      {"fault-slow-ms", "delay the `slow` fault adds", "milliseconds 0-600000",
+       [](model_config& m, const std::string& v) {
+         return parse_uint(v, m.fault.slow_ms, 0, 600000);
        }},
       {"fixed-us", "cost/sleep: microseconds per invocation",
        "microseconds 0-10000000",
@@ -441,6 +470,7 @@ std::string to_config_text(const node_config& cfg) {
   kv("heartbeat-interval-ms", std::to_string(cfg.heartbeat_interval.count()));
   kv("connection-timeout-ms", std::to_string(cfg.connection_timeout.count()));
   kv("reconnect-max-ms", std::to_string(cfg.reconnect_max.count()));
+  kv("drain-timeout-ms", std::to_string(cfg.drain_timeout.count()));
   kv("scheduler-policy", cfg.scheduler_policy);
   kv("threads", std::to_string(cfg.threads));
   for (auto& [name, m] : cfg.model_table) {
@@ -456,6 +486,12 @@ std::string to_config_text(const node_config& cfg) {
       kv("preferred-batch-sizes", pref);
     kv("max-queue", std::to_string(m.max_queue));
     kv("batchable", m.batchable ? "true" : "false");
+    if (m.fault.kind != fault_kind::off) {
+      kv("fault", to_string(m.fault.kind));
+      kv("fault-rate", std::to_string(m.fault.rate));
+      kv("fault-count", std::to_string(m.fault.count));
+      kv("fault-slow-ms", std::to_string(m.fault.slow_ms));
+    }
     kv("fixed-us", std::to_string(m.fixed_us));
     kv("per-item-us", std::to_string(m.per_item_us));
   }

@@ -8,6 +8,8 @@
 
 #include <caf/expected.hpp>
 
+#include "messages/fault.hpp"
+
 namespace dine {
 
 /// Settings of one model: how the coordinator batches it and which backend
@@ -21,6 +23,7 @@ struct model_config {
   std::vector<uint32_t> preferred_sizes; ///< Batch sizes formed at once.
   uint32_t max_queue = 100000; ///< Queued requests before `overloaded`.
   bool batchable = true;       ///< false: one request per invocation.
+  fault_spec fault;            ///< Injected at start (off by default).
   uint32_t fixed_us = 2000;    ///< cost/sleep: time per invocation.
   uint32_t per_item_us = 50;   ///< cost/sleep: time per item.
 };
@@ -46,7 +49,8 @@ struct node_config {
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::milliseconds heartbeat_interval{250};
   std::chrono::milliseconds connection_timeout{2000};
-  std::chrono::milliseconds reconnect_max{2000}; ///< Worker backoff cap.
+  std::chrono::milliseconds reconnect_max{2000};  ///< Worker backoff cap.
+  std::chrono::milliseconds drain_timeout{10000}; ///< SIGTERM drain bound.
   std::string scheduler_policy = "sharing";
   uint32_t threads = 2;
   std::string ready_file; ///< Written with the bound ports when ready.

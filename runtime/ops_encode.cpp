@@ -4,6 +4,8 @@
 
 #include <msgpack.hpp>
 
+#include "runtime/msgpack_reader.hpp"
+
 namespace dine {
 
 namespace {
@@ -149,6 +151,63 @@ std::vector<uint8_t> encode_stats(const cluster_stats& cs,
         pk.pack_uint64(b.size_histogram[i]);
       }
   }
+  return bytes(buf);
+}
+
+caf::expected<fault_spec> decode_fault_spec(const std::vector<uint8_t>& in) {
+  auto bad = [](const std::string& what) {
+    return make_error(errc::invalid_request, "fault: " + what);
+  };
+  msgpack_reader rd{in.data(), in.size()};
+  uint32_t n = 0;
+  if (!rd.read_map_header(n))
+    return bad("inputs must be a map");
+  fault_spec spec;
+  bool have_kind = false;
+  for (uint32_t i = 0; i < n; ++i) {
+    std::string_view key;
+    if (!rd.read_str(key))
+      return bad("keys must be strings");
+    std::string_view s;
+    uint64_t u = 0;
+    if (key == "model" || key == "worker" || key == "kind") {
+      if (!rd.read_str(s))
+        return bad("`" + std::string{key} + "` must be a string");
+      if (key == "model")
+        spec.model.assign(s.data(), s.size());
+      else if (key == "worker")
+        spec.worker.assign(s.data(), s.size());
+      else if (!from_string(std::string{s}, spec.kind))
+        return bad("unknown kind `" + std::string{s} +
+                   "` (off, crash, crash_on_start, hang, error, slow)");
+      else
+        have_kind = true;
+    } else if (key == "rate") {
+      double r = 0;
+      if (!rd.read_double(r) || !(r >= 0 && r <= 1))
+        return bad("`rate` must be a number from 0 to 1");
+      spec.rate = r;
+    } else if (key == "count" || key == "slow_ms") {
+      if (!rd.read_uint(u) || u > UINT32_MAX)
+        return bad("`" + std::string{key} + "` must be an unsigned integer");
+      (key == "count" ? spec.count : spec.slow_ms) = static_cast<uint32_t>(u);
+    } else if (!rd.skip()) {
+      return bad("malformed inputs");
+    }
+  }
+  if (!have_kind)
+    return bad("missing `kind`");
+  return spec;
+}
+
+std::vector<uint8_t> encode_workers(const std::vector<std::string>& names) {
+  msgpack::sbuffer buf;
+  packer pk{buf};
+  pk.pack_map(1);
+  str(pk, "workers");
+  pk.pack_array(static_cast<uint32_t>(names.size()));
+  for (auto& n : names)
+    str(pk, n);
   return bytes(buf);
 }
 

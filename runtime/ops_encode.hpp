@@ -11,7 +11,10 @@
 
 #include "messages/cluster.hpp"
 #include "messages/errc.hpp"
+#include "messages/fault.hpp"
+
 #include "runtime/node_config.hpp"
+#include <caf/expected.hpp>
 
 namespace dine {
 
@@ -37,6 +40,13 @@ std::vector<uint8_t> encode_health(const cluster_stats& cs);
 std::vector<uint8_t>
 encode_models(const cluster_stats& cs,
               const std::map<std::string, model_config>& table);
+
+/// Decodes the `inputs` of a `fault` op: `{"model", "kind", "rate",
+/// "count", "slow_ms", "worker"}` (see docs/operations.md).
+caf::expected<fault_spec> decode_fault_spec(const std::vector<uint8_t>& in);
+
+/// `{"workers": [names]}`.
+std::vector<uint8_t> encode_workers(const std::vector<std::string>& names);
 
 /// `{"requests": {...}, "workers": [...], "batchers": [...]}`.
 std::vector<uint8_t> encode_stats(const cluster_stats& cs,

@@ -37,6 +37,8 @@ bool to_op(std::string_view s, op_code& op) {
     op = op_code::models;
   else if (s == "stats")
     op = op_code::stats;
+  else if (s == "fault")
+    op = op_code::fault;
   else
     return false;
   return true;
@@ -62,10 +64,10 @@ void decode_request(const char* body, size_t size, client_request& out,
     msgpack_reader check{bytes(body), size, limits.max_depth};
     if (size == 0 || !check.skip() || !check.at_end()) {
       set_error(errc::invalid_request,
-                check.too_deep() ? "nesting deeper than "
-                                     + std::to_string(limits.max_depth)
-                                 : std::string{"body is not one well-formed "
-                                               "msgpack value"});
+                check.too_deep()
+                    ? "nesting deeper than " + std::to_string(limits.max_depth)
+                    : std::string{"body is not one well-formed "
+                                  "msgpack value"});
       // Best effort: echo the id if it precedes the broken part.
       msgpack_reader rd{bytes(body), size, limits.max_depth};
       uint32_t n = 0;
@@ -134,10 +136,9 @@ void decode_request(const char* body, size_t size, client_request& out,
       else if (s.empty())
         ; // same as absent
       else if (s.size() > limits.max_model_len)
-        set_error(errc::invalid_request, "field `model` must have at most "
-                                           + std::to_string(
-                                             limits.max_model_len)
-                                           + " bytes");
+        set_error(errc::invalid_request,
+                  "field `model` must have at most " +
+                      std::to_string(limits.max_model_len) + " bytes");
       else
         out.model.assign(s.data(), s.size()), have_model = true;
     } else if (key == "version") {
@@ -156,8 +157,8 @@ void decode_request(const char* body, size_t size, client_request& out,
         rd = start, wrong_type("a string");
       else if (s.size() > limits.max_key_len)
         set_error(errc::invalid_request,
-                  "field `key` is longer than "
-                    + std::to_string(limits.max_key_len) + " bytes");
+                  "field `key` is longer than " +
+                      std::to_string(limits.max_key_len) + " bytes");
       else
         out.key.assign(s.data(), s.size());
     } else if (key == "cache") {
@@ -188,8 +189,8 @@ void decode_request(const char* body, size_t size, client_request& out,
 }
 
 void append_reply(std::vector<char>& buf, const client_reply& x) {
-  auto need = buf.size() + 96 + x.outputs.size() + x.message.size()
-              + x.worker.size();
+  auto need =
+      buf.size() + 96 + x.outputs.size() + x.message.size() + x.worker.size();
   if (buf.capacity() < need)
     buf.reserve(std::max(buf.capacity() * 2, need));
   auto off = begin_frame(buf);
@@ -243,10 +244,10 @@ void append_request(std::vector<char>& buf, const client_request& x) {
   auto off = begin_frame(buf);
   vec_writer w{buf};
   packer pk{w};
-  uint32_t n = 2 + (x.model.empty() ? 0 : 1) + (x.inputs.empty() ? 0 : 1)
-               + (x.version ? 1 : 0)
-               + (x.key.empty() ? 0 : 1) + (x.cache ? 0 : 1)
-               + (x.deadline_ms ? 1 : 0) + (x.priority ? 1 : 0);
+  uint32_t n = 2 + (x.model.empty() ? 0 : 1) + (x.inputs.empty() ? 0 : 1) +
+               (x.version ? 1 : 0) + (x.key.empty() ? 0 : 1) +
+               (x.cache ? 0 : 1) + (x.deadline_ms ? 1 : 0) +
+               (x.priority ? 1 : 0);
   pk.pack_map(n);
   pack_str(pk, "id");
   pk.pack_uint64(x.id);

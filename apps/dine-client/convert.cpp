@@ -51,7 +51,7 @@ std::string make_request(const json& fields, const options& opts, uint64_t id,
     };
     if (name == "op") {
       if (!v.is_string() || !parse_op(v.get<std::string>(), out.op))
-        return bad("one of infer, health, models, stats");
+        return bad("one of infer, health, models, stats, fault");
     } else if (name == "model") {
       if (!v.is_string() || v.get<std::string>().empty())
         return bad("a non-empty string");

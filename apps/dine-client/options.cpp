@@ -14,7 +14,7 @@ Sends requests to a dine node over the client protocol and prints each
 reply as one JSON line.
 
   --connect=HOST:PORT  node to talk to (required)
-  --op=OP              infer (default), health, models or stats
+  --op=OP              infer (default), health, models, stats or fault
   --model=NAME         model for op=infer (default for --file lines)
   --inputs=JSON        inputs as JSON, sent as msgpack (default: none)
   --key=KEY            sharding/cache key
@@ -52,8 +52,8 @@ std::string parse_uint(const std::string& flag, const std::string& value,
 } // namespace
 
 bool parse_op(const std::string& name, op_code& out) {
-  for (auto op :
-       {op_code::infer, op_code::health, op_code::models, op_code::stats})
+  for (auto op : {op_code::infer, op_code::health, op_code::models,
+                  op_code::stats, op_code::fault})
     if (name == to_string(op)) {
       out = op;
       return true;
@@ -96,8 +96,8 @@ std::string parse_options(int argc, char** argv, options& out) {
       have_connect = true;
     } else if (name == "--op") {
       if (!parse_op(value, out.op))
-        err =
-            "--op must be infer, health, models or stats, got `" + value + "`";
+        err = "--op must be infer, health, models, stats or fault, got `" +
+              value + "`";
     } else if (name == "--model") {
       if (value.empty())
         err = "--model must not be empty";

@@ -234,6 +234,10 @@ void floor_server::on_frame(connection& c, const char* body, size_t size) {
                               std::string{"errors"}, stats_.errors,
                               std::string{"connections"}, stats_.connections);
       break;
+    case op_code::fault:
+      rep_.code = static_cast<uint8_t>(errc::unknown_op);
+      rep_.message = "the floor server has no fault hooks";
+      break;
     }
   }
   append_reply(c.out, rep_);

@@ -125,22 +125,24 @@ TEST_CASE("SIGKILL of a worker with requests in flight: every request still "
   node_process w2{dir.path(), "w2", wa2};
   load_result res;
   std::thread load{
-      [&] { res = run_load(coord.client_port(), "sleep", 3000, 8, 16, 60s); }};
+      [&] { res = run_load(coord.client_port(), "sleep", 6000, 8, 16, 60s); }};
   // Kill w1 once it has work in flight.
   auto until = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < until &&
-         items_by_worker(coord.client_port())["w1"] < 100)
+         items_by_worker(coord.client_port())["w1"] < 300)
     std::this_thread::sleep_for(5ms);
   w1.kill_now();
   load.join();
-  auto ok = check_exactly_once(res, 3000, true);
-  MESSAGE("ok replies: " << ok << " of 3000");
+  auto ok = check_exactly_once(res, 6000, true);
+  MESSAGE("ok replies: " << ok << " of 6000");
   CHECK(ok > 0);
   // The survivor took over: w1 is gone from the registry.
   auto stats = op(coord.client_port(), op_code::stats);
   REQUIRE(stats["workers"].size() == 1);
   CHECK(stats["workers"][0]["name"] == "w2");
   CHECK(stats["requests"]["inflight"] == 0);
+  // w1 had batches in flight when it died: they were re-dispatched.
+  CHECK(stats["batchers"][0]["retries"].get<uint64_t>() > 0);
 }
 
 TEST_CASE("a worker that joins later gets traffic at once") {

@@ -1,0 +1,163 @@
+#include "node.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/client_listener.hpp"
+#include "actors/coordinator.hpp"
+#include "actors/registrar.hpp"
+#include "actors/router.hpp"
+#include "actors/worker_supervisor.hpp"
+
+namespace dine {
+
+namespace {
+
+/// Writes `text` to `path` atomically (tmp file + rename).
+void write_file(const std::string& path, const std::string& text) {
+  if (path.empty())
+    return;
+  auto tmp = path + ".tmp";
+  {
+    std::ofstream out{tmp};
+    out << text << '\n';
+  }
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+std::string default_worker_name() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return std::string{host} + ":" + std::to_string(getpid());
+}
+
+} // namespace
+
+node::node(caf::actor_system& sys, node_config cfg)
+    : sys_(sys), cfg_(std::move(cfg)), self_(sys) {
+  ready_ = "{\"pid\": " + std::to_string(getpid());
+}
+
+std::string node::start() {
+  if (cfg_.coordinator)
+    if (auto err = start_coordinator(); !err.empty())
+      return err;
+  if (cfg_.worker)
+    start_workers();
+  if (cfg_.coordinator)
+    write_file(cfg_.ready_file, ready_ + "}");
+  return {};
+}
+
+std::string node::start_coordinator() {
+  router_ = sys_.spawn(router, cfg_);
+  coordinator_ = sys_.spawn(coordinator, router_, cfg_);
+  caf::anon_send(router_, coordinator_);
+  roots_.push_back(caf::actor_cast<caf::actor>(router_));
+  roots_.push_back(caf::actor_cast<caf::actor>(coordinator_));
+  auto cluster_port = sys_.middleman().publish(router_, cfg_.listen_port,
+                                               cfg_.listen_host.c_str(), true);
+  if (!cluster_port)
+    return "cannot listen on " + cfg_.listen_host + ":" +
+           std::to_string(cfg_.listen_port) + ": " +
+           sys_.render(cluster_port.error());
+  listener_options lo;
+  lo.host = cfg_.client_host;
+  lo.port = cfg_.client_port;
+  lo.max_frame = cfg_.max_frame;
+  lo.max_inflight = cfg_.max_inflight_per_connection;
+  acceptor_ = sys_.middleman().spawn_broker(client_acceptor, coordinator_, lo);
+  roots_.push_back(acceptor_);
+  uint16_t client_port = 0;
+  std::string err;
+  self_->request(acceptor_, std::chrono::seconds{5}, join_atom::value)
+      .receive([&](uint16_t p) { client_port = p; },
+               [&](caf::error& e) { err = sys_.render(e); });
+  if (!err.empty())
+    return "cannot listen on " + cfg_.client_host + ":" +
+           std::to_string(cfg_.client_port) + ": " + err;
+  ready_ += ", \"client_port\": " + std::to_string(client_port) +
+            ", \"cluster_port\": " + std::to_string(*cluster_port);
+  std::cout << "dine-node: coordinator serving clients on " << cfg_.client_host
+            << ":" << client_port << ", cluster endpoint " << cfg_.listen_host
+            << ":" << *cluster_port << std::endl;
+  return {};
+}
+
+void node::start_workers() {
+  auto base = cfg_.name.empty() ? default_worker_name() : cfg_.name;
+  auto n = cfg_.coordinator ? cfg_.local_workers : 1u;
+  for (uint32_t i = 0; i < n; ++i) {
+    auto name = n == 1 ? base : base + "/" + std::to_string(i + 1);
+    auto w = sys_.spawn(worker_supervisor, cfg_, name);
+    workers_.push_back(w);
+    roots_.insert(roots_.begin(), caf::actor_cast<caf::actor>(w));
+    auto info = make_worker_info(cfg_, name);
+    if (cfg_.coordinator) {
+      self_
+          ->request(router_, std::chrono::seconds{5}, register_atom::value,
+                    info, w)
+          .receive([](uint64_t) {},
+                   [&](caf::error& e) {
+                     std::cerr << "dine-node: local worker registration "
+                                  "failed: "
+                               << sys_.render(e) << "\n";
+                   });
+      continue;
+    }
+    auto ready_text = ready_ + ", \"worker\": \"" + name + "\"}";
+    auto path = cfg_.ready_file;
+    auto join = cfg_.join_host + ":" + std::to_string(cfg_.join_port);
+    auto reg = sys_.spawn(registrar, cfg_, info, w, [=](uint64_t) {
+      write_file(path, ready_text);
+      std::cout << "dine-node: worker " << name << " registered with " << join
+                << std::endl;
+    });
+    registrars_.push_back(reg);
+    roots_.push_back(reg);
+  }
+}
+
+bool node::drain() {
+  using namespace std::chrono;
+  auto until = steady_clock::now() + cfg_.drain_timeout;
+  // Workers leave the registry first: no new batches reach them.
+  for (auto& r : registrars_)
+    self_->request(r, seconds{3}, drain_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
+  if (acceptor_)
+    self_->send(acceptor_, drain_atom::value);
+  // Then wait for the work already accepted.
+  for (;;) {
+    uint64_t left = 0;
+    if (coordinator_)
+      self_->request(coordinator_, seconds{1}, drain_atom::value)
+          .receive([&](uint64_t n) { left += n; }, [](caf::error&) {});
+    for (auto& w : workers_)
+      if (!cfg_.coordinator) // local workers drain with the coordinator
+        self_->request(w, seconds{1}, drain_atom::value)
+            .receive([&](uint64_t n) { left += n; }, [](caf::error&) {});
+    if (left == 0)
+      return true;
+    if (steady_clock::now() >= until) {
+      std::cerr << "dine-node: drain timed out with " << left << " in flight"
+                << std::endl;
+      return false;
+    }
+    std::this_thread::sleep_for(milliseconds{10});
+  }
+}
+
+void node::stop() {
+  for (auto i = roots_.rbegin(); i != roots_.rend(); ++i)
+    caf::anon_send_exit(*i, caf::exit_reason::user_shutdown);
+}
+
+} // namespace dine
