@@ -1,9 +1,8 @@
 #include "actors/coordinator.hpp"
 
-#include <unordered_map>
-
 #include "messages/errc.hpp"
-#include "runtime/ops_encode.hpp"
+#include "runtime/cache_key.hpp"
+#include "runtime/hash_ring.hpp"
 
 namespace dine {
 
@@ -11,6 +10,9 @@ namespace {
 
 using self_ptr = coordinator_actor::stateful_pointer<coordinator_state>;
 using clock = coordinator_state::clock;
+
+/// How long a lookup may wait for the cache before it counts as a miss.
+constexpr auto cache_timeout = std::chrono::milliseconds{100};
 
 /// Collects replies per connection, then sends one message to each.
 class reply_sink {
@@ -43,72 +45,129 @@ client_reply make_error_reply(uint64_t id, errc code, std::string msg) {
   return r;
 }
 
-/// Sets a fault hook on the workers the spec names.
-void answer_fault(self_ptr self, connection_actor conn, client_request req) {
-  auto spec = decode_fault_spec(req.inputs);
-  if (!spec) {
-    auto [code, msg] = classify(spec.error());
-    self->send(conn, std::vector<client_reply>{
-                         make_error_reply(req.id, code, std::move(msg))});
-    return;
-  }
-  self->request(self->state.router, std::chrono::seconds{3}, fault_atom::value,
-                std::move(*spec))
-      .then(
-          [=](std::vector<std::string>& names) {
-            client_reply r;
-            r.id = req.id;
-            r.outputs = encode_workers(names);
-            self->send(conn, std::vector<client_reply>{std::move(r)});
-          },
-          [=](caf::error& err) {
-            self->send(conn,
-                       std::vector<client_reply>{make_error_reply(
-                           req.id, errc::unavailable,
-                           "router did not answer: " + caf::to_string(err))});
-          });
-}
-
-/// Answers an admin op after asking the router for a snapshot.
-void answer_op(self_ptr self, connection_actor conn, client_request req) {
-  if (req.op == op_code::fault) {
-    answer_fault(self, std::move(conn), std::move(req));
-    return;
-  }
-  self->request(self->state.router, std::chrono::seconds{3}, stats_atom::value)
-      .then(
-          [=](cluster_stats& cs) {
-            auto& st = self->state;
-            client_reply r;
-            r.id = req.id;
-            if (req.op == op_code::health)
-              r.outputs = encode_health(cs);
-            else if (req.op == op_code::models)
-              r.outputs = encode_models(cs, st.cfg.model_table);
-            else
-              r.outputs = encode_stats(cs, st.counters);
-            self->send(conn, std::vector<client_reply>{std::move(r)});
-          },
-          [=](caf::error& err) {
-            self->send(conn,
-                       std::vector<client_reply>{make_error_reply(
-                           req.id, errc::unavailable,
-                           "router did not answer: " + caf::to_string(err))});
-          });
-}
-
 uint32_t micros_since(clock::time_point t, clock::time_point now) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - t);
   return static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX));
 }
 
+/// Answers request `rid` with `r` (id rewritten) if it is still in flight.
+void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
+            clock::time_point now) {
+  auto& st = self->state;
+  auto i = st.inflight.find(rid);
+  if (i == st.inflight.end()) {
+    ++st.counters.late; // answered already (deadline): never twice
+    return;
+  }
+  r.id = i->second.client_id;
+  r.times.total_us = micros_since(i->second.accepted, now);
+  if (r.code == 0)
+    ++st.counters.ok;
+  else
+    st.counters.count_error(static_cast<errc>(r.code));
+  sink.add(i->second.conn, std::move(r));
+  st.inflight.erase(i);
+}
+
+/// Shares the leader's result with its followers, or hands the leadership
+/// to the oldest follower when the leader has no result to share.
+void settle_followers(self_ptr self, reply_sink& sink, const std::string& key,
+                      uint64_t leader, const client_reply* result,
+                      std::vector<client_request>& reroute,
+                      clock::time_point now) {
+  auto& st = self->state;
+  if (result != nullptr) {
+    for (auto rid : st.coalesce.complete(key, leader)) {
+      st.followers.erase(rid);
+      answer(self, sink, rid, *result, now);
+    }
+    return;
+  }
+  if (auto next = st.coalesce.promote(key, leader)) {
+    auto i = st.followers.find(next);
+    if (i != st.followers.end()) {
+      reroute.push_back(std::move(i->second));
+      st.followers.erase(i);
+    }
+  }
+}
+
+/// Sends requests to the router (misses, uncached, re-dispatched leaders).
+void route(self_ptr self, std::vector<client_request>& reqs) {
+  if (!reqs.empty())
+    self->send(self->state.router, std::move(reqs));
+  reqs = {};
+}
+
+/// Handles the answer to a lookup: hits are answered, misses routed.
+void on_hits(self_ptr self, coordinator_state::lookup&& lk,
+             const cache_hits* hits) {
+  auto& st = self->state;
+  auto now = clock::now();
+  reply_sink sink;
+  std::vector<client_request> misses;
+  for (size_t i = 0; i < lk.reqs.size(); ++i) {
+    auto& req = lk.reqs[i];
+    if (hits && i < hits->found.size() && hits->found[i]) {
+      client_reply r;
+      r.outputs = hits->values[i];
+      r.cached = true;
+      r.batch = 0;
+      auto e = st.inflight.find(req.id);
+      std::string key = e != st.inflight.end() ? e->second.key : std::string{};
+      ++st.counters.cached;
+      std::vector<client_request> none;
+      if (!key.empty())
+        settle_followers(self, sink, key, req.id, &r, none, now);
+      answer(self, sink, req.id, std::move(r), now);
+    } else {
+      misses.push_back(std::move(req));
+    }
+  }
+  sink.flush(self);
+  route(self, misses);
+}
+
+/// Sends a lookup for `reqs` to the cache, or routes them without one.
+void look_up(self_ptr self, std::vector<client_request>&& reqs) {
+  auto& st = self->state;
+  if (reqs.empty())
+    return;
+  if (!st.cache) {
+    route(self, reqs);
+    return;
+  }
+  cache_lookup lk;
+  lk.tag = st.next_tag++;
+  lk.keys.reserve(reqs.size());
+  for (auto& r : reqs)
+    lk.keys.push_back(st.inflight[r.id].key);
+  st.lookups.emplace(lk.tag,
+                     coordinator_state::lookup{std::move(reqs), clock::now()});
+  self->send(st.cache, std::move(lk));
+}
+
 } // namespace
 
 coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
+                                             cache_actor cache,
                                              node_config cfg) {
   auto& st = self->state;
   st.router = std::move(router);
+  st.cache = std::move(cache);
   st.cfg = std::move(cfg);
+  if (st.cache)
+    self->monitor(st.cache);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (!st.cache || dm.source != st.cache.address())
+      return;
+    st.cache = nullptr; // until the node hands over a restarted one
+    auto lookups = std::move(st.lookups);
+    st.lookups.clear();
+    for (auto& [tag, lk] : lookups)
+      on_hits(self, std::move(lk), nullptr);
+  });
   auto sweep_every = std::min(
       std::chrono::milliseconds{20},
       std::max(std::chrono::milliseconds{1}, st.cfg.request_timeout / 4));
@@ -120,6 +179,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         auto now = clock::now();
         std::vector<client_reply> immediate;
         std::vector<client_request> routed;
+        std::vector<client_request> cached;
         routed.reserve(reqs.size());
         for (auto& r : reqs) {
           if (r.error != 0) {
@@ -129,7 +189,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             continue;
           }
           if (r.op != op_code::infer) {
-            answer_op(self, conn, std::move(r));
+            answer_admin_op(self, conn, std::move(r));
             continue;
           }
           if (st.draining) {
@@ -138,43 +198,91 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
                                                  "node is shutting down"));
             continue;
           }
+          auto model = st.cfg.model_table.find(r.model);
+          bool cacheable =
+              model == st.cfg.model_table.end() || model->second.cacheable;
           auto rid = st.next_rid++;
           auto timeout = r.deadline_ms > 0
                              ? std::chrono::milliseconds{r.deadline_ms}
                              : st.cfg.request_timeout;
-          st.inflight.emplace(
-              rid, coordinator_state::entry{conn, r.id, now, now + timeout});
+          coordinator_state::entry e{conn, r.id, now,  now + timeout,
+                                     {},   0,    false};
+          // Sharding key: the client's key, else the inputs.
+          r.key_hash = r.key.empty()
+                           ? hash128(r.inputs.data(), r.inputs.size()).h1
+                           : hash_key(r.key);
           ++st.counters.accepted;
           r.id = rid;
           r.deadline_ms = static_cast<uint32_t>(timeout.count());
+          if (r.cache && cacheable) {
+            e.key = r.key.empty()
+                        ? cache_key(r.model, r.version, r.inputs)
+                        : cache_key_for_key(r.model, r.version, r.key);
+            e.store = true;
+            if (model != st.cfg.model_table.end())
+              e.ttl_ms = model->second.cache_ttl_ms;
+            bool leads = st.coalesce.join(e.key, rid);
+            st.inflight.emplace(rid, std::move(e));
+            if (leads)
+              cached.push_back(std::move(r));
+            else
+              st.followers.emplace(rid, std::move(r));
+            continue;
+          }
+          st.inflight.emplace(rid, std::move(e));
           routed.push_back(std::move(r));
         }
         if (!immediate.empty())
           self->send(conn, std::move(immediate));
-        if (!routed.empty())
-          self->send(st.router, std::move(routed));
+        route(self, routed);
+        look_up(self, std::move(cached));
+      },
+      [=](cache_hits& hits) {
+        auto& st = self->state;
+        auto i = st.lookups.find(hits.tag);
+        if (i == st.lookups.end())
+          return; // timed out earlier: already routed
+        auto lk = std::move(i->second);
+        st.lookups.erase(i);
+        on_hits(self, std::move(lk), &hits);
+      },
+      [=](cache_actor& c) {
+        auto& st = self->state;
+        st.cache = std::move(c);
+        if (st.cache)
+          self->monitor(st.cache);
       },
       [=](std::vector<client_reply>& results) {
         auto& st = self->state;
         auto now = clock::now();
         reply_sink sink;
+        std::vector<cache_entry> puts;
+        std::vector<client_request> reroute;
         for (auto& r : results) {
           auto i = st.inflight.find(r.id);
           if (i == st.inflight.end()) {
-            ++st.counters.late; // answered already (deadline): never twice
+            ++st.counters.late;
             continue;
           }
-          r.id = i->second.client_id;
-          r.times.total_us = micros_since(i->second.accepted, now);
-          if (r.code == 0)
-            ++st.counters.ok;
-          else
-            st.counters.count_error(static_cast<errc>(r.code));
-          sink.add(i->second.conn, std::move(r));
-          st.inflight.erase(i);
+          auto rid = r.id;
+          if (!i->second.key.empty()) {
+            auto key = i->second.key;
+            if (r.code == 0 && i->second.store && st.cache)
+              puts.push_back(cache_entry{key, r.outputs, i->second.ttl_ms});
+            // An error may be the worker's, not the input's: followers
+            // retry rather than inherit it, except for invalid input.
+            bool share = r.code == 0 ||
+                         r.code == static_cast<uint8_t>(errc::invalid_input);
+            settle_followers(self, sink, key, rid, share ? &r : nullptr,
+                             reroute, now);
+          }
+          answer(self, sink, rid, std::move(r), now);
         }
         st.counters.inflight = st.inflight.size();
         sink.flush(self);
+        if (!puts.empty())
+          self->send(st.cache, std::move(puts));
+        route(self, reroute);
       },
       [=](drain_atom) {
         self->state.draining = true;
@@ -184,21 +292,41 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         auto& st = self->state;
         auto now = clock::now();
         reply_sink sink;
+        std::vector<client_request> reroute;
         for (auto i = st.inflight.begin(); i != st.inflight.end();) {
-          if (i->second.deadline <= now) {
-            auto r =
-                make_error_reply(i->second.client_id, errc::deadline_exceeded,
-                                 "no result within the request's deadline");
-            r.times.total_us = micros_since(i->second.accepted, now);
-            st.counters.count_error(errc::deadline_exceeded);
-            sink.add(i->second.conn, std::move(r));
-            i = st.inflight.erase(i);
+          if (i->second.deadline > now) {
+            ++i;
+            continue;
+          }
+          auto rid = i->first;
+          auto key = i->second.key;
+          auto r =
+              make_error_reply(i->second.client_id, errc::deadline_exceeded,
+                               "no result within the request's deadline");
+          r.times.total_us = micros_since(i->second.accepted, now);
+          st.counters.count_error(errc::deadline_exceeded);
+          sink.add(i->second.conn, std::move(r));
+          i = st.inflight.erase(i);
+          if (!key.empty()) {
+            if (st.followers.erase(rid) > 0)
+              st.coalesce.leave(key, rid);
+            else
+              settle_followers(self, sink, key, rid, nullptr, reroute, now);
+          }
+        }
+        // Lookups the cache did not answer in time count as misses.
+        for (auto i = st.lookups.begin(); i != st.lookups.end();) {
+          if (now - i->second.sent > cache_timeout) {
+            auto lk = std::move(i->second);
+            i = st.lookups.erase(i);
+            on_hits(self, std::move(lk), nullptr);
           } else {
             ++i;
           }
         }
         st.counters.inflight = st.inflight.size();
         sink.flush(self);
+        route(self, reroute);
         self->delayed_send(self, sweep_every, tick_atom::value);
       },
   };

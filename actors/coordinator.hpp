@@ -4,14 +4,19 @@
 //
 // Interface: `coordinator_actor`. Receives one `std::vector<client_request>`
 // per socket read from a connection broker, answers admin ops, assigns each
-// infer request an internal id, tracks it in the in-flight table and hands
-// it to the router. Results come back as `std::vector<client_reply>`; the
-// coordinator sends each connection its replies in one message.
+// infer request an internal id and tracks it in the in-flight table. A
+// cacheable request first joins the coalescer (identical requests in flight
+// run once) and, as leader, asks the cache (one `cache_lookup` per read);
+// hits are answered at once, misses go to the router. Results come back as
+// `std::vector<client_reply>`; ok results are written to the cache (one
+// batched message) and shared with the followers; the coordinator sends
+// each connection its replies in one message.
 // Supervised by: the node.
-// Monitors: nothing; a closed connection simply stops receiving.
+// Monitors: the cache actor (down: pending lookups count as misses).
 // On failure: the in-flight table guarantees exactly one reply per accepted
 // request: a sweep answers `deadline_exceeded` once a deadline passes, and
-// a result arriving after that is dropped (counted as `late`).
+// a result arriving after that is dropped (counted as `late`). A lookup
+// the cache does not answer within `cache-timeout-ms` counts as a miss.
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -19,6 +24,7 @@
 #include <unordered_map>
 
 #include "messages/interfaces.hpp"
+#include "runtime/coalescer.hpp"
 #include "runtime/node_config.hpp"
 #include "runtime/ops_encode.hpp"
 
@@ -34,21 +40,41 @@ struct coordinator_state {
     uint64_t client_id = 0;
     clock::time_point accepted;
     clock::time_point deadline;
+    std::string key;     ///< Cache/coalescing key; empty: neither.
+    uint32_t ttl_ms = 0; ///< Cache TTL of the result.
+    bool store = false;  ///< Write an ok result to the cache.
+  };
+
+  /// A lookup sent to the cache and not answered yet.
+  struct lookup {
+    std::vector<client_request> reqs;
+    clock::time_point sent;
   };
 
   router_actor router;
+  cache_actor cache;
   node_config cfg;
   uint64_t next_rid = 1;
+  uint64_t next_tag = 1;
   std::unordered_map<uint64_t, entry> inflight;
+  std::unordered_map<uint64_t, lookup> lookups;
+  /// Requests waiting for an identical one (kept for a hand-over).
+  std::unordered_map<uint64_t, client_request> followers;
+  coalescer coalesce;
   request_counters counters;
   bool draining = false; ///< SIGTERM: new requests get `shutting_down`.
 
   static inline const char* name = "dine.coordinator";
 };
 
-/// Behavior of the coordinator.
+/// Behavior of the coordinator; `cache` may be null (no response cache).
 coordinator_actor::behavior_type
-coordinator(coordinator_actor::stateful_pointer<struct coordinator_state> self,
-            router_actor router, node_config cfg);
+coordinator(coordinator_actor::stateful_pointer<coordinator_state> self,
+            router_actor router, cache_actor cache, node_config cfg);
+
+/// Answers an admin op (`health`, `models`, `stats`, `fault`).
+void answer_admin_op(
+    coordinator_actor::stateful_pointer<coordinator_state> self,
+    connection_actor conn, client_request req);
 
 } // namespace dine

@@ -45,13 +45,17 @@ struct client_request {
   /// coordinator answers it with that error without routing it.
   uint8_t error = 0;
   std::string error_message;
+  /// Set by the coordinator: a 64-bit hash of `key`, or of model, version
+  /// and inputs when no key was given. Sharding and hash-based balancing
+  /// use it; the cache uses the full key.
+  uint64_t key_hash = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_request& x) {
   return f(caf::meta::type_name("client_request"), x.id, x.op, x.model,
            x.version, x.inputs, x.key, x.cache, x.deadline_ms, x.priority,
-           x.error, x.error_message);
+           x.error, x.error_message, x.key_hash);
 }
 
 /// One reply to a client request.

@@ -11,6 +11,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "messages/batch.hpp"
+#include "messages/cache.hpp"
 #include "messages/client.hpp"
 #include "messages/cluster.hpp"
 #include "messages/fault.hpp"
@@ -26,6 +27,7 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using join_atom = caf::atom_constant<caf::atom("join")>;
 using fault_atom = caf::atom_constant<caf::atom("fault")>;
+using exists_atom = caf::atom_constant<caf::atom("exists")>;
 
 /// A model session: runs one batch of one model and returns its results.
 /// `(tick, seq)` delivers a result held back by a simulated device delay;
@@ -46,6 +48,21 @@ using worker_actor =
                      caf::reacts_to<fault_atom, fault_spec>,
                      caf::replies_to<drain_atom>::with<uint64_t>>;
 
+/// The response cache: LRU + TTL in memory, LMDB on disk. `cache_lookup`
+/// and `std::vector<cache_entry>` are the batched hot path (a requester
+/// that `send`s a lookup receives `cache_hits` as an ordinary message); the
+/// atom handlers are the single-key API.
+using cache_actor = caf::typed_actor<
+    caf::replies_to<cache_lookup>::with<cache_hits>,
+    caf::reacts_to<std::vector<cache_entry>>, // batched puts, one-way
+    caf::replies_to<caf::get_atom, std::string>::with<bool,
+                                                      std::vector<uint8_t>>,
+    caf::replies_to<caf::put_atom, cache_entry>::with<bool>,
+    caf::replies_to<caf::delete_atom, std::string>::with<bool>,
+    caf::replies_to<exists_atom, std::string>::with<bool>,
+    caf::replies_to<stats_atom>::with<cache_stats>,
+    caf::reacts_to<tick_atom>>; // write-behind flush timer
+
 /// The reply sink of a client connection.
 using connection_actor =
     caf::typed_actor<caf::reacts_to<std::vector<client_reply>>>;
@@ -56,6 +73,8 @@ using coordinator_actor = caf::typed_actor<
     caf::reacts_to<std::vector<client_request>>,  // from a connection
     caf::reacts_to<std::vector<client_reply>>,    // results, id = request id
     caf::reacts_to<tick_atom>,                    // deadline sweep
+    caf::reacts_to<cache_hits>,                   // answer to a lookup
+    caf::reacts_to<cache_actor>,                  // (re)started cache
     caf::replies_to<drain_atom>::with<uint64_t>>; // requests in flight
 
 /// One batcher per (model, shard): queues requests, forms batches, sends

@@ -41,7 +41,13 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<cluster_stats>("dine::cluster_stats");
   cfg.add_message_type<fault_kind>("dine::fault_kind");
   cfg.add_message_type<fault_spec>("dine::fault_spec");
+  cfg.add_message_type<cache_entry>("dine::cache_entry");
+  cfg.add_message_type<std::vector<cache_entry>>("dine::cache_entries");
+  cfg.add_message_type<cache_lookup>("dine::cache_lookup");
+  cfg.add_message_type<cache_hits>("dine::cache_hits");
+  cfg.add_message_type<cache_stats>("dine::cache_stats");
   cfg.add_message_type<worker_actor>("dine::worker_actor");
+  cfg.add_message_type<cache_actor>("dine::cache_actor");
   cfg.add_message_type<coordinator_actor>("dine::coordinator_actor");
   cfg.add_error_category(errc_category, [](uint8_t code, caf::atom_value,
                                            const caf::message& ctx) {

@@ -23,6 +23,8 @@ struct model_config {
   std::vector<uint32_t> preferred_sizes; ///< Batch sizes formed at once.
   uint32_t max_queue = 100000; ///< Queued requests before `overloaded`.
   bool batchable = true;       ///< false: one request per invocation.
+  bool cacheable = true;       ///< Results may be cached and coalesced.
+  uint32_t cache_ttl_ms = 0;   ///< Cache TTL; 0 = the cache default.
   fault_spec fault;            ///< Injected at start (off by default).
   uint32_t fixed_us = 2000;    ///< cost/sleep: time per invocation.
   uint32_t per_item_us = 50;   ///< cost/sleep: time per item.

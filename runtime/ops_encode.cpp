@@ -84,12 +84,41 @@ encode_models(const cluster_stats& cs,
 }
 
 std::vector<uint8_t> encode_stats(const cluster_stats& cs,
-                                  const request_counters& rc) {
+                                  const request_counters& rc,
+                                  const cache_stats* cache) {
   msgpack::sbuffer buf;
   packer pk{buf};
-  pk.pack_map(3);
+  pk.pack_map(cache ? 4 : 3);
+  if (cache) {
+    std::pair<const char*, uint64_t> fields[] = {
+        {"hits", cache->hits},
+        {"misses", cache->misses},
+        {"disk_hits", cache->disk_hits},
+        {"evictions", cache->evictions},
+        {"expirations", cache->expirations},
+        {"entries", cache->entries},
+        {"bytes", cache->bytes},
+        {"writes", cache->writes},
+        {"flushes", cache->flushes},
+        {"errors", cache->errors},
+        {"rejected", cache->rejected},
+        {"lmdb_entries", cache->lmdb_entries},
+        {"lmdb_map_bytes", cache->lmdb_map_bytes},
+        {"lmdb_used_bytes", cache->lmdb_used_bytes},
+    };
+    str(pk, "cache");
+    pk.pack_map(static_cast<uint32_t>(std::size(fields)));
+    for (auto& [k, v] : fields) {
+      str(pk, k);
+      pk.pack_uint64(v);
+    }
+  }
   str(pk, "requests");
-  pk.pack_map(5);
+  pk.pack_map(7);
+  str(pk, "cached");
+  pk.pack_uint64(rc.cached);
+  str(pk, "coalesced");
+  pk.pack_uint64(rc.coalesced);
   str(pk, "accepted");
   pk.pack_uint64(rc.accepted);
   str(pk, "ok");

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "messages/cache.hpp"
 #include "messages/cluster.hpp"
 #include "messages/errc.hpp"
 #include "messages/fault.hpp"
@@ -22,9 +23,11 @@ namespace dine {
 struct request_counters {
   uint64_t accepted = 0; ///< Requests taken into the in-flight table.
   uint64_t ok = 0;       ///< Replies with results.
-  std::array<uint64_t, 16> errors{}; ///< Error replies by `errc`.
-  uint64_t late = 0;     ///< Results dropped: their request was answered.
-  uint64_t inflight = 0; ///< Requests awaiting their reply now.
+  std::array<uint64_t, 32> errors{}; ///< Error replies by `errc`.
+  uint64_t late = 0;      ///< Results dropped: their request was answered.
+  uint64_t inflight = 0;  ///< Requests awaiting their reply now.
+  uint64_t cached = 0;    ///< Answered from the cache.
+  uint64_t coalesced = 0; ///< Answered with an identical request's result.
 
   void count_error(errc code) {
     auto i = static_cast<size_t>(code);
@@ -50,6 +53,7 @@ std::vector<uint8_t> encode_workers(const std::vector<std::string>& names);
 
 /// `{"requests": {...}, "workers": [...], "batchers": [...]}`.
 std::vector<uint8_t> encode_stats(const cluster_stats& cs,
-                                  const request_counters& rc);
+                                  const request_counters& rc,
+                                  const cache_stats* cache = nullptr);
 
 } // namespace dine

@@ -58,7 +58,7 @@ std::string node::start() {
 
 std::string node::start_coordinator() {
   router_ = sys_.spawn(router, cfg_);
-  coordinator_ = sys_.spawn(coordinator, router_, cfg_);
+  coordinator_ = sys_.spawn(coordinator, router_, cache_actor{}, cfg_);
   caf::anon_send(router_, coordinator_);
   roots_.push_back(caf::actor_cast<caf::actor>(router_));
   roots_.push_back(caf::actor_cast<caf::actor>(coordinator_));

@@ -1,0 +1,99 @@
+// The coordinator's admin ops: health, models, stats, fault.
+
+#include "actors/coordinator.hpp"
+
+#include "messages/errc.hpp"
+
+namespace dine {
+
+namespace {
+
+using self_ptr = coordinator_actor::stateful_pointer<coordinator_state>;
+
+client_reply op_error(uint64_t id, errc code, std::string msg) {
+  client_reply r;
+  r.id = id;
+  r.code = static_cast<uint8_t>(code);
+  r.message = std::move(msg);
+  return r;
+}
+
+void reply(self_ptr self, const connection_actor& conn, client_reply r) {
+  self->send(conn, std::vector<client_reply>{std::move(r)});
+}
+
+/// Sets a fault hook on the workers the spec names.
+void answer_fault(self_ptr self, connection_actor conn, client_request req) {
+  auto spec = decode_fault_spec(req.inputs);
+  if (!spec) {
+    auto [code, msg] = classify(spec.error());
+    reply(self, conn, op_error(req.id, code, std::move(msg)));
+    return;
+  }
+  self->request(self->state.router, std::chrono::seconds{3}, fault_atom::value,
+                std::move(*spec))
+      .then(
+          [=](std::vector<std::string>& names) {
+            client_reply r;
+            r.id = req.id;
+            r.outputs = encode_workers(names);
+            reply(self, conn, std::move(r));
+          },
+          [=](caf::error& err) {
+            reply(self, conn,
+                  op_error(req.id, errc::unavailable,
+                           "router did not answer: " + caf::to_string(err)));
+          });
+}
+
+void answer_stats(self_ptr self, connection_actor conn, uint64_t id,
+                  cluster_stats cs) {
+  auto& st = self->state;
+  st.counters.coalesced = st.coalesce.coalesced();
+  st.counters.inflight = st.inflight.size();
+  auto finish = [=](const cache_stats* c) {
+    client_reply r;
+    r.id = id;
+    r.outputs = encode_stats(cs, self->state.counters, c);
+    reply(self, conn, std::move(r));
+  };
+  if (!st.cache) {
+    finish(nullptr);
+    return;
+  }
+  self->request(st.cache, std::chrono::seconds{2}, stats_atom::value)
+      .then([=](cache_stats& c) { finish(&c); },
+            [=](caf::error&) { finish(nullptr); });
+}
+
+} // namespace
+
+void answer_admin_op(self_ptr self, connection_actor conn, client_request req) {
+  if (req.op == op_code::fault) {
+    answer_fault(self, std::move(conn), std::move(req));
+    return;
+  }
+  self->request(self->state.router, std::chrono::seconds{3}, stats_atom::value)
+      .then(
+          [=](cluster_stats& cs) {
+            auto& st = self->state;
+            client_reply r;
+            r.id = req.id;
+            if (req.op == op_code::health) {
+              r.outputs = encode_health(cs);
+            } else if (req.op == op_code::models) {
+              r.outputs = encode_models(cs, st.cfg.model_table);
+            } else {
+              answer_stats(self, conn, req.id, std::move(cs));
+              return;
+            }
+            reply(self, conn, std::move(r));
+          },
+          [=](caf::error& err) {
+            reply(self, conn,
+                  op_error(req.id, errc::unavailable,
+                           "router did not answer: " + caf::to_string(err)));
+          });
+}
+
+} // namespace dine
