@@ -1,7 +1,13 @@
 #include "actors/batcher.hpp"
 
+#include <algorithm>
+
+#include <caf/actor_ostream.hpp>
+
 #include "actors/batcher_state.hpp"
 #include "messages/errc.hpp"
+#include "runtime/hash_ring.hpp"
+#include "runtime/key_batching.hpp"
 
 namespace dine {
 
@@ -24,6 +30,13 @@ client_reply error_reply(uint64_t rid, errc code, std::string msg) {
   return r;
 }
 
+std::string pool_name(const batcher_state& st) {
+  auto out = "`" + st.model.name + "` v" + std::to_string(st.version);
+  if (st.model.routing.shards > 1)
+    out += " shard " + std::to_string(st.shard);
+  return out;
+}
+
 batcher_state::slot* find_slot(batcher_state& st, const caf::actor_addr& a) {
   for (auto& s : st.pool)
     if (s.hdl.address() == a)
@@ -31,73 +44,183 @@ batcher_state::slot* find_slot(batcher_state& st, const caf::actor_addr& a) {
   return nullptr;
 }
 
-/// Answers `es` with `code` (no worker can take them, or they expired).
-void fail_entries(self_ptr self, const coordinator_actor& coord,
-                  std::vector<entry>&& es, errc code, const std::string& msg) {
+/// Answers `es` with `code` (they expired, or no retry is left).
+void fail_entries(self_ptr self, std::vector<entry>&& es, errc code,
+                  const std::string& msg) {
   if (es.empty())
     return;
   std::vector<client_reply> out;
   out.reserve(es.size());
   for (auto& e : es)
     out.push_back(error_reply(e.req.id, code, msg));
-  self->send(coord, std::move(out));
+  self->send(self->state.coord, std::move(out));
 }
 
-/// Forms and sends batches while the queue says so; arms the flush timer.
-void try_flush(self_ptr self, const coordinator_actor& coord) {
+/// Hands every queued request back to the router: this pool is empty.
+void reroute_queue(self_ptr self) {
+  auto& st = self->state;
+  auto es = st.queue->drain();
+  if (es.empty())
+    return;
+  auto now = clock::now();
+  std::vector<client_request> reqs;
+  reqs.reserve(es.size());
+  for (auto& e : es) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        e.deadline - now);
+    e.req.deadline_ms = static_cast<uint32_t>(
+        std::clamp<int64_t>(left.count(), 1, UINT32_MAX));
+    reqs.push_back(std::move(e.req));
+  }
+  self->send(st.router, reroute_atom::value, st.joins, std::move(reqs));
+}
+
+/// What the balancer sees: ejected workers are unhealthy, probing ones get
+/// one batch at a time.
+std::vector<worker_view> make_views(batcher_state& st, clock::time_point now) {
+  std::vector<worker_view> views;
+  views.reserve(st.pool.size());
+  for (auto& s : st.pool) {
+    worker_view v;
+    v.outstanding = s.stats.outstanding;
+    v.capacity = s.capacity;
+    v.id = s.id;
+    v.weight = s.capacity;
+    switch (st.outliers->state(s.id, now)) {
+      case outlier_state::ejected:
+        v.healthy = false;
+        break;
+      case outlier_state::probing:
+        v.capacity = 1;
+        break;
+      default:
+        break;
+    }
+    views.push_back(v);
+  }
+  return views;
+}
+
+void send_batch(self_ptr self, size_t idx, std::vector<entry>&& items,
+                clock::time_point now) {
+  auto& st = self->state;
+  auto& s = st.pool[idx];
+  batch b;
+  b.bid = st.next_bid++;
+  b.model = st.model.name;
+  b.version = st.version;
+  batcher_state::in_flight f;
+  f.worker = s.hdl.address();
+  f.worker_id = s.id;
+  f.sent = now;
+  f.items = std::move(items);
+  f.answered.assign(f.items.size(), false);
+  b.items.reserve(f.items.size());
+  for (auto& e : f.items) {
+    ++e.attempts;
+    // A copy: the original stays here for a retry on another worker.
+    b.items.push_back(batch_item{e.req.id, e.req.inputs});
+  }
+  ++s.stats.outstanding;
+  st.batches.emplace(b.bid, std::move(f));
+  self->send(s.hdl, std::move(b));
+}
+
+void arm_timer(self_ptr self, clock::time_point wake, clock::time_point now) {
+  auto& st = self->state;
+  if (wake >= st.timer_at || wake == clock::time_point::max())
+    return;
+  st.timer_at = wake;
+  self->delayed_send(self, std::max(wake - now, clock::duration{0}),
+                     tick_atom::value);
+}
+
+/// Key-based strategies: each request goes to its key's worker; batches
+/// form per worker and wait while that worker is busy.
+void flush_by_key(self_ptr self, std::vector<worker_view>& views,
+                  clock::time_point now) {
   auto& st = self->state;
   auto& q = *st.queue;
+  size_t max_batch = q.limits().max_batch_size;
   while (!q.empty()) {
-    if (st.pool.empty()) {
-      fail_entries(self, coord, q.drain(), errc::unavailable,
-                   "no healthy worker serves model `" + st.model.name + "`");
-      return;
-    }
-    std::vector<worker_view> views;
-    views.reserve(st.pool.size());
-    for (auto& s : st.pool)
-      views.push_back({s.stats.outstanding, s.capacity, true});
-    auto idx = st.strategy->pick(views);
-    auto now = clock::now();
-    auto n = q.ready(now, idx != balancer::none);
+    size_t free_slots = 0;
+    for (auto& v : views)
+      if (v.has_slot())
+        free_slots += v.capacity - v.outstanding;
+    if (free_slots == 0)
+      return; // a result frees a slot and flushes again
+    auto n = q.ready(now, true);
     if (n == 0) {
-      auto wake = q.next_wakeup();
-      if (idx != balancer::none && wake < st.timer_at) {
-        st.timer_at = wake;
-        self->delayed_send(self, std::max(wake - now, clock::duration{0}),
-                           tick_atom::value);
-      }
+      arm_timer(self, q.next_wakeup(), now);
       return;
     }
-    auto& s = st.pool[idx];
-    batch b;
-    b.bid = st.next_bid++;
-    b.model = st.model.name;
-    b.version = st.model.version;
-    batcher_state::in_flight f;
-    f.worker = s.hdl.address();
-    f.sent = now;
-    f.items = q.take(n);
-    b.items.reserve(f.items.size());
-    for (auto& e : f.items) {
-      ++e.attempts;
-      // A copy: the original stays here for a retry on another worker.
-      b.items.push_back(batch_item{e.req.id, e.req.inputs});
+    auto taken = q.take(std::max(n, std::min(q.size(), free_slots * max_batch)));
+    std::vector<uint64_t> keys;
+    keys.reserve(taken.size());
+    for (auto& e : taken)
+      keys.push_back(e.req.key_hash);
+    auto plan = plan_key_batches(*st.strategy, views, keys, max_batch);
+    for (auto& pb : plan.batches) {
+      std::vector<entry> items;
+      items.reserve(pb.items.size());
+      for (auto i : pb.items)
+        items.push_back(std::move(taken[i]));
+      send_batch(self, pb.worker, std::move(items), now);
+      ++views[pb.worker].outstanding;
     }
-    ++s.stats.outstanding;
-    st.batches.emplace(b.bid, std::move(f));
-    self->send(s.hdl, std::move(b));
+    std::vector<entry> rest;
+    rest.reserve(plan.leftover.size());
+    for (auto i : plan.leftover)
+      rest.push_back(std::move(taken[i]));
+    q.push_front(std::move(rest));
+    if (plan.batches.empty())
+      return; // every request waits for its busy worker
   }
 }
 
-/// Puts the requests of a lost batch back in front of the queue, or fails
-/// those out of retries.
-void requeue(self_ptr self, const coordinator_actor& coord,
-             batcher_state::in_flight& f, const std::string& why) {
+/// Forms and sends batches while the queue says so; arms the flush timer.
+void try_flush(self_ptr self) {
+  auto& st = self->state;
+  auto& q = *st.queue;
+  if (q.empty())
+    return;
+  if (st.pool.empty()) {
+    reroute_queue(self);
+    return;
+  }
+  auto now = clock::now();
+  auto views = make_views(st, now);
+  if (st.strategy->uses_key()) {
+    flush_by_key(self, views, now);
+    return;
+  }
+  while (!q.empty()) {
+    bool slot_free = count_eligible(views) > 0;
+    auto n = q.ready(now, slot_free);
+    if (n == 0) {
+      if (slot_free)
+        arm_timer(self, q.next_wakeup(), now);
+      return;
+    }
+    auto idx = st.strategy->pick(views);
+    if (idx == balancer::none)
+      return;
+    send_batch(self, idx, q.take(n), now);
+    ++views[idx].outstanding;
+  }
+}
+
+/// Puts the unanswered requests of a lost batch back in front of the
+/// queue, or fails those out of retries.
+void requeue(self_ptr self, batcher_state::in_flight& f,
+             const std::string& why) {
   auto& st = self->state;
   std::vector<entry> again;
   std::vector<client_reply> failed;
-  for (auto& e : f.items) {
+  for (size_t k = 0; k < f.items.size(); ++k) {
+    auto& e = f.items[k];
+    if (f.answered[k])
+      continue;
     if (e.attempts > st.max_retries) {
       failed.push_back(error_reply(
           e.req.id, errc::worker_failed,
@@ -109,21 +232,51 @@ void requeue(self_ptr self, const coordinator_actor& coord,
   }
   st.queue->push_front(std::move(again));
   if (!failed.empty())
-    self->send(coord, std::move(failed));
+    self->send(st.coord, std::move(failed));
 }
 
-/// Handles the loss of worker `addr`: removes it, retries its batches.
-void drop_worker(self_ptr self, const coordinator_actor& coord,
-                 const caf::actor_addr& addr, const std::string& why) {
+/// Feeds the outcome of a batch to the strategy and the outlier detector.
+void record(self_ptr self, batcher_state::slot& s, clock::duration latency,
+            bool ok, clock::time_point now) {
+  auto& st = self->state;
+  st.strategy->observe(s.id, latency, ok);
+  if (ok) {
+    st.outliers->on_success(s.id, now);
+    s.latency.update(std::chrono::duration<double, std::micro>{latency}.count());
+    return;
+  }
+  ++s.stats.failures;
+  if (!st.outliers->on_failure(s.id, now))
+    return;
+  ++s.stats.ejections;
+  auto until = *st.outliers->ejected_until(s.id);
+  caf::aout(self) << "batcher " << pool_name(st) << ": worker "
+                  << s.stats.name << " ejected for "
+                  << std::chrono::duration_cast<std::chrono::milliseconds>(
+                         until - now)
+                         .count()
+                  << " ms after repeated failures" << std::endl;
+  // Look again when it may be probed.
+  self->delayed_send(self, until - now, tick_atom::value);
+}
+
+/// Removes worker `addr` from the pool; with `retry` its batches in flight
+/// run elsewhere, else they may still complete (drain).
+void remove_worker(self_ptr self, const caf::actor_addr& addr, bool retry,
+                   const std::string& why) {
   auto& st = self->state;
   for (auto i = st.pool.begin(); i != st.pool.end(); ++i)
     if (i->hdl.address() == addr) {
+      st.strategy->forget(i->id);
+      st.outliers->remove(i->id);
       st.pool.erase(i);
       break;
     }
+  if (!retry)
+    return;
   for (auto i = st.batches.begin(); i != st.batches.end();) {
     if (i->second.worker == addr) {
-      requeue(self, coord, i->second, why);
+      requeue(self, i->second, why);
       i = st.batches.erase(i);
     } else {
       ++i;
@@ -131,13 +284,15 @@ void drop_worker(self_ptr self, const coordinator_actor& coord,
   }
 }
 
-/// Splits a worker's result into one reply per request.
+/// Splits a worker's result into one reply per unanswered request.
 std::vector<client_reply> split_result(batcher_state::in_flight& f,
                                        batch_result& res) {
   auto n = f.items.size();
   std::vector<client_reply> out;
   out.reserve(n);
   for (size_t k = 0; k < n; ++k) {
+    if (f.answered[k])
+      continue;
     client_reply r;
     r.id = f.items[k].req.id;
     if (k < res.items.size() && res.items[k].rid == r.id) {
@@ -157,12 +312,98 @@ std::vector<client_reply> split_result(batcher_state::in_flight& f,
   return out;
 }
 
+void on_result(self_ptr self, batch_result& res) {
+  auto& st = self->state;
+  auto i = st.batches.find(res.bid);
+  if (i == st.batches.end())
+    return; // abandoned earlier (timeout): already retried
+  auto f = std::move(i->second);
+  st.batches.erase(i);
+  auto now = clock::now();
+  auto s = find_slot(st, f.worker);
+  if (s != nullptr)
+    --s->stats.outstanding;
+  if (res.code != 0) {
+    // The whole batch failed on that worker: run it elsewhere.
+    if (s != nullptr)
+      record(self, *s, now - f.sent, false, now);
+    requeue(self, f, res.message);
+    if (res.code == static_cast<uint8_t>(errc::unavailable))
+      remove_worker(self, f.worker, true, res.message);
+    try_flush(self);
+    return;
+  }
+  auto n = f.items.size();
+  if (s != nullptr) {
+    record(self, *s, now - f.sent, true, now);
+    ++s->stats.batches;
+    s->stats.items += n;
+  }
+  ++st.stats.batches;
+  st.stats.items += n;
+  if (n > 0 && n <= st.stats.size_histogram.size())
+    ++st.stats.size_histogram[n - 1];
+  auto replies = split_result(f, res);
+  if (!replies.empty())
+    self->send(st.coord, std::move(replies));
+  try_flush(self);
+}
+
+/// Every 10 ms: batches whose worker neither answered nor went down within
+/// the batch timeout, and requests (queued or in flight) past their
+/// deadline.
+void sweep(self_ptr self) {
+  auto& st = self->state;
+  auto now = clock::now();
+  std::vector<client_reply> expired;
+  for (auto i = st.batches.begin(); i != st.batches.end();) {
+    auto& f = i->second;
+    for (size_t k = 0; k < f.items.size(); ++k)
+      if (!f.answered[k] && f.items[k].deadline <= now) {
+        f.answered[k] = true;
+        expired.push_back(error_reply(
+            f.items[k].req.id, errc::deadline_exceeded,
+            "deadline passed while running on a worker of model `" +
+                st.model.name + "`"));
+      }
+    if (now - f.sent > st.batch_timeout) {
+      if (auto s = find_slot(st, f.worker)) {
+        --s->stats.outstanding;
+        record(self, *s, now - f.sent, false, now);
+      }
+      requeue(self, f, "batch timed out on its worker");
+      i = st.batches.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  if (!expired.empty())
+    self->send(st.coord, std::move(expired));
+  fail_entries(self, st.queue->expire(now), errc::deadline_exceeded,
+               "deadline passed while queued for model `" + st.model.name +
+                   "`");
+  try_flush(self);
+}
+
+worker_stats snapshot(batcher_state& st, batcher_state::slot& s,
+                      clock::time_point now) {
+  auto ws = s.stats;
+  ws.latency_us = static_cast<uint64_t>(s.latency.value());
+  ws.ejected = st.outliers->is_ejected(s.id, now);
+  return ws;
+}
+
 } // namespace
 
 batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
+                                     router_actor router,
                                      batcher_options opts) {
   auto& st = self->state;
+  st.coord = std::move(coord);
+  st.router = std::move(router);
   st.model = opts.model;
+  st.version = opts.version;
+  st.shard = opts.shard;
   st.max_retries = opts.max_retries;
   st.batch_timeout = opts.batch_timeout;
   batch_limits limits;
@@ -172,16 +413,20 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
   limits.max_queue = opts.model.max_queue;
   limits.batchable = opts.model.batchable;
   st.queue = std::make_unique<batch_queue>(std::move(limits));
-  st.strategy = std::make_unique<round_robin>();
+  auto strategy = make_balancer(opts.strategy);
+  st.strategy = strategy ? std::move(*strategy)
+                         : std::make_unique<round_robin>(); // validated
+  st.outliers = std::make_unique<outlier_detector>(opts.outlier);
   st.stats.model = opts.model.name;
+  st.stats.version = opts.version;
+  st.stats.shard = opts.shard;
+  st.stats.strategy = st.strategy->name();
   st.stats.size_histogram.resize(st.queue->limits().max_batch_size, 0);
   self->set_down_handler([=](caf::down_msg& dm) {
-    drop_worker(self, coord, dm.source,
-                "worker lost: " + caf::to_string(dm.reason));
-    try_flush(self, coord);
+    remove_worker(self, dm.source, true,
+                  "worker lost: " + caf::to_string(dm.reason));
+    try_flush(self);
   });
-  // Sweep: queued requests past their deadline, and batches whose worker
-  // neither answered nor went down within the batch timeout.
   auto sweep_every = std::chrono::milliseconds{10};
   self->delayed_send(self, sweep_every, tick_atom::value, uint64_t{0});
   return {
@@ -202,98 +447,59 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
                                 " requests)"));
         }
         if (!refused.empty())
-          self->send(coord, std::move(refused));
-        try_flush(self, coord);
+          self->send(st.coord, std::move(refused));
+        try_flush(self);
       },
       [=](worker_atom, worker_actor& w, std::string& name, uint32_t capacity) {
         auto& st = self->state;
+        ++st.joins;
         if (!w || find_slot(st, w.address()) != nullptr)
           return;
         self->monitor(w);
         batcher_state::slot s;
         s.hdl = std::move(w);
-        s.name = name;
+        s.id = hash_key(name);
+        // Ids must be distinct in a pool; two workers sharing a name get
+        // distinct (still stable) ids.
+        auto taken = [&](uint64_t id) {
+          return std::any_of(st.pool.begin(), st.pool.end(),
+                             [&](auto& x) { return x.id == id; });
+        };
+        for (uint64_t salt = 1; taken(s.id); ++salt)
+          s.id = hash_key(name + "#" + std::to_string(salt));
         s.stats.name = std::move(name);
         s.stats.models.push_back(st.model.name);
         s.capacity = std::max(capacity, uint32_t{1});
+        st.outliers->add(s.id);
         st.pool.push_back(std::move(s));
-        try_flush(self, coord);
+        try_flush(self);
       },
-      [=](batch_result& res) {
-        auto& st = self->state;
-        auto i = st.batches.find(res.bid);
-        if (i == st.batches.end())
-          return; // abandoned earlier (timeout): already retried
-        auto f = std::move(i->second);
-        st.batches.erase(i);
-        auto n = f.items.size();
-        if (res.code != 0) {
-          // The whole batch failed on that worker: run it elsewhere.
-          if (auto s = find_slot(st, f.worker)) {
-            --s->stats.outstanding;
-            ++s->stats.failures;
-          }
-          auto addr = f.worker;
-          requeue(self, coord, f, res.message);
-          if (res.code == static_cast<uint8_t>(errc::unavailable))
-            drop_worker(self, coord, addr, res.message);
-          try_flush(self, coord);
-          return;
-        }
-        if (auto s = find_slot(st, f.worker)) {
-          --s->stats.outstanding;
-          ++s->stats.batches;
-          s->stats.items += n;
-        }
-        ++st.stats.batches;
-        st.stats.items += n;
-        if (n > 0 && n <= st.stats.size_histogram.size())
-          ++st.stats.size_histogram[n - 1];
-        self->send(coord, split_result(f, res));
-        try_flush(self, coord);
-      },
+      [=](batch_result& res) { on_result(self, res); },
       [=](tick_atom) {
         auto& st = self->state;
         if (clock::now() >= st.timer_at)
           st.timer_at = clock::time_point::max();
-        try_flush(self, coord);
+        try_flush(self);
       },
       [=](tick_atom, uint64_t) {
-        auto& st = self->state;
-        auto now = clock::now();
-        for (auto i = st.batches.begin(); i != st.batches.end();) {
-          if (now - i->second.sent > st.batch_timeout) {
-            if (auto s = find_slot(st, i->second.worker)) {
-              --s->stats.outstanding;
-              ++s->stats.failures;
-            }
-            requeue(self, coord, i->second, "batch timed out on its worker");
-            i = st.batches.erase(i);
-          } else {
-            ++i;
-          }
-        }
-        fail_entries(
-            self, coord, st.queue->expire(now), errc::deadline_exceeded,
-            "deadline passed while queued for model `" + st.model.name + "`");
-        try_flush(self, coord);
+        sweep(self);
         self->delayed_send(self, sweep_every, tick_atom::value, uint64_t{0});
       },
       [=](drain_atom, worker_actor& w) {
         // No new batches for `w`; its batches in flight still complete.
-        auto& pool = self->state.pool;
-        for (auto i = pool.begin(); i != pool.end(); ++i)
-          if (i->hdl == w) {
-            pool.erase(i);
-            break;
-          }
-        try_flush(self, coord);
+        remove_worker(self, w.address(), false, {});
+        try_flush(self);
+      },
+      [=](lost_atom, worker_actor& w, std::string& why) {
+        remove_worker(self, w.address(), true, why);
+        try_flush(self);
       },
       [=](stats_atom) {
         auto& st = self->state;
+        auto now = clock::now();
         auto result = st.stats;
         for (auto& s : st.pool)
-          result.workers.push_back(s.stats);
+          result.workers.push_back(snapshot(st, s, now));
         return result;
       },
   };

@@ -8,7 +8,9 @@
 #include "messages/interfaces.hpp"
 #include "runtime/balancer.hpp"
 #include "runtime/batch_queue.hpp"
+#include "runtime/ewma.hpp"
 #include "runtime/node_config.hpp"
+#include "runtime/outlier_detector.hpp"
 
 namespace dine {
 
@@ -20,26 +22,35 @@ struct batcher_state {
   /// One worker of the pool.
   struct slot {
     worker_actor hdl;
-    std::string name;
+    uint64_t id = 0; ///< `hash_key` of its name: balancer and detector id.
     worker_stats stats;
     uint32_t capacity = 4;
+    ewma latency; ///< Of its batches, in microseconds.
   };
 
   /// A batch sent and not answered yet.
   struct in_flight {
     caf::actor_addr worker;
+    uint64_t worker_id = 0;
     std::vector<entry> items;
+    std::vector<bool> answered; ///< Expired while in flight: replied.
     clock::time_point sent;
   };
 
+  coordinator_actor coord;
+  router_actor router;
   std::unique_ptr<batch_queue> queue;
   std::unique_ptr<balancer> strategy;
+  std::unique_ptr<outlier_detector> outliers;
   model_config model;
+  uint32_t version = 1;
+  uint32_t shard = 0;
   uint32_t max_retries = 2;
   std::chrono::milliseconds batch_timeout{10000};
   std::vector<slot> pool;
   std::unordered_map<uint64_t, in_flight> batches;
   uint64_t next_bid = 1;
+  uint64_t joins = 0; ///< Workers ever added (see the router's reroute).
   /// When the armed flush timer fires; `max()` if none is armed.
   clock::time_point timer_at = clock::time_point::max();
   batcher_stats stats;

@@ -65,6 +65,19 @@ caf::behavior registrar(self_ptr self, node_config cfg, worker_info info,
                 },
                 [=](caf::error&) { retry_later(self, cfg); });
       },
+      [=](register_atom) {
+        // The router lost track of us (missed heartbeats): register again.
+        auto& st = self->state;
+        if (!st.router || st.draining)
+          return;
+        self->request(st.router, std::chrono::seconds{5}, register_atom::value,
+                      info, worker)
+            .then([=](uint64_t id) {
+                    if (on_registered)
+                      on_registered(id);
+                  },
+                  [=](caf::error&) {});
+      },
       [=](drain_atom) -> caf::result<bool> {
         auto& st = self->state;
         st.draining = true;

@@ -9,7 +9,8 @@
 // Monitors: the remote router. When the connection is lost (process gone:
 // at once; frozen: after the middleman's connection timeout), it reconnects
 // with exponential backoff (20 ms doubling, capped at `reconnect-max-ms`)
-// and registers again. `(drain)` deregisters the worker (the router sends
+// and registers again; `(register)` from the router (it removed the worker
+// for missed heartbeats) registers again too. `(drain)` deregisters the worker (the router sends
 // it no new batches) and stops reconnecting; it answers true once the
 // router confirmed.
 

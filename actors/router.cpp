@@ -1,5 +1,6 @@
 #include "actors/router.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <caf/actor_ostream.hpp>
@@ -12,88 +13,253 @@ namespace dine {
 namespace {
 
 using self_ptr = router_actor::stateful_pointer<router_state>;
+using clock = router_state::clock;
 
-batcher_actor ensure_batcher(self_ptr self, const std::string& model) {
+router_state::batcher_entry& ensure_batcher(self_ptr self,
+                                            const route_target& t) {
   auto& st = self->state;
-  if (auto i = st.batchers.find(model); i != st.batchers.end())
+  if (auto i = st.batchers.find(t); i != st.batchers.end())
     return i->second;
+  auto m = st.registry->find(t.model);
   batcher_options opts;
-  if (auto i = st.cfg.model_table.find(model); i != st.cfg.model_table.end())
-    opts.model = i->second;
-  else
-    opts.model.name = model;
+  opts.model = m->config;
+  opts.version = t.version;
+  opts.shard = t.shard;
+  opts.strategy = st.registry->balance_of(*m);
+  opts.outlier = st.cfg.routing.outlier;
   opts.max_retries = st.cfg.max_retries;
   opts.batch_timeout = st.cfg.request_timeout;
-  auto b = self->spawn<caf::linked>(batcher, st.coord, opts);
-  st.batchers.emplace(model, b);
-  return b;
+  auto me = caf::actor_cast<router_actor>(self);
+  auto b = self->spawn<caf::linked>(batcher, st.coord, me, opts);
+  return st.batchers.emplace(t, router_state::batcher_entry{b, 0, false})
+      .first->second;
+}
+
+client_reply reject(uint64_t id, errc code, std::string msg) {
+  client_reply rep;
+  rep.id = id;
+  rep.code = static_cast<uint8_t>(code);
+  rep.message = std::move(msg);
+  return rep;
+}
+
+/// Routes each request to its batcher; answers what cannot be routed.
+void route(self_ptr self, std::vector<client_request>& reqs) {
+  auto& st = self->state;
+  // Requests of one read usually share a model: group without a map.
+  std::vector<std::pair<batcher_actor, std::vector<client_request>>> out;
+  std::vector<client_reply> rejected;
+  auto default_ms = static_cast<uint32_t>(st.cfg.request_timeout.count());
+  for (auto& r : reqs) {
+    auto d = st.registry->resolve(r.model, r.version);
+    if (d.code == errc::none) {
+      auto& rt = d.entry->config.routing;
+      if (rt.schema != schema_type::any || !rt.schema_keys.empty())
+        if (auto msg = check_inputs(rt, r.inputs); !msg.empty()) {
+          d.code = errc::invalid_input;
+          d.message = "model `" + r.model + "`: " + msg;
+        }
+    }
+    const router_state::batcher_entry* target = nullptr;
+    if (d.code == errc::none) {
+      if (r.key_hash == 0)
+        r.key_hash = request_key_hash(r);
+      route_target t{r.model, d.version, 0};
+      st.registry->route(d, r.key_hash, [&](uint32_t shard) {
+        t.shard = shard;
+        auto i = st.batchers.find(t);
+        return i != st.batchers.end() && !i->second.empty;
+      });
+      if (d.code == errc::none) {
+        t.shard = d.shard;
+        target = &st.batchers.find(t)->second;
+      }
+    }
+    if (d.code != errc::none) {
+      rejected.push_back(reject(r.id, d.code, std::move(d.message)));
+      continue;
+    }
+    // The model's timeout replaces the node default (the coordinator
+    // writes the node default into requests that set no deadline).
+    auto timeout = d.entry->config.routing.timeout.count();
+    if (timeout > 0 && (r.deadline_ms == 0 || r.deadline_ms == default_ms))
+      r.deadline_ms = static_cast<uint32_t>(timeout);
+    r.version = d.version;
+    auto j = std::find_if(out.begin(), out.end(),
+                          [&](auto& x) { return x.first == target->hdl; });
+    if (j == out.end()) {
+      out.emplace_back(target->hdl, std::vector<client_request>{});
+      j = out.end() - 1;
+    }
+    j->second.push_back(std::move(r));
+  }
+  for (auto& [b, rs] : out)
+    self->send(b, std::move(rs));
+  if (!rejected.empty())
+    self->send(st.coord, std::move(rejected));
+}
+
+/// Removes the worker at `i`: its batchers retry its batches (`lost`) or
+/// let them finish (`drain`).
+void remove_worker(self_ptr self, std::vector<router_state::worker_entry>::iterator i,
+                   bool drain, const std::string& why) {
+  auto& st = self->state;
+  caf::aout(self) << "router: worker " << i->info.name << " "
+                  << (drain ? "draining" : "lost") << ": " << why << std::endl;
+  for (auto& t : st.registry->withdraw(i->id)) {
+    auto b = st.batchers.find(t);
+    if (b == st.batchers.end())
+      continue;
+    if (drain)
+      self->send(b->second.hdl, drain_atom::value, i->hdl);
+    else
+      self->send(b->second.hdl, lost_atom::value, i->hdl, why);
+  }
+  self->demonitor(i->hdl.address());
+  st.workers.erase(i);
+}
+
+std::string describe_targets(const std::vector<route_target>& ts) {
+  std::string out;
+  for (auto& t : ts) {
+    out += out.empty() ? "" : ", ";
+    out += t.model + " v" + std::to_string(t.version) + "/" +
+           std::to_string(t.shard);
+  }
+  return out;
+}
+
+uint64_t do_register(self_ptr self, worker_info& info, worker_actor& w) {
+  auto& st = self->state;
+  for (auto& e : st.workers)
+    if (e.hdl == w)
+      return e.id; // a repeated registration is idempotent
+  self->monitor(w);
+  router_state::worker_entry e;
+  e.hdl = w;
+  e.id = st.next_worker_id++;
+  e.seen = clock::now();
+  e.local = w.node() == self->node();
+  std::vector<std::string> skipped;
+  auto targets = st.registry->declare(e.id, info.name, info.models, &skipped);
+  for (auto& s : skipped)
+    caf::aout(self) << "router: worker " << info.name << " declares " << s
+                    << ": ignored" << std::endl;
+  for (auto& t : targets) {
+    auto& b = ensure_batcher(self, t);
+    ++b.joins;
+    b.empty = false;
+    self->send(b.hdl, worker_atom::value, w, info.name, info.capacity);
+  }
+  caf::aout(self) << "router: worker " << info.name << " registered ("
+                  << describe_targets(targets) << ")" << std::endl;
+  e.info = std::move(info);
+  st.workers.push_back(std::move(e));
+  return st.workers.back().id;
+}
+
+/// Removes remote workers whose heartbeats stopped.
+void check_heartbeats(self_ptr self) {
+  auto& st = self->state;
+  auto k = st.cfg.routing.missed_heartbeats;
+  if (k == 0)
+    return;
+  auto limit = st.cfg.heartbeat_interval * k;
+  auto now = clock::now();
+  for (size_t i = 0; i < st.workers.size();) {
+    auto& e = st.workers[i];
+    if (!e.local && now - e.seen > limit) {
+      remove_worker(self, st.workers.begin() + static_cast<ptrdiff_t>(i),
+                    false, "missed " + std::to_string(k) + " heartbeats");
+      continue;
+    }
+    ++i;
+  }
+}
+
+caf::result<cluster_stats> collect_stats(self_ptr self) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<cluster_stats>();
+  auto acc = std::make_shared<cluster_stats>();
+  acc->models = st.registry->describe();
+  for (auto& e : st.workers) {
+    worker_stats ws;
+    ws.name = e.info.name;
+    for (auto& m : e.info.models)
+      ws.models.push_back(m.name);
+    acc->workers.push_back(std::move(ws));
+  }
+  auto weights = std::make_shared<std::vector<double>>(acc->workers.size());
+  auto left = std::make_shared<size_t>(st.batchers.size());
+  if (*left == 0) {
+    rp.deliver(*acc);
+    return rp;
+  }
+  auto merge = [=](batcher_stats& bs) mutable {
+    for (auto& w : bs.workers)
+      for (size_t i = 0; i < acc->workers.size(); ++i) {
+        auto& ws = acc->workers[i];
+        if (ws.name != w.name)
+          continue;
+        // Latency: the average over batchers, weighted by batches.
+        auto total = (*weights)[i] + static_cast<double>(w.batches);
+        if (total > 0)
+          ws.latency_us = static_cast<uint64_t>(
+              (static_cast<double>(ws.latency_us) * (*weights)[i] +
+               static_cast<double>(w.latency_us) * w.batches) /
+              total);
+        (*weights)[i] = total;
+        ws.batches += w.batches;
+        ws.items += w.items;
+        ws.failures += w.failures;
+        ws.outstanding += w.outstanding;
+        ws.ejections += w.ejections;
+        ws.ejected = ws.ejected || w.ejected;
+      }
+    acc->batchers.push_back(std::move(bs));
+    if (--*left == 0)
+      rp.deliver(*acc);
+  };
+  for (auto& [t, b] : st.batchers)
+    self->request(b.hdl, std::chrono::seconds{2}, stats_atom::value)
+        .then([=](batcher_stats& bs) mutable { merge(bs); },
+              [=](caf::error&) mutable {
+                batcher_stats empty;
+                merge(empty);
+              });
+  return rp;
 }
 
 } // namespace
 
 router_actor::behavior_type router(self_ptr self, node_config cfg) {
-  self->state.cfg = std::move(cfg);
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.registry = std::make_unique<model_registry>(st.cfg.model_table,
+                                                 st.cfg.routing.balance);
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& ws = self->state.workers;
     for (auto i = ws.begin(); i != ws.end(); ++i)
       if (i->hdl.address() == dm.source) {
-        caf::aout(self) << "router: worker " << i->info.name
-                        << " lost: " << caf::to_string(dm.reason) << std::endl;
-        ws.erase(i);
+        remove_worker(self, i, false, caf::to_string(dm.reason));
         return;
       }
   });
+  self->delayed_send(self, st.cfg.heartbeat_interval, tick_atom::value);
   return {
       [=](coordinator_actor& coord) { self->state.coord = std::move(coord); },
-      [=](std::vector<client_request>& reqs) {
+      [=](std::vector<client_request>& reqs) { route(self, reqs); },
+      [=](reroute_atom, uint64_t joins, std::vector<client_request>& reqs) {
+        // A batcher found its pool empty: unless a worker was sent to it
+        // since, treat its shard as unserved until the next join.
         auto& st = self->state;
-        // Requests of one read usually share a model: group without a map.
-        std::vector<std::pair<batcher_actor, std::vector<client_request>>> out;
-        std::vector<client_reply> rejected;
-        for (auto& r : reqs) {
-          auto i = st.batchers.find(r.model);
-          if (i == st.batchers.end()) {
-            client_reply rep;
-            rep.id = r.id;
-            if (st.cfg.model_table.count(r.model) > 0) {
-              rep.code = static_cast<uint8_t>(errc::unavailable);
-              rep.message = "no worker serves model `" + r.model + "` now";
-            } else {
-              rep.code = static_cast<uint8_t>(errc::unknown_model);
-              rep.message = "unknown model `" + r.model + "`";
-            }
-            rejected.push_back(std::move(rep));
-            continue;
-          }
-          auto j = std::find_if(out.begin(), out.end(),
-                                [&](auto& x) { return x.first == i->second; });
-          if (j == out.end()) {
-            out.emplace_back(i->second, std::vector<client_request>{});
-            j = out.end() - 1;
-          }
-          j->second.push_back(std::move(r));
-        }
-        for (auto& [b, rs] : out)
-          self->send(b, std::move(rs));
-        if (!rejected.empty())
-          self->send(st.coord, std::move(rejected));
+        for (auto& [t, b] : st.batchers)
+          if (b.hdl.address() == self->current_sender() && b.joins == joins)
+            b.empty = true;
+        route(self, reqs);
       },
       [=](register_atom, worker_info& info, worker_actor& w) -> uint64_t {
-        auto& st = self->state;
-        for (auto& e : st.workers)
-          if (e.hdl == w)
-            return e.id; // a repeated registration is idempotent
-        self->monitor(w);
-        for (auto& m : info.models) {
-          auto b = ensure_batcher(self, m.name);
-          self->send(b, worker_atom::value, w, info.name, info.capacity);
-        }
-        router_state::worker_entry e;
-        e.hdl = w;
-        e.id = st.next_worker_id++;
-        e.info = std::move(info);
-        st.workers.push_back(std::move(e));
-        return st.workers.back().id;
+        return do_register(self, info, w);
       },
       [=](fault_atom, fault_spec& spec) {
         std::vector<std::string> affected;
@@ -111,63 +277,34 @@ router_actor::behavior_type router(self_ptr self, node_config cfg) {
         return affected;
       },
       [=](drain_atom, worker_actor& w) {
-        auto& st = self->state;
-        for (auto i = st.workers.begin(); i != st.workers.end(); ++i)
+        auto& ws = self->state.workers;
+        for (auto i = ws.begin(); i != ws.end(); ++i)
           if (i->hdl == w) {
-            caf::aout(self) << "router: worker " << i->info.name << " draining"
-                            << std::endl;
-            self->demonitor(w.address());
-            st.workers.erase(i);
+            remove_worker(self, i, true, "deregistered");
             break;
           }
-        for (auto& [model, b] : st.batchers)
-          self->send(b, drain_atom::value, w);
         return true;
       },
       [=](heartbeat_atom, heartbeat& hb) {
+        bool known = false;
         for (auto& e : self->state.workers)
-          if (e.info.name == hb.name)
-            e.last = std::move(hb);
+          if (e.info.name == hb.name) {
+            e.seen = clock::now();
+            e.last = hb;
+            known = true;
+          }
+        // A worker removed for silence (or before a coordinator restart)
+        // that is alive after all: ask it to register again.
+        if (!known && self->current_sender())
+          caf::anon_send(caf::actor_cast<caf::actor>(self->current_sender()),
+                         register_atom::value);
       },
-      [=](stats_atom) -> caf::result<cluster_stats> {
-        auto& st = self->state;
-        auto rp = self->make_response_promise<cluster_stats>();
-        auto acc = std::make_shared<cluster_stats>();
-        for (auto& e : st.workers) {
-          worker_stats ws;
-          ws.name = e.info.name;
-          for (auto& m : e.info.models)
-            ws.models.push_back(m.name);
-          acc->workers.push_back(std::move(ws));
-        }
-        auto left = std::make_shared<size_t>(st.batchers.size());
-        if (*left == 0) {
-          rp.deliver(*acc);
-          return rp;
-        }
-        auto merge = [=](batcher_stats& bs) mutable {
-          for (auto& w : bs.workers)
-            for (auto& ws : acc->workers)
-              if (ws.name == w.name) {
-                ws.batches += w.batches;
-                ws.items += w.items;
-                ws.failures += w.failures;
-                ws.outstanding += w.outstanding;
-              }
-          bs.workers.clear();
-          acc->batchers.push_back(std::move(bs));
-          if (--*left == 0)
-            rp.deliver(*acc);
-        };
-        for (auto& [name, b] : st.batchers)
-          self->request(b, std::chrono::seconds{2}, stats_atom::value)
-              .then([=](batcher_stats& bs) mutable { merge(bs); },
-                    [=](caf::error&) mutable {
-                      batcher_stats empty;
-                      merge(empty);
-                    });
-        return rp;
+      [=](tick_atom) {
+        check_heartbeats(self);
+        self->delayed_send(self, self->state.cfg.heartbeat_interval,
+                           tick_atom::value);
       },
+      [=](stats_atom) { return collect_stats(self); },
   };
 }
 

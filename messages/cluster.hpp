@@ -15,11 +15,17 @@ namespace dine {
 struct model_decl {
   std::string name;
   uint32_t version = 1;
+  /// The worker's configured shard count of the model; the coordinator
+  /// uses it only for models its own config does not define. 0 = unset.
+  uint32_t shard_count = 0;
+  /// Shard indices it serves; empty = every shard.
+  std::vector<uint32_t> shards;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, model_decl& x) {
-  return f(caf::meta::type_name("model_decl"), x.name, x.version);
+  return f(caf::meta::type_name("model_decl"), x.name, x.version,
+           x.shard_count, x.shards);
 }
 
 /// What a worker declares when it registers.
@@ -56,12 +62,16 @@ struct worker_stats {
   uint64_t items = 0;       ///< Items answered.
   uint64_t failures = 0;    ///< Batches lost to failures.
   uint32_t outstanding = 0; ///< Batches in flight now.
+  uint64_t latency_us = 0;  ///< Moving average of batch latency.
+  uint32_t ejections = 0;   ///< Times the outlier detector ejected it.
+  bool ejected = false;     ///< Ejected now (no new batches).
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_stats& x) {
   return f(caf::meta::type_name("worker_stats"), x.name, x.models, x.batches,
-           x.items, x.failures, x.outstanding);
+           x.items, x.failures, x.outstanding, x.latency_us, x.ejections,
+           x.ejected);
 }
 
 /// Counters of one batcher.
@@ -72,23 +82,61 @@ struct batcher_stats {
   uint64_t retries = 0;
   std::vector<uint64_t> size_histogram; ///< [i] = batches of size i+1.
   std::vector<worker_stats> workers;    ///< The pool, as this batcher saw it.
+  uint32_t version = 0;
+  uint32_t shard = 0;
+  std::string strategy; ///< Balancing strategy of the pool.
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batcher_stats& x) {
   return f(caf::meta::type_name("batcher_stats"), x.model, x.batches, x.items,
-           x.retries, x.size_histogram, x.workers);
+           x.retries, x.size_histogram, x.workers, x.version, x.shard,
+           x.strategy);
 }
 
-/// A snapshot of the router: workers and batchers.
+/// One model of the router's registry, for `--op=models`.
+struct model_info {
+  std::string name;
+  std::vector<uint32_t> versions; ///< Known versions, ascending.
+  uint32_t default_version = 0;   ///< What a request without one gets.
+  std::string backend;
+  uint32_t max_batch_size = 0;
+  uint64_t max_delay_us = 0;
+  uint32_t shards = 1;
+  std::string shard_mode;
+  std::string balance;
+  std::string fallback;
+  std::string schema;
+  std::vector<std::string> schema_keys;
+  bool batchable = true;
+  bool quantized = false;
+  bool cacheable = true;
+  uint32_t timeout_ms = 0;
+  /// [shard] = workers serving it (`name`, or `name@vN` for a version
+  /// other than the default).
+  std::vector<std::vector<std::string>> shard_workers;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, model_info& x) {
+  return f(caf::meta::type_name("model_info"), x.name, x.versions,
+           x.default_version, x.backend, x.max_batch_size, x.max_delay_us,
+           x.shards, x.shard_mode, x.balance, x.fallback, x.schema,
+           x.schema_keys, x.batchable, x.quantized, x.cacheable, x.timeout_ms,
+           x.shard_workers);
+}
+
+/// A snapshot of the router: workers, batchers and the model registry.
 struct cluster_stats {
   std::vector<worker_stats> workers;
   std::vector<batcher_stats> batchers;
+  std::vector<model_info> models;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_stats& x) {
-  return f(caf::meta::type_name("cluster_stats"), x.workers, x.batchers);
+  return f(caf::meta::type_name("cluster_stats"), x.workers, x.batchers,
+           x.models);
 }
 
 } // namespace dine

@@ -28,6 +28,8 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using join_atom = caf::atom_constant<caf::atom("join")>;
 using fault_atom = caf::atom_constant<caf::atom("fault")>;
 using exists_atom = caf::atom_constant<caf::atom("exists")>;
+using lost_atom = caf::atom_constant<caf::atom("lost")>;
+using reroute_atom = caf::atom_constant<caf::atom("reroute")>;
 
 /// A model session: runs one batch of one model and returns its results.
 /// `(tick, seq)` delivers a result held back by a simulated device delay;
@@ -86,6 +88,7 @@ using batcher_actor = caf::typed_actor<
     caf::reacts_to<tick_atom>,                // flush timer
     caf::reacts_to<tick_atom, uint64_t>,      // deadline and timeout sweep
     caf::reacts_to<drain_atom, worker_actor>, // no new batches for it
+    caf::reacts_to<lost_atom, worker_actor, std::string>, // retry its work
     caf::replies_to<stats_atom>::with<batcher_stats>>;
 
 /// The router: worker registry and model table; forwards requests to the
@@ -97,6 +100,17 @@ using router_actor = caf::typed_actor<
     caf::reacts_to<heartbeat_atom, heartbeat>,
     caf::replies_to<fault_atom, fault_spec>::with<std::vector<std::string>>,
     caf::replies_to<drain_atom, worker_actor>::with<bool>, // deregister
-    caf::replies_to<stats_atom>::with<cluster_stats>>;
+    caf::replies_to<stats_atom>::with<cluster_stats>,
+    // From a batcher whose pool is empty: route these again elsewhere;
+    // the number is how many workers that batcher was ever sent.
+    caf::reacts_to<reroute_atom, uint64_t, std::vector<client_request>>,
+    caf::reacts_to<tick_atom>>; // heartbeat check
+
+/// The endpoint a static worker (`--listen` without `--join`) publishes:
+/// a coordinator's worker_link asks it who it is (passing itself, so that
+/// a draining worker can deregister through it).
+using worker_endpoint_actor = caf::typed_actor<
+    caf::replies_to<join_atom, caf::actor>::with<worker_info, worker_actor>,
+    caf::replies_to<drain_atom>::with<bool>>;
 
 } // namespace dine

@@ -82,8 +82,8 @@ setter uint_setter(T node_config::*m, uint64_t lo, uint64_t hi) {
 
 const std::vector<option>& options() {
   static const std::vector<option> table = {
-      {"role", "coordinator | worker | all (comma-separated list allowed)",
-       "one of coordinator, worker, all",
+      {"role", "coordinator | worker | cache | all (comma-separated list allowed)",
+       "one of coordinator, worker, cache, all",
        [](node_config& c, const std::string& v) {
          auto roles = split_list(v);
          if (roles.empty())
@@ -92,6 +92,8 @@ const std::vector<option>& options() {
          for (auto& r : roles) {
            if (r == "all")
              c.coordinator = c.worker = true;
+         else if (r == "cache")
+           c.cache_role = true;
            else if (r == "coordinator")
              c.coordinator = true;
            else if (r == "worker")
@@ -104,6 +106,7 @@ const std::vector<option>& options() {
       {"listen", "HOST:PORT of the cluster endpoint workers join (0 = any)",
        "HOST:PORT",
        [](node_config& c, const std::string& v) {
+         c.routing.listen_given = true;
          return parse_endpoint(v, c.listen_host, c.listen_port);
        }},
       {"client-host", "address the client port binds", "a host name",
@@ -256,6 +259,11 @@ const std::vector<model_option>& model_options() {
        [](model_config& m, const std::string& v) {
          return parse_uint(v, m.fault.slow_ms, 0, 600000);
        }},
+      {"cache-ttl-ms", "TTL of this model's cached results (0 = node default)",
+       "milliseconds 0-4294967295",
+       [](model_config& m, const std::string& v) {
+         return parse_uint(v, m.cache_ttl_ms, 0, UINT32_MAX);
+       }},
       {"fixed-us", "cost/sleep: microseconds per invocation",
        "microseconds 0-10000000",
        [](model_config& m, const std::string& v) {
@@ -321,6 +329,11 @@ caf::error apply_option(node_config& cfg, const std::string& key,
         return bad_value(key, value, opt.expects, origin);
       return caf::none;
     }
+    if (is_model_routing_key(sub)) {
+      auto& m = cfg.model_table[name];
+      m.name = name;
+      return apply_model_routing_option(m, sub, key, value, origin);
+    }
     return make_error(errc::invalid_config, origin +
                                                 ": unknown per-model key `" +
                                                 sub + "` in `" + key + "`");
@@ -332,6 +345,10 @@ caf::error apply_option(node_config& cfg, const std::string& key,
       return bad_value(key, value, opt.expects, origin);
     return caf::none;
   }
+  if (is_cache_key(key))
+    return apply_cache_option(cfg, key, value, origin);
+  if (is_routing_key(key))
+    return apply_routing_option(cfg, key, value, origin);
   return make_error(errc::invalid_config,
                     origin + ": unknown key `" + key + "` (see --help)");
 }
@@ -377,9 +394,11 @@ caf::error apply_config_text(node_config& cfg, const std::string& text,
 }
 
 caf::error validate(const node_config& cfg) {
-  if (!cfg.coordinator && cfg.worker && cfg.join_host.empty())
+  if (!cfg.coordinator && cfg.worker && cfg.join_host.empty() &&
+      !cfg.routing.listen_given)
     return make_error(errc::invalid_config,
-                      "a worker-only node needs `join` (--join=HOST:PORT)");
+                      "a worker-only node needs `join` (--join=HOST:PORT), "
+                      "or `listen` to be a static worker");
   if (cfg.connection_timeout <= cfg.heartbeat_interval)
     return make_error(errc::invalid_config,
                       "`connection-timeout-ms` must exceed "
@@ -391,7 +410,7 @@ caf::error validate(const node_config& cfg) {
                           "`models`: unknown model `" + m +
                               "` (built in: echo, cost, sleep; define "
                               "others in [model.NAME])");
-  return caf::none;
+  return validate_routing(cfg);
 }
 
 caf::expected<node_config> load_config(const std::vector<std::string>& args) {
@@ -473,6 +492,7 @@ std::string to_config_text(const node_config& cfg) {
   kv("drain-timeout-ms", std::to_string(cfg.drain_timeout.count()));
   kv("scheduler-policy", cfg.scheduler_policy);
   kv("threads", std::to_string(cfg.threads));
+  out += routing_node_text(cfg);
   for (auto& [name, m] : cfg.model_table) {
     out += "\n\n[model." + name + "]";
     kv("backend", m.backend);
@@ -494,6 +514,7 @@ std::string to_config_text(const node_config& cfg) {
     }
     kv("fixed-us", std::to_string(m.fixed_us));
     kv("per-item-us", std::to_string(m.per_item_us));
+    out += routing_model_text(m);
   }
   out += "\n";
   return out;
@@ -512,6 +533,8 @@ std::string usage() {
     out += opt.help;
     out += '\n';
   }
+  out += routing_node_usage();
+  out += "\nResponse cache keys:\n" + cache_usage();
   out += "\nPer-model keys (--model.NAME.KEY=V, or KEY = V in [model.NAME]):\n";
   for (auto& opt : model_options()) {
     out += "  ";
@@ -520,6 +543,7 @@ std::string usage() {
     out += opt.help;
     out += '\n';
   }
+  out += routing_model_usage();
   return out;
 }
 

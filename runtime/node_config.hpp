@@ -9,6 +9,8 @@
 #include <caf/expected.hpp>
 
 #include "messages/fault.hpp"
+#include "runtime/cache_config.hpp"
+#include "runtime/routing_config.hpp"
 
 namespace dine {
 
@@ -28,6 +30,7 @@ struct model_config {
   fault_spec fault;            ///< Injected at start (off by default).
   uint32_t fixed_us = 2000;    ///< cost/sleep: time per invocation.
   uint32_t per_item_us = 50;   ///< cost/sleep: time per item.
+  model_routing routing;       ///< Shards, balancing, schema, timeout.
 };
 
 /// Everything a `dine-node` process needs to know, after the config file
@@ -56,7 +59,10 @@ struct node_config {
   std::string scheduler_policy = "sharing";
   uint32_t threads = 2;
   std::string ready_file; ///< Written with the bound ports when ready.
+  bool cache_role = false; ///< Serves a shared cache actor on `listen`.
+  cache_settings cache;   ///< The response cache.
   std::map<std::string, model_config> model_table; ///< Known models.
+  routing_config routing; ///< Balancing, health, static membership.
   bool help = false;
   bool check = false; ///< `--check`: validate, print, exit.
 };

@@ -49,6 +49,8 @@ std::vector<uint8_t> encode_health(const cluster_stats& cs) {
 std::vector<uint8_t>
 encode_models(const cluster_stats& cs,
               const std::map<std::string, model_config>& table) {
+  if (!cs.models.empty())
+    return encode_model_registry(cs.models);
   msgpack::sbuffer buf;
   packer pk{buf};
   auto names = model_names(cs);
@@ -79,6 +81,64 @@ encode_models(const cluster_stats& cs,
     pk.pack_array(static_cast<uint32_t>(serving.size()));
     for (auto& w : serving)
       str(pk, w);
+  }
+  return bytes(buf);
+}
+
+std::vector<uint8_t> encode_model_registry(const std::vector<model_info>& ms) {
+  msgpack::sbuffer buf;
+  packer pk{buf};
+  auto strs = [&](const std::vector<std::string>& xs) {
+    pk.pack_array(static_cast<uint32_t>(xs.size()));
+    for (auto& x : xs)
+      str(pk, x);
+  };
+  pk.pack_map(1);
+  str(pk, "models");
+  pk.pack_array(static_cast<uint32_t>(ms.size()));
+  for (auto& m : ms) {
+    pk.pack_map(18);
+    str(pk, "name");
+    str(pk, m.name);
+    str(pk, "version");
+    pk.pack_uint32(m.default_version);
+    str(pk, "versions");
+    pk.pack(m.versions);
+    str(pk, "backend");
+    str(pk, m.backend);
+    str(pk, "max_batch_size");
+    pk.pack_uint32(m.max_batch_size);
+    str(pk, "max_delay_us");
+    pk.pack_uint64(m.max_delay_us);
+    std::set<std::string> all;
+    for (auto& ws : m.shard_workers)
+      all.insert(ws.begin(), ws.end());
+    str(pk, "workers");
+    strs({all.begin(), all.end()});
+    str(pk, "shards");
+    pk.pack_uint32(m.shards);
+    str(pk, "shard_mode");
+    str(pk, m.shard_mode);
+    str(pk, "shard_workers");
+    pk.pack_array(static_cast<uint32_t>(m.shard_workers.size()));
+    for (auto& ws : m.shard_workers)
+      strs(ws);
+    str(pk, "balance");
+    str(pk, m.balance);
+    str(pk, "fallback");
+    str(pk, m.fallback);
+    str(pk, "schema");
+    str(pk, m.schema);
+    str(pk, "schema_keys");
+    strs(m.schema_keys);
+    str(pk, "batchable");
+    pk.pack(m.batchable);
+    str(pk, "quantized");
+    pk.pack(m.quantized);
+    str(pk, "cacheable");
+    pk.pack(m.cacheable);
+    str(pk, "timeout_ms");
+    pk.pack_uint32(m.timeout_ms);
   }
   return bytes(buf);
 }
@@ -140,7 +200,7 @@ std::vector<uint8_t> encode_stats(const cluster_stats& cs,
   str(pk, "workers");
   pk.pack_array(static_cast<uint32_t>(cs.workers.size()));
   for (auto& w : cs.workers) {
-    pk.pack_map(6);
+    pk.pack_map(10);
     str(pk, "name");
     str(pk, w.name);
     str(pk, "models");
@@ -155,13 +215,28 @@ std::vector<uint8_t> encode_stats(const cluster_stats& cs,
     pk.pack_uint64(w.failures);
     str(pk, "outstanding");
     pk.pack_uint32(w.outstanding);
+    str(pk, "latency_ewma_us");
+    pk.pack_uint64(w.latency_us);
+    auto runs = w.batches + w.failures;
+    str(pk, "error_rate");
+    pk.pack_double(runs > 0 ? static_cast<double>(w.failures) / runs : 0.0);
+    str(pk, "ejections");
+    pk.pack_uint32(w.ejections);
+    str(pk, "ejected");
+    pk.pack(w.ejected);
   }
   str(pk, "batchers");
   pk.pack_array(static_cast<uint32_t>(cs.batchers.size()));
   for (auto& b : cs.batchers) {
-    pk.pack_map(5);
+    pk.pack_map(8);
     str(pk, "model");
     str(pk, b.model);
+    str(pk, "version");
+    pk.pack_uint32(b.version);
+    str(pk, "shard");
+    pk.pack_uint32(b.shard);
+    str(pk, "strategy");
+    str(pk, b.strategy);
     str(pk, "batches");
     pk.pack_uint64(b.batches);
     str(pk, "items");

@@ -44,6 +44,13 @@ std::vector<uint8_t>
 encode_models(const cluster_stats& cs,
               const std::map<std::string, model_config>& table);
 
+/// `{"models": [{"name", "version" (the default), "versions", "backend",
+/// "max_batch_size", "max_delay_us", "workers", "shards", "shard_mode",
+/// "shard_workers" ([shard] = [names]), "balance", "fallback", "schema",
+/// "schema_keys", "batchable", "quantized", "cacheable", "timeout_ms"}]}`:
+/// the router's model registry (`encode_models` uses it when present).
+std::vector<uint8_t> encode_model_registry(const std::vector<model_info>& ms);
+
 /// Decodes the `inputs` of a `fault` op: `{"model", "kind", "rate",
 /// "count", "slow_ms", "worker"}` (see docs/operations.md).
 caf::expected<fault_spec> decode_fault_spec(const std::vector<uint8_t>& in);

@@ -10,11 +10,15 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/cache.hpp"
 #include "actors/client_listener.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/registrar.hpp"
 #include "actors/router.hpp"
+#include "actors/worker_endpoint.hpp"
+#include "actors/worker_link.hpp"
 #include "actors/worker_supervisor.hpp"
+#include "runtime/model_registry.hpp"
 
 namespace dine {
 
@@ -46,19 +50,55 @@ node::node(caf::actor_system& sys, node_config cfg)
 }
 
 std::string node::start() {
+  if (auto err = start_cache(); !err.empty())
+    return err;
   if (cfg_.coordinator)
     if (auto err = start_coordinator(); !err.empty())
       return err;
   if (cfg_.worker)
-    start_workers();
-  if (cfg_.coordinator)
+    if (auto err = start_workers(); !err.empty())
+      return err;
+  if (cfg_.coordinator || (cfg_.cache_role && !cfg_.worker))
     write_file(cfg_.ready_file, ready_ + "}");
+  return {};
+}
+
+std::string node::start_cache() {
+  if (!cfg_.cache_role && (!cfg_.coordinator || !cfg_.cache.enabled))
+    return {};
+  if (!cfg_.cache.node_host.empty() && !cfg_.cache_role) {
+    // A shared cache on a `cache` role node, over the middleman.
+    auto remote = sys_.middleman().remote_actor<cache_actor>(
+        cfg_.cache.node_host, cfg_.cache.node_port);
+    if (!remote)
+      return "cannot reach the cache node " + cfg_.cache.node_host + ":" +
+             std::to_string(cfg_.cache.node_port) + ": " +
+             sys_.render(remote.error());
+    cache_ = *remote;
+    return {};
+  }
+  auto opts = make_cache_options(cfg_.cache);
+  if (!opts)
+    return sys_.render(opts.error());
+  cache_ = spawn_cache(sys_, std::move(*opts));
+  roots_.push_back(caf::actor_cast<caf::actor>(cache_));
+  if (cfg_.cache_role && !cfg_.coordinator) {
+    auto port = sys_.middleman().publish(cache_, cfg_.listen_port,
+                                         cfg_.listen_host.c_str(), true);
+    if (!port)
+      return "cannot listen on " + cfg_.listen_host + ":" +
+             std::to_string(cfg_.listen_port) + ": " +
+             sys_.render(port.error());
+    ready_ += ", \"cluster_port\": " + std::to_string(*port);
+    std::cout << "dine-node: cache serving on " << cfg_.listen_host << ":"
+              << *port << std::endl;
+  }
   return {};
 }
 
 std::string node::start_coordinator() {
   router_ = sys_.spawn(router, cfg_);
-  coordinator_ = sys_.spawn(coordinator, router_, cache_actor{}, cfg_);
+  coordinator_ = sys_.spawn(coordinator, router_, cache_, cfg_);
   caf::anon_send(router_, coordinator_);
   roots_.push_back(caf::actor_cast<caf::actor>(router_));
   roots_.push_back(caf::actor_cast<caf::actor>(coordinator_));
@@ -85,13 +125,16 @@ std::string node::start_coordinator() {
            std::to_string(cfg_.client_port) + ": " + err;
   ready_ += ", \"client_port\": " + std::to_string(client_port) +
             ", \"cluster_port\": " + std::to_string(*cluster_port);
+  // Static membership: one link per `--worker=HOST:PORT`.
+  for (auto& [host, port] : cfg_.routing.static_workers)
+    roots_.push_back(sys_.spawn(worker_link, cfg_, router_, host, port));
   std::cout << "dine-node: coordinator serving clients on " << cfg_.client_host
             << ":" << client_port << ", cluster endpoint " << cfg_.listen_host
             << ":" << *cluster_port << std::endl;
   return {};
 }
 
-void node::start_workers() {
+std::string node::start_workers() {
   auto base = cfg_.name.empty() ? default_worker_name() : cfg_.name;
   auto n = cfg_.coordinator ? cfg_.local_workers : 1u;
   for (uint32_t i = 0; i < n; ++i) {
@@ -100,6 +143,7 @@ void node::start_workers() {
     workers_.push_back(w);
     roots_.insert(roots_.begin(), caf::actor_cast<caf::actor>(w));
     auto info = make_worker_info(cfg_, name);
+    declare_shards(info, cfg_);
     if (cfg_.coordinator) {
       self_
           ->request(router_, std::chrono::seconds{5}, register_atom::value,
@@ -112,6 +156,8 @@ void node::start_workers() {
                    });
       continue;
     }
+    if (cfg_.join_host.empty()) // static worker: a coordinator connects
+      return publish_worker(info, w);
     auto ready_text = ready_ + ", \"worker\": \"" + name + "\"}";
     auto path = cfg_.ready_file;
     auto join = cfg_.join_host + ":" + std::to_string(cfg_.join_port);
@@ -123,6 +169,25 @@ void node::start_workers() {
     registrars_.push_back(reg);
     roots_.push_back(reg);
   }
+  return {};
+}
+
+std::string node::publish_worker(const worker_info& info,
+                                 const worker_actor& w) {
+  auto ep = sys_.spawn(worker_endpoint, info, w);
+  roots_.push_back(caf::actor_cast<caf::actor>(ep));
+  registrars_.push_back(caf::actor_cast<caf::actor>(ep)); // drains through it
+  auto port = sys_.middleman().publish(ep, cfg_.listen_port,
+                                       cfg_.listen_host.c_str(), true);
+  if (!port)
+    return "cannot listen on " + cfg_.listen_host + ":" +
+           std::to_string(cfg_.listen_port) + ": " + sys_.render(port.error());
+  write_file(cfg_.ready_file, ready_ + ", \"cluster_port\": " +
+                                  std::to_string(*port) + ", \"worker\": \"" +
+                                  info.name + "\"}");
+  std::cout << "dine-node: static worker " << info.name << " listening on "
+            << cfg_.listen_host << ":" << *port << std::endl;
+  return {};
 }
 
 bool node::drain() {

@@ -33,8 +33,10 @@ public:
   void stop();
 
 private:
+  std::string start_cache();
   std::string start_coordinator();
-  void start_workers();
+  std::string start_workers();
+  std::string publish_worker(const worker_info& info, const worker_actor& w);
   void write_ready(const std::string& extra);
 
   caf::actor_system& sys_;
@@ -43,6 +45,7 @@ private:
   router_actor router_;
   coordinator_actor coordinator_;
   caf::actor acceptor_;
+  cache_actor cache_;
   std::vector<worker_actor> workers_;
   std::vector<caf::actor> registrars_;
   std::vector<caf::actor> roots_; ///< Stopped in reverse order.

@@ -45,6 +45,13 @@ node_process::node_process(const std::string& dir, const std::string& name,
   log_path_ = dir + "/" + name + ".log";
   args.insert(args.begin(), bin("dine-node"));
   args.push_back("--ready-file=" + ready_path);
+  // Each node gets its own cache directory in the scratch dir, so no test
+  // sees another's (or an earlier run's) cached results.
+  bool has_cache_dir = false;
+  for (auto& a : args)
+    has_cache_dir = has_cache_dir || a.rfind("--cache-dir=", 0) == 0;
+  if (!has_cache_dir)
+    args.push_back("--cache-dir=" + dir + "/" + name + ".cache");
   auto parent = getpid();
   pid_ = fork();
   if (pid_ < 0)
@@ -53,6 +60,8 @@ node_process::node_process(const std::string& dir, const std::string& name,
     // Die with the test process, whatever happens to it.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
+      _exit(127);
+    if (chdir(dir.c_str()) != 0)
       _exit(127);
     int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
@@ -162,6 +171,7 @@ load_result run_load(uint16_t port, const std::string& model, size_t count,
         req.model = model;
         req.inputs = inputs_for(req.id - 1);
         req.deadline_ms = deadline_ms;
+        req.cache = false; // every request reaches a worker
         append_request(buf, req);
         ++outstanding[c];
         ++res.sent;

@@ -77,7 +77,8 @@ struct load_result {
 };
 
 /// Sends `count` infer requests for `model` over `conns` connections with
-/// `depth` in flight each; request i carries inputs {"i": i} and id i+1.
+/// `depth` in flight each; request i carries inputs {"i": i} and id i+1,
+/// and `cache: false`, so every request reaches a worker.
 /// Waits up to `timeout` for all replies.
 load_result run_load(uint16_t port, const std::string& model, size_t count,
                      size_t conns, size_t depth,

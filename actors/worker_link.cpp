@@ -1,0 +1,135 @@
+#include "actors/worker_link.hpp"
+
+#include <caf/actor_ostream.hpp>
+#include <caf/io/middleman.hpp>
+
+namespace dine {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<worker_link_state>*;
+
+void retry_later(self_ptr self, const node_config& cfg,
+                 const std::string& why = {}) {
+  auto& st = self->state;
+  st.connecting = false;
+  if (!why.empty() && st.failures++ == 0) // once per outage
+    caf::aout(self) << "worker_link: " << why << "; retrying" << std::endl;
+  self->delayed_send(self, st.backoff, join_atom::value);
+  st.backoff = std::min(st.backoff * 2, cfg.reconnect_max);
+}
+
+/// Registers `w` with the router; on success the link is connected.
+void register_worker(self_ptr self, const node_config& cfg,
+                     const router_actor& router, worker_info info,
+                     worker_actor w, const std::string& where) {
+  self->request(router, std::chrono::seconds{5}, register_atom::value, info, w)
+      .then(
+          [=](uint64_t) {
+            auto& st = self->state;
+            if (st.worker != w)
+              caf::aout(self) << "worker_link: registered " << info.name
+                              << " at " << where << std::endl;
+            st.worker = w;
+            st.info = info;
+            st.connecting = false;
+            st.failures = 0;
+            st.backoff = std::chrono::milliseconds{20};
+          },
+          [=](caf::error&) {
+            auto& st = self->state;
+            if (st.worker == w)
+              return; // a re-registration failed: the heartbeat retries
+            self->demonitor(w.address());
+            retry_later(self, cfg);
+          });
+}
+
+} // namespace
+
+caf::behavior worker_link(self_ptr self, node_config cfg, router_actor router,
+                          std::string host, uint16_t port) {
+  auto where = host + ":" + std::to_string(port);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (!st.worker || dm.source != st.worker.address())
+      return;
+    caf::aout(self) << "worker_link: " << st.info.name << " at " << where
+                    << " lost (" << caf::to_string(dm.reason)
+                    << "), reconnecting" << std::endl;
+    st.worker = nullptr;
+    st.draining = false;
+    st.backoff = std::chrono::milliseconds{20};
+    retry_later(self, cfg);
+  });
+  self->send(self, join_atom::value);
+  self->send(self, heartbeat_atom::value);
+  return {
+      [=](join_atom) {
+        auto& st = self->state;
+        if (st.worker || st.connecting)
+          return;
+        st.connecting = true;
+        auto mm = self->system().middleman().actor_handle();
+        self->request(mm, std::chrono::seconds{5}, caf::connect_atom::value,
+                      host, port)
+            .then(
+                [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                    const std::set<std::string>&) {
+                  auto ep = caf::actor_cast<worker_endpoint_actor>(ptr);
+                  if (!ep) {
+                    retry_later(self, cfg, where + " publishes no actor");
+                    return;
+                  }
+                  self->request(ep, std::chrono::seconds{5}, join_atom::value,
+                                caf::actor_cast<caf::actor>(self))
+                      .then(
+                          [=](worker_info& info, worker_actor& w) {
+                            self->monitor(w);
+                            register_worker(self, cfg, router, info, w, where);
+                          },
+                          [=](caf::error& err) {
+                            retry_later(self, cfg,
+                                        where + " is not a dine worker "
+                                                "endpoint: " +
+                                            caf::to_string(err));
+                          });
+                },
+                [=](caf::error& err) {
+                  retry_later(self, cfg,
+                              "cannot reach " + where + ": " +
+                                  caf::to_string(err));
+                });
+      },
+      [=](heartbeat_atom) {
+        auto& st = self->state;
+        if (st.worker && !st.draining)
+          self->request(st.worker, cfg.heartbeat_interval * 2,
+                        stats_atom::value)
+              .then(
+                  [=](heartbeat& hb) {
+                    self->send(router, heartbeat_atom::value, std::move(hb));
+                  },
+                  [=](caf::error&) {}); // silence: the router counts it
+        self->delayed_send(self, cfg.heartbeat_interval, heartbeat_atom::value);
+      },
+      [=](register_atom) {
+        // The router removed the worker for silence: register it again.
+        auto& st = self->state;
+        if (st.worker && !st.draining)
+          register_worker(self, cfg, router, st.info, st.worker, where);
+      },
+      [=](drain_atom, worker_actor& w) -> caf::result<bool> {
+        auto& st = self->state;
+        if (st.worker == w)
+          st.draining = true;
+        auto rp = self->make_response_promise<bool>();
+        self->request(router, std::chrono::seconds{3}, drain_atom::value, w)
+            .then([=](bool ok) mutable { rp.deliver(ok); },
+                  [=](caf::error&) mutable { rp.deliver(false); });
+        return rp;
+      },
+  };
+}
+
+} // namespace dine

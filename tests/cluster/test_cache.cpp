@@ -1,0 +1,135 @@
+// The response cache against real processes and real LMDB files (issue 3).
+
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "harness.hpp"
+#include "messages/errc.hpp"
+
+using namespace dine;
+using namespace dine::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::vector<std::string> node_args(const std::string& cache_dir,
+                                   std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"--role=all", "--client-port=0",
+                                "--listen=127.0.0.1:0",
+                                "--cache-dir=" + cache_dir,
+                                "--cache-flush-us=500"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+client_request cost_request(uint64_t id, uint64_t x) {
+  client_request r;
+  r.id = id;
+  r.model = "cost";
+  r.inputs = inputs_for(x);
+  return r;
+}
+
+/// Items the `cost` model ran, over all its batchers (versions, shards).
+uint64_t cost_items(uint16_t port) {
+  uint64_t n = 0;
+  auto st = op(port, op_code::stats);
+  for (auto& b : st["batchers"])
+    if (b["model"] == "cost")
+      n += b["items"].get<uint64_t>();
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("a repeated request is a cache hit that calls no worker, and "
+          "survives kill -9 of the node") {
+  temp_dir dir;
+  auto cache_dir = dir.path() + "/cache";
+  std::vector<uint8_t> first_outputs;
+  {
+    node_process node{dir.path(), "n1",
+                      node_args(cache_dir, {"--model.cost.fixed-us=20000"})};
+    auto port = node.client_port();
+    auto miss = call(port, cost_request(1, 42));
+    REQUIRE(miss.code == 0);
+    CHECK_FALSE(miss.cached);
+    CHECK(miss.batch == 1);
+    first_outputs = miss.outputs;
+    CHECK(cost_items(port) == 1);
+    auto hit = call(port, cost_request(2, 42));
+    REQUIRE(hit.code == 0);
+    CHECK(hit.cached);
+    CHECK(hit.batch == 0);
+    CHECK(hit.outputs == first_outputs);
+    CHECK(hit.times.total_us < miss.times.total_us);
+    CHECK(cost_items(port) == 1); // no worker was called
+    auto stats = op(port, op_code::stats);
+    CHECK(stats["cache"]["hits"] == 1);
+    CHECK(stats["cache"]["lmdb_entries"].get<uint64_t>() >= 1);
+    // cache: false runs the model again.
+    auto fresh = cost_request(3, 42);
+    fresh.cache = false;
+    auto rep = call(port, fresh);
+    CHECK_FALSE(rep.cached);
+    CHECK(cost_items(port) == 2);
+    // Wait for the write-behind flush, then kill -9.
+    std::this_thread::sleep_for(50ms);
+    node.signal(SIGKILL);
+    node.wait_exit(5s);
+  }
+  CHECK(std::filesystem::exists(cache_dir + "/data.mdb"));
+  node_process again{dir.path(), "n2", node_args(cache_dir)};
+  auto rep = call(again.client_port(), cost_request(4, 42));
+  REQUIRE(rep.code == 0);
+  CHECK(rep.cached);
+  CHECK(rep.outputs == first_outputs);
+  CHECK(cost_items(again.client_port()) == 0);
+  CHECK(op(again.client_port(), op_code::stats)["cache"]["disk_hits"] == 1);
+}
+
+TEST_CASE("non-cacheable models and expired entries are never served from "
+          "the cache") {
+  temp_dir dir;
+  node_process node{dir.path(), "n",
+                    node_args(dir.path() + "/cache",
+                              {"--model.echo.cacheable=false",
+                               "--model.cost.cache-ttl-ms=200",
+                               "--model.cost.fixed-us=0"})};
+  auto port = node.client_port();
+  client_request e;
+  e.id = 1;
+  e.model = "echo";
+  e.inputs = inputs_for(1);
+  CHECK_FALSE(call(port, e).cached);
+  e.id = 2;
+  CHECK_FALSE(call(port, e).cached);
+  CHECK_FALSE(call(port, cost_request(3, 5)).cached);
+  CHECK(call(port, cost_request(4, 5)).cached);
+  std::this_thread::sleep_for(300ms); // past the model's TTL
+  CHECK_FALSE(call(port, cost_request(5, 5)).cached);
+}
+
+TEST_CASE("an unusable cache directory does not stop the node serving") {
+  temp_dir dir;
+  auto file = dir.path() + "/not-a-dir";
+  { std::ofstream{file} << "x"; }
+  node_process node{dir.path(), "n", node_args(file + "/cache")};
+  auto rep = call(node.client_port(), cost_request(1, 9));
+  CHECK(rep.code == 0);
+  // The cache gave up on the disk (after its open retries) and said so.
+  uint64_t errors = 0;
+  for (int i = 0; i < 200 && errors == 0; ++i) {
+    errors = op(node.client_port(), op_code::stats)["cache"]["errors"]
+                 .get<uint64_t>();
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(errors >= 1);
+  // ... and still caches in memory.
+  CHECK(call(node.client_port(), cost_request(2, 9)).cached);
+}
