@@ -58,5 +58,6 @@ done
 for delay in 0 500 1000 2000 4000 8000; do
   start 32 "$delay"
   point sweep 32 "$delay" 8 16
+  point sweep 32 "$delay" 4 4
   stop
 done
