@@ -7,13 +7,12 @@
 #include "actors/batcher_state.hpp"
 #include "messages/errc.hpp"
 #include "runtime/hash_ring.hpp"
-#include "runtime/key_batching.hpp"
 
 namespace dine {
 
 namespace {
 
-using self_ptr = batcher_actor::stateful_pointer<batcher_state>;
+using self_ptr = batcher_self;
 using clock = batcher_state::clock;
 using entry = batcher_state::entry;
 
@@ -56,160 +55,6 @@ void fail_entries(self_ptr self, std::vector<entry>&& es, errc code,
   self->send(self->state.coord, std::move(out));
 }
 
-/// Hands every queued request back to the router: this pool is empty.
-void reroute_queue(self_ptr self) {
-  auto& st = self->state;
-  auto es = st.queue->drain();
-  if (es.empty())
-    return;
-  auto now = clock::now();
-  std::vector<client_request> reqs;
-  reqs.reserve(es.size());
-  for (auto& e : es) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        e.deadline - now);
-    e.req.deadline_ms = static_cast<uint32_t>(
-        std::clamp<int64_t>(left.count(), 1, UINT32_MAX));
-    reqs.push_back(std::move(e.req));
-  }
-  self->send(st.router, reroute_atom::value, st.joins, std::move(reqs));
-}
-
-/// What the balancer sees: ejected workers are unhealthy, probing ones get
-/// one batch at a time.
-std::vector<worker_view> make_views(batcher_state& st, clock::time_point now) {
-  std::vector<worker_view> views;
-  views.reserve(st.pool.size());
-  for (auto& s : st.pool) {
-    worker_view v;
-    v.outstanding = s.stats.outstanding;
-    v.capacity = s.capacity;
-    v.id = s.id;
-    v.weight = s.capacity;
-    switch (st.outliers->state(s.id, now)) {
-      case outlier_state::ejected:
-        v.healthy = false;
-        break;
-      case outlier_state::probing:
-        v.capacity = 1;
-        break;
-      default:
-        break;
-    }
-    views.push_back(v);
-  }
-  return views;
-}
-
-void send_batch(self_ptr self, size_t idx, std::vector<entry>&& items,
-                clock::time_point now) {
-  auto& st = self->state;
-  auto& s = st.pool[idx];
-  batch b;
-  b.bid = st.next_bid++;
-  b.model = st.model.name;
-  b.version = st.version;
-  batcher_state::in_flight f;
-  f.worker = s.hdl.address();
-  f.worker_id = s.id;
-  f.sent = now;
-  f.items = std::move(items);
-  f.answered.assign(f.items.size(), false);
-  b.items.reserve(f.items.size());
-  for (auto& e : f.items) {
-    ++e.attempts;
-    // A copy: the original stays here for a retry on another worker.
-    b.items.push_back(batch_item{e.req.id, e.req.inputs});
-  }
-  ++s.stats.outstanding;
-  st.batches.emplace(b.bid, std::move(f));
-  self->send(s.hdl, std::move(b));
-}
-
-void arm_timer(self_ptr self, clock::time_point wake, clock::time_point now) {
-  auto& st = self->state;
-  if (wake >= st.timer_at || wake == clock::time_point::max())
-    return;
-  st.timer_at = wake;
-  self->delayed_send(self, std::max(wake - now, clock::duration{0}),
-                     tick_atom::value);
-}
-
-/// Key-based strategies: each request goes to its key's worker; batches
-/// form per worker and wait while that worker is busy.
-void flush_by_key(self_ptr self, std::vector<worker_view>& views,
-                  clock::time_point now) {
-  auto& st = self->state;
-  auto& q = *st.queue;
-  size_t max_batch = q.limits().max_batch_size;
-  while (!q.empty()) {
-    size_t free_slots = 0;
-    for (auto& v : views)
-      if (v.has_slot())
-        free_slots += v.capacity - v.outstanding;
-    if (free_slots == 0)
-      return; // a result frees a slot and flushes again
-    auto n = q.ready(now, true);
-    if (n == 0) {
-      arm_timer(self, q.next_wakeup(), now);
-      return;
-    }
-    auto taken = q.take(std::max(n, std::min(q.size(), free_slots * max_batch)));
-    std::vector<uint64_t> keys;
-    keys.reserve(taken.size());
-    for (auto& e : taken)
-      keys.push_back(e.req.key_hash);
-    auto plan = plan_key_batches(*st.strategy, views, keys, max_batch);
-    for (auto& pb : plan.batches) {
-      std::vector<entry> items;
-      items.reserve(pb.items.size());
-      for (auto i : pb.items)
-        items.push_back(std::move(taken[i]));
-      send_batch(self, pb.worker, std::move(items), now);
-      ++views[pb.worker].outstanding;
-    }
-    std::vector<entry> rest;
-    rest.reserve(plan.leftover.size());
-    for (auto i : plan.leftover)
-      rest.push_back(std::move(taken[i]));
-    q.push_front(std::move(rest));
-    if (plan.batches.empty())
-      return; // every request waits for its busy worker
-  }
-}
-
-/// Forms and sends batches while the queue says so; arms the flush timer.
-void try_flush(self_ptr self) {
-  auto& st = self->state;
-  auto& q = *st.queue;
-  if (q.empty())
-    return;
-  if (st.pool.empty()) {
-    reroute_queue(self);
-    return;
-  }
-  auto now = clock::now();
-  auto views = make_views(st, now);
-  if (st.strategy->uses_key()) {
-    flush_by_key(self, views, now);
-    return;
-  }
-  while (!q.empty()) {
-    bool slot_free = count_eligible(views) > 0;
-    auto n = q.ready(now, slot_free);
-    if (n == 0) {
-      if (slot_free)
-        arm_timer(self, q.next_wakeup(), now);
-      return;
-    }
-    auto idx = st.strategy->pick(views);
-    if (idx == balancer::none)
-      return;
-    send_batch(self, idx, q.take(n), now);
-    ++views[idx].outstanding;
-  }
-}
-
 /// Puts the unanswered requests of a lost batch back in front of the
 /// queue, or fails those out of retries.
 void requeue(self_ptr self, batcher_state::in_flight& f,
@@ -242,7 +87,8 @@ void record(self_ptr self, batcher_state::slot& s, clock::duration latency,
   st.strategy->observe(s.id, latency, ok);
   if (ok) {
     st.outliers->on_success(s.id, now);
-    s.latency.update(std::chrono::duration<double, std::micro>{latency}.count());
+    s.latency.update(
+        std::chrono::duration<double, std::micro>{latency}.count());
     return;
   }
   ++s.stats.failures;
@@ -250,8 +96,8 @@ void record(self_ptr self, batcher_state::slot& s, clock::duration latency,
     return;
   ++s.stats.ejections;
   auto until = *st.outliers->ejected_until(s.id);
-  caf::aout(self) << "batcher " << pool_name(st) << ": worker "
-                  << s.stats.name << " ejected for "
+  caf::aout(self) << "batcher " << pool_name(st) << ": worker " << s.stats.name
+                  << " ejected for "
                   << std::chrono::duration_cast<std::chrono::milliseconds>(
                          until - now)
                          .count()
@@ -361,10 +207,10 @@ void sweep(self_ptr self) {
     for (size_t k = 0; k < f.items.size(); ++k)
       if (!f.answered[k] && f.items[k].deadline <= now) {
         f.answered[k] = true;
-        expired.push_back(error_reply(
-            f.items[k].req.id, errc::deadline_exceeded,
-            "deadline passed while running on a worker of model `" +
-                st.model.name + "`"));
+        expired.push_back(
+            error_reply(f.items[k].req.id, errc::deadline_exceeded,
+                        "deadline passed while running on a worker of model `" +
+                            st.model.name + "`"));
       }
     if (now - f.sent > st.batch_timeout) {
       if (auto s = find_slot(st, f.worker)) {

@@ -58,4 +58,12 @@ struct batcher_state {
   static inline const char* name = "dine.batcher";
 };
 
+/// The batcher's self pointer.
+using batcher_self = batcher_actor::stateful_pointer<batcher_state>;
+
+/// Forms and sends batches while the queue says so and arms the flush
+/// timer; hands the queue back to the router when the pool is empty
+/// (actors/batcher_flush.cpp).
+void try_flush(batcher_self self);
+
 } // namespace dine

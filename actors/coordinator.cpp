@@ -202,9 +202,13 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           bool cacheable =
               model == st.cfg.model_table.end() || model->second.cacheable;
           auto rid = st.next_rid++;
-          auto timeout = r.deadline_ms > 0
-                             ? std::chrono::milliseconds{r.deadline_ms}
-                             : st.cfg.request_timeout;
+          // The request's deadline, else the model's, else the node's.
+          auto timeout = st.cfg.request_timeout;
+          if (r.deadline_ms > 0)
+            timeout = std::chrono::milliseconds{r.deadline_ms};
+          else if (model != st.cfg.model_table.end() &&
+                   model->second.routing.timeout.count() > 0)
+            timeout = model->second.routing.timeout;
           coordinator_state::entry e{conn, r.id, now,  now + timeout,
                                      {},   0,    false};
           // Sharding key: the client's key, else the inputs.

@@ -72,11 +72,12 @@ caf::behavior registrar(self_ptr self, node_config cfg, worker_info info,
           return;
         self->request(st.router, std::chrono::seconds{5}, register_atom::value,
                       info, worker)
-            .then([=](uint64_t id) {
-                    if (on_registered)
-                      on_registered(id);
-                  },
-                  [=](caf::error&) {});
+            .then(
+                [=](uint64_t id) {
+                  if (on_registered)
+                    on_registered(id);
+                },
+                [=](caf::error&) {});
       },
       [=](drain_atom) -> caf::result<bool> {
         auto& st = self->state;

@@ -10,9 +10,9 @@
 // at once; frozen: after the middleman's connection timeout), it reconnects
 // with exponential backoff (20 ms doubling, capped at `reconnect-max-ms`)
 // and registers again; `(register)` from the router (it removed the worker
-// for missed heartbeats) registers again too. `(drain)` deregisters the worker (the router sends
-// it no new batches) and stops reconnecting; it answers true once the
-// router confirmed.
+// for missed heartbeats) registers again too. `(drain)` deregisters the worker
+// (the router sends it no new batches) and stops reconnecting; it answers true
+// once the router confirmed.
 
 #include <functional>
 

@@ -101,7 +101,8 @@ void route(self_ptr self, std::vector<client_request>& reqs) {
 
 /// Removes the worker at `i`: its batchers retry its batches (`lost`) or
 /// let them finish (`drain`).
-void remove_worker(self_ptr self, std::vector<router_state::worker_entry>::iterator i,
+void remove_worker(self_ptr self,
+                   std::vector<router_state::worker_entry>::iterator i,
                    bool drain, const std::string& why) {
   auto& st = self->state;
   caf::aout(self) << "router: worker " << i->info.name << " "
@@ -169,8 +170,8 @@ void check_heartbeats(self_ptr self) {
   for (size_t i = 0; i < st.workers.size();) {
     auto& e = st.workers[i];
     if (!e.local && now - e.seen > limit) {
-      remove_worker(self, st.workers.begin() + static_cast<ptrdiff_t>(i),
-                    false, "missed " + std::to_string(k) + " heartbeats");
+      remove_worker(self, st.workers.begin() + static_cast<ptrdiff_t>(i), false,
+                    "missed " + std::to_string(k) + " heartbeats");
       continue;
     }
     ++i;

@@ -18,8 +18,8 @@ worker_endpoint_actor::behavior_type worker_endpoint(
              ls.end());
   });
   return {
-      [=](join_atom, caf::actor& link)
-          -> std::tuple<worker_info, worker_actor> {
+      [=](join_atom,
+          caf::actor& link) -> std::tuple<worker_info, worker_actor> {
         auto& st = self->state;
         if (link && std::find(st.links.begin(), st.links.end(), link) ==
                         st.links.end()) {

@@ -90,8 +90,9 @@ caf::behavior worker_link(self_ptr self, node_config cfg, router_actor router,
                           },
                           [=](caf::error& err) {
                             retry_later(self, cfg,
-                                        where + " is not a dine worker "
-                                                "endpoint: " +
+                                        where +
+                                            " is not a dine worker "
+                                            "endpoint: " +
                                             caf::to_string(err));
                           });
                 },

@@ -24,8 +24,8 @@ struct model_decl {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, model_decl& x) {
-  return f(caf::meta::type_name("model_decl"), x.name, x.version,
-           x.shard_count, x.shards);
+  return f(caf::meta::type_name("model_decl"), x.name, x.version, x.shard_count,
+           x.shards);
 }
 
 /// What a worker declares when it registers.

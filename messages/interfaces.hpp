@@ -79,8 +79,8 @@ using coordinator_actor = caf::typed_actor<
     caf::reacts_to<cache_actor>,                  // (re)started cache
     caf::replies_to<drain_atom>::with<uint64_t>>; // requests in flight
 
-/// One batcher per (model, shard): queues requests, forms batches, sends
-/// them to workers and hands the split results to the coordinator.
+/// One batcher per (model, version, shard): queues requests, forms batches,
+/// sends them to workers and hands the split results to the coordinator.
 using batcher_actor = caf::typed_actor<
     caf::reacts_to<std::vector<client_request>>,
     caf::reacts_to<worker_atom, worker_actor, std::string, uint32_t>, // join

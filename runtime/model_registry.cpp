@@ -15,22 +15,22 @@ using kind = msgpack_reader::kind;
 
 bool matches(schema_type t, kind k) {
   switch (t) {
-    case schema_type::any:
-      return true;
-    case schema_type::map:
-      return k == kind::map;
-    case schema_type::array:
-      return k == kind::array;
-    case schema_type::str:
-      return k == kind::str;
-    case schema_type::int_:
-      return k == kind::uint || k == kind::sint;
-    case schema_type::float_:
-      return k == kind::real || k == kind::uint || k == kind::sint;
-    case schema_type::bool_:
-      return k == kind::boolean;
-    case schema_type::bin:
-      return k == kind::bin;
+  case schema_type::any:
+    return true;
+  case schema_type::map:
+    return k == kind::map;
+  case schema_type::array:
+    return k == kind::array;
+  case schema_type::str:
+    return k == kind::str;
+  case schema_type::int_:
+    return k == kind::uint || k == kind::sint;
+  case schema_type::float_:
+    return k == kind::real || k == kind::uint || k == kind::sint;
+  case schema_type::bool_:
+    return k == kind::boolean;
+  case schema_type::bin:
+    return k == kind::bin;
   }
   return true;
 }
@@ -274,10 +274,10 @@ std::vector<model_info> model_registry::describe() const {
     for (auto& [version, by_shard] : m.serving)
       for (uint32_t s = 0; s < by_shard.size() && s < x.shards; ++s)
         for (auto& [id, wname] : by_shard[s])
-          x.shard_workers[s].push_back(
-              version == x.default_version
-                  ? wname
-                  : wname + "@v" + std::to_string(version));
+          x.shard_workers[s].push_back(version == x.default_version
+                                           ? wname
+                                           : wname + "@v" +
+                                                 std::to_string(version));
     out.push_back(std::move(x));
   }
   return out;

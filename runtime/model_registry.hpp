@@ -82,9 +82,10 @@ public:
   /// config does not know is added with the worker's shard count. Shard
   /// indices out of range are skipped and listed in `skipped`. Returns
   /// the targets the worker now serves.
-  std::vector<route_target> declare(uint64_t id, const std::string& name,
-                                    const std::vector<model_decl>& decls,
-                                    std::vector<std::string>* skipped = nullptr);
+  std::vector<route_target>
+  declare(uint64_t id, const std::string& name,
+          const std::vector<model_decl>& decls,
+          std::vector<std::string>* skipped = nullptr);
 
   /// Removes worker `id` everywhere; returns the targets it served.
   std::vector<route_target> withdraw(uint64_t id);
@@ -136,16 +137,15 @@ void model_registry::route(decision& d, uint64_t key_hash, Usable&& usable,
     for (auto x : exclude)
       if (x == s)
         return false;
-    return serving(route_target{m.config.name, d.version, s}) > 0 &&
-           usable(s);
+    return serving(route_target{m.config.name, d.version, s}) > 0 && usable(s);
   };
   auto home = home_shard(m, key_hash);
   d.shard = home;
   d.fallback = false;
   if (ok(home))
     return;
-  auto what = "model `" + m.config.name + "` version " +
-              std::to_string(d.version);
+  auto what =
+      "model `" + m.config.name + "` version " + std::to_string(d.version);
   auto shards = m.config.routing.shards;
   if (shards > 1)
     what = "shard " + std::to_string(home) + " of " + what;

@@ -35,8 +35,8 @@ bool parse_num(const std::string& s, T& out, uint64_t lo, uint64_t hi) {
   return true;
 }
 
-bool parse_ms(const std::string& s, std::chrono::milliseconds& out,
-              uint64_t lo, uint64_t hi) {
+bool parse_ms(const std::string& s, std::chrono::milliseconds& out, uint64_t lo,
+              uint64_t hi) {
   uint64_t x = 0;
   if (!parse_u64(s, x, lo, hi))
     return false;
@@ -228,7 +228,8 @@ const std::vector<model_option>& model_options() {
              v == "any" ? fallback_mode::any : fallback_mode::none;
          return true;
        }},
-      {"schema", "required type of inputs: any|map|array|str|int|float|bool|bin",
+      {"schema",
+       "required type of inputs: any|map|array|str|int|float|bool|bin",
        "one of any, map, array, str, int, float, bool, bin",
        [](model_config& m, const std::string& v) {
          return from_string(v, m.routing.schema);
@@ -290,8 +291,8 @@ std::string usage_of(const Table& table, size_t width, const char* indent) {
   return out;
 }
 
-constexpr const char* schema_names[] = {"any",   "map",  "array", "str",
-                                        "int",   "float", "bool", "bin"};
+constexpr const char* schema_names[] = {"any", "map",   "array", "str",
+                                        "int", "float", "bool",  "bin"};
 
 } // namespace
 
@@ -362,8 +363,10 @@ caf::error validate_routing(const node_config& cfg) {
     if (!r.schema_keys.empty() && r.schema != schema_type::any &&
         r.schema != schema_type::map)
       return make_error(errc::invalid_config,
-                        "`model." + name + ".schema-keys` needs schema `map`"
-                        " (or `any`), not `" + to_string(r.schema) + "`");
+                        "`model." + name +
+                            ".schema-keys` needs schema `map`"
+                            " (or `any`), not `" +
+                            to_string(r.schema) + "`");
     if (!r.balance.empty() && !is_strategy(r.balance))
       return make_error(errc::invalid_config,
                         "`model." + name + ".balance`: unknown strategy `" +
@@ -384,7 +387,8 @@ std::string routing_node_text(const node_config& cfg) {
   kv(out, "outlier-failures", std::to_string(r.outlier.consecutive_failures));
   kv(out, "outlier-ejection-ms", ms(r.outlier.base_ejection_time));
   kv(out, "outlier-max-ejection-ms", ms(r.outlier.max_ejection_time));
-  kv(out, "outlier-max-percent", std::to_string(r.outlier.max_ejection_percent));
+  kv(out, "outlier-max-percent",
+     std::to_string(r.outlier.max_ejection_percent));
   kv(out, "outlier-decay-ms", ms(r.outlier.decay_interval));
   if (!r.served_shards.empty()) {
     std::vector<std::string> xs;

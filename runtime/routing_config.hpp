@@ -34,7 +34,16 @@ enum class fallback_mode : uint8_t {
 const char* to_string(fallback_mode x);
 
 /// The top-level type a model's inputs must have.
-enum class schema_type : uint8_t { any, map, array, str, int_, float_, bool_, bin };
+enum class schema_type : uint8_t {
+  any,
+  map,
+  array,
+  str,
+  int_,
+  float_,
+  bool_,
+  bin
+};
 
 /// Returns the config name of `x` (`any`, `map`, `array`, `str`, `int`,
 /// `float`, `bool`, `bin`).
@@ -45,9 +54,9 @@ bool from_string(const std::string& name, schema_type& out);
 
 /// Per-model routing keys (`model.NAME.KEY`).
 struct model_routing {
-  uint32_t shards = 1;                  ///< `shards`: shard count.
-  shard_mode mode = shard_mode::ring;   ///< `shard-mode`: ring | modulo.
-  std::string balance;                  ///< `balance`; empty: node default.
+  uint32_t shards = 1;                ///< `shards`: shard count.
+  shard_mode mode = shard_mode::ring; ///< `shard-mode`: ring | modulo.
+  std::string balance;                ///< `balance`; empty: node default.
   fallback_mode fallback = fallback_mode::any; ///< `fallback`.
   schema_type schema = schema_type::any;       ///< `schema`.
   std::vector<std::string> schema_keys; ///< `schema-keys`: required keys.

@@ -182,9 +182,9 @@ std::string node::publish_worker(const worker_info& info,
   if (!port)
     return "cannot listen on " + cfg_.listen_host + ":" +
            std::to_string(cfg_.listen_port) + ": " + sys_.render(port.error());
-  write_file(cfg_.ready_file, ready_ + ", \"cluster_port\": " +
-                                  std::to_string(*port) + ", \"worker\": \"" +
-                                  info.name + "\"}");
+  write_file(cfg_.ready_file,
+             ready_ + ", \"cluster_port\": " + std::to_string(*port) +
+                 ", \"worker\": \"" + info.name + "\"}");
   std::cout << "dine-node: static worker " << info.name << " listening on "
             << cfg_.listen_host << ":" << *port << std::endl;
   return {};

@@ -37,10 +37,17 @@ std::vector<std::string> worker_args(const node_process& coord,
 std::map<std::string, uint64_t> items_by_worker(uint16_t port) {
   std::map<std::string, uint64_t> out;
   auto stats = op(port, op_code::stats);
-  MESSAGE(stats.dump());
   for (auto& w : stats["workers"])
     out[w["name"].get<std::string>()] = w["items"].get<uint64_t>();
   return out;
+}
+
+/// Batches worker `name` has in flight now, from `stats`.
+uint64_t outstanding_of(uint16_t port, const std::string& name) {
+  for (auto& w : op(port, op_code::stats)["workers"])
+    if (w["name"] == name)
+      return w["outstanding"].get<uint64_t>();
+  return 0;
 }
 
 /// The outputs `cost` and `sleep` compute: {"fnv1a": FNV-1a of the input}.
@@ -111,14 +118,14 @@ TEST_CASE("SIGKILL of a worker with requests in flight: every request still "
           "gets exactly one reply") {
   temp_dir dir;
   auto cargs = coordinator_args();
-  // `sleep` keeps batches in flight on the workers for 20 ms.
-  cargs.push_back("--model.sleep.fixed-us=20000");
+  // `sleep` keeps batches in flight on the workers for 50 ms.
+  cargs.push_back("--model.sleep.fixed-us=50000");
   cargs.push_back("--model.sleep.per-item-us=0");
   node_process coord{dir.path(), "coord", cargs};
   auto wa1 = worker_args(coord, "w1", "sleep");
   auto wa2 = worker_args(coord, "w2", "sleep");
   for (auto* wa : {&wa1, &wa2}) {
-    wa->push_back("--model.sleep.fixed-us=20000");
+    wa->push_back("--model.sleep.fixed-us=50000");
     wa->push_back("--model.sleep.per-item-us=0");
   }
   node_process w1{dir.path(), "w1", wa1};
@@ -126,11 +133,13 @@ TEST_CASE("SIGKILL of a worker with requests in flight: every request still "
   load_result res;
   std::thread load{
       [&] { res = run_load(coord.client_port(), "sleep", 6000, 8, 16, 60s); }};
-  // Kill w1 once it has work in flight.
+  // Kill w1 once it has served some and has batches in flight right now.
   auto until = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < until &&
-         items_by_worker(coord.client_port())["w1"] < 300)
-    std::this_thread::sleep_for(5ms);
+         items_by_worker(coord.client_port())["w1"] < 100)
+    std::this_thread::sleep_for(1ms);
+  MESSAGE("w1 outstanding at the kill: " << outstanding_of(coord.client_port(),
+                                                           "w1"));
   w1.kill_now();
   load.join();
   auto ok = check_exactly_once(res, 6000, true);

@@ -24,8 +24,8 @@ using strings = std::vector<std::string>;
 
 /// A coordinator without a response cache: every request reaches a worker.
 strings coordinator(strings extra = {}) {
-  strings args{"--role=coordinator",        "--client-port=0",
-               "--listen=127.0.0.1:0",      "--heartbeat-interval-ms=100",
+  strings args{"--role=coordinator",           "--client-port=0",
+               "--listen=127.0.0.1:0",         "--heartbeat-interval-ms=100",
                "--connection-timeout-ms=1000", "--cache=off"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
@@ -129,7 +129,8 @@ strings numbered_keys(size_t n) {
 TEST_CASE("least_latency: a worker 5x slower than the others gets under 10% "
           "of the traffic") {
   temp_dir dir;
-  node_process coord{dir.path(), "coord", coordinator({"--balance=least_latency"})};
+  node_process coord{dir.path(), "coord",
+                     coordinator({"--balance=least_latency"})};
   strings fast{"--model.sleep.fixed-us=2000", "--model.sleep.per-item-us=0"};
   strings slow{"--model.sleep.fixed-us=10000", "--model.sleep.per-item-us=0"};
   node_process w1{dir.path(), "w1", worker(coord, "w1", "sleep", fast)};
@@ -155,10 +156,10 @@ TEST_CASE("least_latency: a worker 5x slower than the others gets under 10% "
 TEST_CASE("a failing worker is ejected, traffic moves, and it is readmitted "
           "after it recovers") {
   temp_dir dir;
-  node_process coord{dir.path(), "coord",
-                     coordinator({"--outlier-failures=3",
-                                  "--outlier-ejection-ms=300",
-                                  "--outlier-max-ejection-ms=600"})};
+  node_process coord{
+      dir.path(), "coord",
+      coordinator({"--outlier-failures=3", "--outlier-ejection-ms=300",
+                   "--outlier-max-ejection-ms=600"})};
   strings quick{"--model.sleep.fixed-us=500", "--model.sleep.per-item-us=0"};
   node_process w1{dir.path(), "w1", worker(coord, "w1", "sleep", quick)};
   node_process w2{dir.path(), "w2", worker(coord, "w2", "sleep", quick)};
@@ -243,18 +244,17 @@ TEST_CASE("consistent_hash: a key stays on its worker while membership is "
 TEST_CASE("a shard whose workers are all killed falls back (any) or answers "
           "unavailable at once (none)") {
   temp_dir dir;
-  node_process coord{dir.path(), "coord",
-                     coordinator({"--model.sleep.shards=2",
-                                  "--model.sleep.fallback=any",
-                                  "--model.echo.shards=2",
-                                  "--model.echo.fallback=none"})};
+  node_process coord{
+      dir.path(), "coord",
+      coordinator({"--model.sleep.shards=2", "--model.sleep.fallback=any",
+                   "--model.echo.shards=2", "--model.echo.fallback=none"})};
   strings quick{"--model.sleep.fixed-us=200", "--model.sleep.per-item-us=0"};
   auto s0 = quick;
   s0.push_back("--shards=0");
   auto s1 = quick;
   s1.push_back("--shards=1");
-  auto wa = std::make_unique<node_process>(dir.path(), "wa",
-                                           worker(coord, "wa", "echo,sleep", s0));
+  auto wa = std::make_unique<node_process>(
+      dir.path(), "wa", worker(coord, "wa", "echo,sleep", s0));
   node_process wb{dir.path(), "wb", worker(coord, "wb", "echo,sleep", s1)};
   auto port = coord.client_port();
   // The registry lists the workers of each shard.
@@ -387,4 +387,41 @@ TEST_CASE("static membership: a coordinator with --worker serves through a "
   REQUIRE(again.replies.size() == 100);
   for (auto& [id, rs] : again.replies)
     CHECK(rs.front().code == 0);
+}
+
+TEST_CASE("static membership: a static worker SIGTERMed under load "
+          "deregisters through its link and drains with zero errors") {
+  temp_dir dir;
+  auto static_worker = [&](const std::string& name) {
+    return std::make_unique<node_process>(
+        dir.path(), name,
+        strings{"--role=worker", "--listen=127.0.0.1:0", "--name=" + name,
+                "--models=sleep", "--model.sleep.fixed-us=2000",
+                "--heartbeat-interval-ms=100", "--connection-timeout-ms=1000"});
+  };
+  auto s1 = static_worker("s1");
+  auto s2 = static_worker("s2");
+  node_process coord{
+      dir.path(), "coord",
+      coordinator(
+          {"--worker=127.0.0.1:" + std::to_string(s1->cluster_port()),
+           "--worker=127.0.0.1:" + std::to_string(s2->cluster_port())})};
+  auto port = coord.client_port();
+  REQUIRE(wait_workers(port, 2, 5s));
+  load_result res;
+  std::thread load{[&] { res = run_load(port, "sleep", 4000, 4, 8, 30s); }};
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < until && items_of(port, "s1") < 200)
+    std::this_thread::sleep_for(5ms);
+  s1->signal(SIGTERM);
+  load.join();
+  CHECK(s1->wait_exit(10s) == 0);
+  INFO(res.error);
+  REQUIRE(res.error.empty());
+  CHECK(res.replies.size() == 4000);
+  for (auto& [id, rs] : res.replies) {
+    CHECK(rs.size() == 1);
+    CHECK(rs.front().code == 0);
+  }
+  CHECK(workers_of(port).count("s1") == 0);
 }

@@ -10,9 +10,8 @@ using namespace dine;
 
 namespace {
 
-std::map<std::string, model_config> table_with(const std::string& name,
-                                               uint32_t shards,
-                                               fallback_mode fb) {
+std::map<std::string, model_config>
+table_with(const std::string& name, uint32_t shards, fallback_mode fb) {
   model_config m;
   m.name = name;
   m.backend = "sleep";
@@ -232,7 +231,8 @@ TEST_CASE("check_inputs: top-level types") {
 TEST_CASE("check_inputs: required map keys") {
   model_routing r;
   r.schema_keys = {"text", "lang"}; // implies a map
-  CHECK(check_inputs(r, mp({{"text", "hi"}, {"lang", "en"}, {"x", 1}})).empty());
+  CHECK(
+      check_inputs(r, mp({{"text", "hi"}, {"lang", "en"}, {"x", 1}})).empty());
   CHECK(check_inputs(r, mp({{"text", "hi"}})) ==
         "inputs lack required key `lang`");
   CHECK(check_inputs(r, mp({{"x", {{"text", 1}}}})) ==

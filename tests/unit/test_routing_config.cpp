@@ -131,11 +131,11 @@ TEST_CASE("routing keys: bad values name the key") {
 }
 
 TEST_CASE("routing keys round-trip through the file format and --help") {
-  auto cfg = load_config({"--role=coordinator", "--balance=weighted",
-                          "--workers=a:1,b:2", "--outlier-failures=9",
-                          "--model.big.backend=sleep", "--model.big.shards=5",
-                          "--model.big.schema-keys=q",
-                          "--model.big.timeout-ms=70"});
+  auto cfg =
+      load_config({"--role=coordinator", "--balance=weighted",
+                   "--workers=a:1,b:2", "--outlier-failures=9",
+                   "--model.big.backend=sleep", "--model.big.shards=5",
+                   "--model.big.schema-keys=q", "--model.big.timeout-ms=70"});
   REQUIRE(cfg);
   node_config again;
   again.model_table.clear();
