@@ -65,8 +65,27 @@ int main(int argc, char** argv) {
       n.stop();
       return 1;
     }
+    // Wait for a stop signal, or for a part of the node that cannot be
+    // restarted in place to fail: then exit non-zero, so that the process
+    // supervisor (systemd, Kubernetes, dine-chaos) starts a fresh node and
+    // the workers and clients reconnect to it.
     int sig = 0;
-    sigwait(&stop_signals, &sig);
+    timespec tick{0, 100 * 1000 * 1000};
+    std::string failure;
+    while (sig <= 0) {
+      sig = sigtimedwait(&stop_signals, nullptr, &tick);
+      if (sig <= 0 && !(failure = n.failed()).empty())
+        break;
+    }
+    if (!failure.empty()) {
+      std::cerr << "dine-node: " << failure << ": exiting" << std::endl;
+      n.stop();
+      std::thread{[] {
+        std::this_thread::sleep_for(std::chrono::seconds{10});
+        std::_Exit(5);
+      }}.detach();
+      return 5;
+    }
     std::cout << "dine-node: draining (signal " << sig << ")" << std::endl;
     status = n.drain() ? 0 : 4;
     std::cout << "dine-node: stopping" << std::endl;

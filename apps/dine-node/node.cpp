@@ -15,6 +15,7 @@
 #include "actors/coordinator.hpp"
 #include "actors/registrar.hpp"
 #include "actors/router.hpp"
+#include "actors/supervisor.hpp"
 #include "actors/worker_endpoint.hpp"
 #include "actors/worker_link.hpp"
 #include "actors/worker_supervisor.hpp"
@@ -58,6 +59,8 @@ std::string node::start() {
   if (cfg_.worker)
     if (auto err = start_workers(); !err.empty())
       return err;
+  if (auto err = start_tree(); !err.empty())
+    return err;
   if (cfg_.coordinator || (cfg_.cache_role && !cfg_.worker))
     write_file(cfg_.ready_file, ready_ + "}");
   return {};
@@ -80,25 +83,28 @@ std::string node::start_cache() {
   auto opts = make_cache_options(cfg_.cache);
   if (!opts)
     return sys_.render(opts.error());
-  cache_ = spawn_cache(sys_, std::move(*opts));
-  roots_.push_back(caf::actor_cast<caf::actor>(cache_));
-  if (cfg_.cache_role && !cfg_.coordinator) {
-    auto port = sys_.middleman().publish(cache_, cfg_.listen_port,
-                                         cfg_.listen_host.c_str(), true);
-    if (!port)
-      return "cannot listen on " + cfg_.listen_host + ":" +
-             std::to_string(cfg_.listen_port) + ": " +
-             sys_.render(port.error());
-    ready_ += ", \"cluster_port\": " + std::to_string(*port);
-    std::cout << "dine-node: cache serving on " << cfg_.listen_host << ":"
-              << *port << std::endl;
-  }
+  // A supervised child: restarted on a crash (on the same LMDB files), and
+  // the coordinator is handed every new incarnation.
+  auto coord = std::make_shared<coordinator_actor>();
+  coordinator_slot_ = coord;
+  children_.push_back(
+      {child_spec{"cache", restart_type::permanent, std::chrono::seconds{5}},
+       [opts = *opts, coord](caf::local_actor* self) {
+         auto c = spawn_cache(self->system(), opts);
+         if (*coord)
+           caf::anon_send(*coord, c);
+         return caf::actor_cast<caf::actor>(c);
+       }});
   return {};
 }
 
 std::string node::start_coordinator() {
   router_ = sys_.spawn(router, cfg_);
   coordinator_ = sys_.spawn(coordinator, router_, cache_, cfg_);
+  if (coordinator_slot_)
+    *coordinator_slot_ = coordinator_; // the cache child hands itself over
+  watch(caf::actor_cast<caf::actor>(router_), "router");
+  watch(caf::actor_cast<caf::actor>(coordinator_), "coordinator");
   caf::anon_send(router_, coordinator_);
   roots_.push_back(caf::actor_cast<caf::actor>(router_));
   roots_.push_back(caf::actor_cast<caf::actor>(coordinator_));
@@ -114,6 +120,7 @@ std::string node::start_coordinator() {
   lo.max_frame = cfg_.max_frame;
   lo.max_inflight = cfg_.max_inflight_per_connection;
   acceptor_ = sys_.middleman().spawn_broker(client_acceptor, coordinator_, lo);
+  watch(acceptor_, "client listener");
   roots_.push_back(acceptor_);
   uint16_t client_port = 0;
   std::string err;
@@ -139,37 +146,123 @@ std::string node::start_workers() {
   auto n = cfg_.coordinator ? cfg_.local_workers : 1u;
   for (uint32_t i = 0; i < n; ++i) {
     auto name = n == 1 ? base : base + "/" + std::to_string(i + 1);
-    auto w = sys_.spawn(worker_supervisor, cfg_, name);
-    workers_.push_back(w);
-    roots_.insert(roots_.begin(), caf::actor_cast<caf::actor>(w));
     auto info = make_worker_info(cfg_, name);
     declare_shards(info, cfg_);
+    if (!cfg_.coordinator && cfg_.join_host.empty()) {
+      // A static worker: a coordinator connects to it.
+      auto w = sys_.spawn(worker_supervisor, cfg_, name);
+      workers_.push_back(w);
+      roots_.insert(roots_.begin(), caf::actor_cast<caf::actor>(w));
+      return publish_worker(info, w);
+    }
+    auto cfg = cfg_;
+    auto slots = slots_;
+    slots->workers.emplace_back();
+    // The worker supervisor; a new incarnation replaces slot i.
+    supervised_child ws{
+        child_spec{"worker", restart_type::permanent, std::chrono::seconds{5}},
+        [cfg, name, info, slots, i, router = router_](caf::local_actor* self) {
+          auto w = self->spawn(worker_supervisor, cfg, name);
+          {
+            std::lock_guard<std::mutex> guard{slots->mtx};
+            slots->workers[i] = w;
+          }
+          if (router) // local worker: register straight with the router
+            caf::anon_send(router, register_atom::value, info, w);
+          return caf::actor_cast<caf::actor>(w);
+        }};
     if (cfg_.coordinator) {
-      self_
-          ->request(router_, std::chrono::seconds{5}, register_atom::value,
-                    info, w)
-          .receive([](uint64_t) {},
-                   [&](caf::error& e) {
-                     std::cerr << "dine-node: local worker registration "
-                                  "failed: "
-                               << sys_.render(e) << "\n";
-                   });
+      children_.push_back(
+          {child_spec{"worker-" + std::to_string(i + 1)}, ws.start});
       continue;
     }
-    if (cfg_.join_host.empty()) // static worker: a coordinator connects
-      return publish_worker(info, w);
+    // A joining worker: its registrar registers the current incarnation,
+    // so both restart together (rest_for_one).
     auto ready_text = ready_ + ", \"worker\": \"" + name + "\"}";
     auto path = cfg_.ready_file;
     auto join = cfg_.join_host + ":" + std::to_string(cfg_.join_port);
-    auto reg = sys_.spawn(registrar, cfg_, info, w, [=](uint64_t) {
-      write_file(path, ready_text);
-      std::cout << "dine-node: worker " << name << " registered with " << join
-                << std::endl;
-    });
-    registrars_.push_back(reg);
-    roots_.push_back(reg);
+    supervised_child reg{
+        child_spec{"registrar", restart_type::permanent,
+                   std::chrono::seconds{5}},
+        [cfg, info, slots, i, path, ready_text, join,
+         name](caf::local_actor* self) {
+          worker_actor w;
+          {
+            std::lock_guard<std::mutex> guard{slots->mtx};
+            w = slots->workers[i];
+          }
+          auto r = self->spawn(registrar, cfg, info, w, [=](uint64_t) {
+            write_file(path, ready_text);
+            std::cout << "dine-node: worker " << name << " registered with "
+                      << join << std::endl;
+          });
+          std::lock_guard<std::mutex> guard{slots->mtx};
+          slots->registrars.resize(
+              std::max<size_t>(slots->registrars.size(), i + 1));
+          slots->registrars[i] = r;
+          return r;
+        }};
+    children_.push_back({child_spec{"worker-" + std::to_string(i + 1),
+                                    restart_type::permanent, infinite_shutdown},
+                         supervisor_factory("worker-" + std::to_string(i + 1),
+                                            {restart_strategy::rest_for_one, 3,
+                                             std::chrono::seconds{10}},
+                                            {ws, reg})});
   }
   return {};
+}
+
+std::string node::start_tree() {
+  if (children_.empty())
+    return {};
+  root_ = caf::actor_cast<caf::actor>(
+      sys_.spawn(supervisor, std::string{"node"},
+                 supervisor_flags{restart_strategy::one_for_one, 3,
+                                  std::chrono::seconds{10}},
+                 children_));
+  roots_.insert(roots_.begin(), root_);
+  watch(root_, "the node supervisor");
+  std::string err;
+  std::vector<child_info> kids;
+  self_
+      ->request(caf::actor_cast<supervisor_actor>(root_),
+                std::chrono::seconds{10}, children_atom::value)
+      .receive([&](std::vector<child_info>& xs) { kids = std::move(xs); },
+               [&](caf::error& e) { err = sys_.render(e); });
+  if (!err.empty())
+    return "the node's supervision tree did not start: " + err;
+  if (cfg_.cache_role && !cfg_.coordinator) {
+    for (auto& k : kids)
+      if (k.id == "cache")
+        cache_ = caf::actor_cast<cache_actor>(k.handle);
+    auto port = sys_.middleman().publish(cache_, cfg_.listen_port,
+                                         cfg_.listen_host.c_str(), true);
+    if (!port)
+      return "cannot listen on " + cfg_.listen_host + ":" +
+             std::to_string(cfg_.listen_port) + ": " +
+             sys_.render(port.error());
+    ready_ += ", \"cluster_port\": " + std::to_string(*port);
+    std::cout << "dine-node: cache serving on " << cfg_.listen_host << ":"
+              << *port << std::endl;
+  }
+  return {};
+}
+
+void node::watch(const caf::actor& a, const std::string& what) {
+  auto failure = failure_;
+  auto mtx = failure_mtx_;
+  a->attach_functor([=](const caf::error& reason) {
+    if (!is_abnormal_exit(reason))
+      return;
+    std::lock_guard<std::mutex> guard{*mtx};
+    if (failure->empty())
+      *failure = what + " terminated: " + caf::to_string(reason);
+  });
+}
+
+std::string node::failed() const {
+  std::lock_guard<std::mutex> guard{*failure_mtx_};
+  return *failure_;
 }
 
 std::string node::publish_worker(const worker_info& info,
@@ -194,9 +287,19 @@ bool node::drain() {
   using namespace std::chrono;
   auto until = steady_clock::now() + cfg_.drain_timeout;
   // Workers leave the registry first: no new batches reach them.
-  for (auto& r : registrars_)
-    self_->request(r, seconds{3}, drain_atom::value)
-        .receive([](bool) {}, [](caf::error&) {});
+  std::vector<caf::actor> registrars;
+  std::vector<worker_actor> workers = workers_;
+  {
+    std::lock_guard<std::mutex> guard{slots_->mtx};
+    registrars = slots_->registrars;
+    workers.insert(workers.end(), slots_->workers.begin(),
+                   slots_->workers.end());
+  }
+  registrars.insert(registrars.end(), registrars_.begin(), registrars_.end());
+  for (auto& r : registrars)
+    if (r)
+      self_->request(r, seconds{3}, drain_atom::value)
+          .receive([](bool) {}, [](caf::error&) {});
   if (acceptor_)
     self_->send(acceptor_, drain_atom::value);
   // Then wait for the work already accepted.
@@ -205,8 +308,8 @@ bool node::drain() {
     if (coordinator_)
       self_->request(coordinator_, seconds{1}, drain_atom::value)
           .receive([&](uint64_t n) { left += n; }, [](caf::error&) {});
-    for (auto& w : workers_)
-      if (!cfg_.coordinator) // local workers drain with the coordinator
+    for (auto& w : workers)
+      if (w && !cfg_.coordinator) // local workers drain with the coordinator
         self_->request(w, seconds{1}, drain_atom::value)
             .receive([&](uint64_t n) { left += n; }, [](caf::error&) {});
     if (left == 0)

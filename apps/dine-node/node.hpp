@@ -3,12 +3,15 @@
 // The processes of one dine-node: which actors each role starts, in which
 // order, and how the node drains and stops.
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "actors/supervisor.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/node_config.hpp"
 
@@ -32,11 +35,18 @@ public:
   /// Stops every top-level actor, last started first.
   void stop();
 
+  /// Returns a non-empty reason once a part of the node that cannot be
+  /// restarted in place (router, coordinator, client listener) or the
+  /// root supervisor terminated: the process should exit.
+  std::string failed() const;
+
 private:
   std::string start_cache();
   std::string start_coordinator();
   std::string start_workers();
   std::string publish_worker(const worker_info& info, const worker_actor& w);
+  std::string start_tree();
+  void watch(const caf::actor& a, const std::string& what);
   void write_ready(const std::string& extra);
 
   caf::actor_system& sys_;
@@ -49,7 +59,20 @@ private:
   std::vector<worker_actor> workers_;
   std::vector<caf::actor> registrars_;
   std::vector<caf::actor> roots_; ///< Stopped in reverse order.
-  std::string ready_;             ///< JSON fields of the ready file.
+  /// The current incarnations of supervised actors, written by the child
+  /// factories (on the supervisor's thread), read by drain().
+  struct slots {
+    std::mutex mtx;
+    std::vector<worker_actor> workers;
+    std::vector<caf::actor> registrars;
+  };
+  std::shared_ptr<slots> slots_ = std::make_shared<slots>();
+  std::vector<supervised_child> children_; ///< Of the root supervisor.
+  caf::actor root_;                        ///< The node's root supervisor.
+  std::shared_ptr<coordinator_actor> coordinator_slot_; ///< For the cache.
+  std::shared_ptr<std::string> failure_ = std::make_shared<std::string>();
+  std::shared_ptr<std::mutex> failure_mtx_ = std::make_shared<std::mutex>();
+  std::string ready_; ///< JSON fields of the ready file.
 };
 
 } // namespace dine
