@@ -70,6 +70,11 @@ void requeue(self_ptr self, batcher_state::in_flight& f,
       failed.push_back(error_reply(
           e.req.id, errc::worker_failed,
           why + " (after " + std::to_string(e.attempts) + " attempts)"));
+    } else if (!st.budget.try_withdraw()) {
+      // Too many retries compared to the traffic: the fleet is failing, do
+      // not hammer it.
+      failed.push_back(error_reply(e.req.id, errc::worker_failed,
+                                   why + " (retry budget exhausted)"));
     } else {
       ++st.stats.retries;
       again.push_back(std::move(e));
@@ -201,6 +206,10 @@ void on_result(self_ptr self, batch_result& res) {
 void sweep(self_ptr self) {
   auto& st = self->state;
   auto now = clock::now();
+  if (now - st.budget_refilled >= std::chrono::seconds{1}) {
+    st.budget.refill();
+    st.budget_refilled = now;
+  }
   std::vector<client_reply> expired;
   for (auto i = st.batches.begin(); i != st.batches.end();) {
     auto& f = i->second;

@@ -76,6 +76,8 @@ void send_batch(self_ptr self, size_t idx, std::vector<entry>&& items,
   f.answered.assign(f.items.size(), false);
   b.items.reserve(f.items.size());
   for (auto& e : f.items) {
+    if (e.attempts == 0)
+      st.budget.deposit(); // first attempts fund retries
     ++e.attempts;
     // A copy: the original stays here for a retry on another worker.
     b.items.push_back(batch_item{e.req.id, e.req.inputs});

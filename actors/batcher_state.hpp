@@ -8,6 +8,7 @@
 #include "messages/interfaces.hpp"
 #include "runtime/balancer.hpp"
 #include "runtime/batch_queue.hpp"
+#include "runtime/retry_budget.hpp"
 #include "runtime/ewma.hpp"
 #include "runtime/node_config.hpp"
 #include "runtime/outlier_detector.hpp"
@@ -40,6 +41,9 @@ struct batcher_state {
   coordinator_actor coord;
   router_actor router;
   std::unique_ptr<batch_queue> queue;
+  /// Retries: at most 20 % of first attempts plus 32 per second.
+  retry_budget budget;
+  clock::time_point budget_refilled;
   std::unique_ptr<balancer> strategy;
   std::unique_ptr<outlier_detector> outliers;
   model_config model;
