@@ -1,5 +1,7 @@
 #include "runtime/cache_config.hpp"
 
+#include "runtime/config_parse.hpp"
+
 #include <functional>
 #include <vector>
 
@@ -9,21 +11,6 @@
 namespace dine {
 
 namespace {
-
-bool parse_u64(const std::string& s, uint64_t& out, uint64_t lo, uint64_t hi) {
-  if (s.empty() || s.size() > 19)
-    return false;
-  uint64_t x = 0;
-  for (auto c : s) {
-    if (c < '0' || c > '9')
-      return false;
-    x = x * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (x < lo || x > hi)
-    return false;
-  out = x;
-  return true;
-}
 
 struct cache_option {
   const char* key;
@@ -89,8 +76,8 @@ const std::vector<cache_option>& cache_options_table() {
        [](cache_settings& c, const std::string& v) {
          auto colon = v.rfind(':');
          uint64_t port;
-         if (colon == std::string::npos || colon == 0
-             || !parse_u64(v.substr(colon + 1), port, 1, 65535))
+         if (colon == std::string::npos || colon == 0 ||
+             !parse_u64(v.substr(colon + 1), port, 1, 65535))
            return false;
          c.node_host = v.substr(0, colon);
          c.node_port = static_cast<uint16_t>(port);
@@ -116,8 +103,8 @@ caf::error apply_cache_option(node_config& cfg, const std::string& key,
     if (key == opt.key) {
       if (!opt.set(cfg.cache, value))
         return make_error(errc::invalid_config,
-                          origin + ": `" + key + "` = `" + value
-                              + "` is invalid: expected " + opt.expects);
+                          origin + ": `" + key + "` = `" + value +
+                              "` is invalid: expected " + opt.expects);
       return caf::none;
     }
   return make_error(errc::invalid_config,

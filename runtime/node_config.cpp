@@ -1,5 +1,7 @@
 #include "runtime/node_config.hpp"
 
+#include "runtime/config_parse.hpp"
+
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -21,47 +23,6 @@ struct option {
   setter set;
 };
 
-template <class T>
-bool parse_uint(const std::string& s, T& out, uint64_t lo, uint64_t hi) {
-  if (s.empty() || s.size() > 19)
-    return false;
-  uint64_t x = 0;
-  for (auto c : s) {
-    if (c < '0' || c > '9')
-      return false;
-    x = x * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (x < lo || x > hi)
-    return false;
-  out = static_cast<T>(x);
-  return true;
-}
-
-bool parse_endpoint(const std::string& s, std::string& host, uint16_t& port) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    return false;
-  host = s.substr(0, colon);
-  return parse_uint(s.substr(colon + 1), port, 0, 65535);
-}
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (auto c : s) {
-    if (c == ',') {
-      if (!cur.empty())
-        out.push_back(cur);
-      cur.clear();
-    } else if (c != ' ') {
-      cur += c;
-    }
-  }
-  if (!cur.empty())
-    out.push_back(cur);
-  return out;
-}
-
 setter ms_setter(std::chrono::milliseconds node_config::*m, uint64_t lo,
                  uint64_t hi) {
   return [=](node_config& c, const std::string& v) {
@@ -82,7 +43,8 @@ setter uint_setter(T node_config::*m, uint64_t lo, uint64_t hi) {
 
 const std::vector<option>& options() {
   static const std::vector<option> table = {
-      {"role", "coordinator | worker | cache | all (comma-separated list allowed)",
+      {"role",
+       "coordinator | worker | cache | all (comma-separated list allowed)",
        "one of coordinator, worker, cache, all",
        [](node_config& c, const std::string& v) {
          auto roles = split_list(v);
@@ -92,8 +54,8 @@ const std::vector<option>& options() {
          for (auto& r : roles) {
            if (r == "all")
              c.coordinator = c.worker = true;
-         else if (r == "cache")
-           c.cache_role = true;
+           else if (r == "cache")
+             c.cache_role = true;
            else if (r == "coordinator")
              c.coordinator = true;
            else if (r == "worker")

@@ -1,5 +1,7 @@
 #include "runtime/routing_config.hpp"
 
+#include "runtime/config_parse.hpp"
+
 #include <cstring>
 #include <functional>
 
@@ -11,61 +13,13 @@ namespace dine {
 
 namespace {
 
-bool parse_u64(const std::string& s, uint64_t& out, uint64_t lo, uint64_t hi) {
-  if (s.empty() || s.size() > 19)
-    return false;
-  uint64_t x = 0;
-  for (auto c : s) {
-    if (c < '0' || c > '9')
-      return false;
-    x = x * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (x < lo || x > hi)
-    return false;
-  out = x;
-  return true;
-}
-
 template <class T>
 bool parse_num(const std::string& s, T& out, uint64_t lo, uint64_t hi) {
-  uint64_t x = 0;
-  if (!parse_u64(s, x, lo, hi))
-    return false;
-  out = static_cast<T>(x);
-  return true;
-}
-
-bool parse_ms(const std::string& s, std::chrono::milliseconds& out, uint64_t lo,
-              uint64_t hi) {
-  uint64_t x = 0;
-  if (!parse_u64(s, x, lo, hi))
-    return false;
-  out = std::chrono::milliseconds{x};
-  return true;
-}
-
-bool parse_bool(const std::string& s, bool& out) {
-  if (s != "true" && s != "false")
-    return false;
-  out = s == "true";
-  return true;
+  return parse_uint(s, out, lo, hi);
 }
 
 std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (auto c : s) {
-    if (c == ',') {
-      if (!cur.empty())
-        out.push_back(cur);
-      cur.clear();
-    } else if (c != ' ') {
-      cur += c;
-    }
-  }
-  if (!cur.empty())
-    out.push_back(cur);
-  return out;
+  return split_list(s);
 }
 
 bool parse_endpoint(const std::string& s,

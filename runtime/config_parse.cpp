@@ -1,0 +1,61 @@
+#include "runtime/config_parse.hpp"
+
+namespace dine {
+
+bool parse_u64(const std::string& s, uint64_t& out, uint64_t lo, uint64_t hi) {
+  if (s.empty() || s.size() > 19)
+    return false;
+  uint64_t x = 0;
+  for (auto c : s) {
+    if (c < '0' || c > '9')
+      return false;
+    x = x * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (x < lo || x > hi)
+    return false;
+  out = x;
+  return true;
+}
+
+bool parse_ms(const std::string& s, std::chrono::milliseconds& out, uint64_t lo,
+              uint64_t hi) {
+  uint64_t x = 0;
+  if (!parse_u64(s, x, lo, hi))
+    return false;
+  out = std::chrono::milliseconds{x};
+  return true;
+}
+
+bool parse_bool(const std::string& s, bool& out) {
+  if (s != "true" && s != "false")
+    return false;
+  out = s == "true";
+  return true;
+}
+
+bool parse_endpoint(const std::string& s, std::string& host, uint16_t& port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return false;
+  host = s.substr(0, colon);
+  return parse_uint(s.substr(colon + 1), port, 0, 65535);
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (auto c : s) {
+    if (c == ',') {
+      if (!cur.empty())
+        out.push_back(cur);
+      cur.clear();
+    } else if (c != ' ') {
+      cur += c;
+    }
+  }
+  if (!cur.empty())
+    out.push_back(cur);
+  return out;
+}
+
+} // namespace dine
