@@ -19,10 +19,9 @@ namespace {
 
 std::vector<std::string> node_args(const std::string& cache_dir,
                                    std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"--role=all", "--client-port=0",
-                                "--listen=127.0.0.1:0",
-                                "--cache-dir=" + cache_dir,
-                                "--cache-flush-us=500"};
+  std::vector<std::string> args{
+      "--role=all", "--client-port=0", "--listen=127.0.0.1:0",
+      "--cache-dir=" + cache_dir, "--cache-flush-us=500"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -96,11 +95,11 @@ TEST_CASE("a repeated request is a cache hit that calls no worker, and "
 TEST_CASE("non-cacheable models and expired entries are never served from "
           "the cache") {
   temp_dir dir;
-  node_process node{dir.path(), "n",
-                    node_args(dir.path() + "/cache",
-                              {"--model.echo.cacheable=false",
-                               "--model.cost.cache-ttl-ms=200",
-                               "--model.cost.fixed-us=0"})};
+  node_process node{
+      dir.path(), "n",
+      node_args(dir.path() + "/cache",
+                {"--model.echo.cacheable=false",
+                 "--model.cost.cache-ttl-ms=200", "--model.cost.fixed-us=0"})};
   auto port = node.client_port();
   client_request e;
   e.id = 1;
@@ -132,4 +131,40 @@ TEST_CASE("an unusable cache directory does not stop the node serving") {
   CHECK(errors >= 1);
   // ... and still caches in memory.
   CHECK(call(node.client_port(), cost_request(2, 9)).cached);
+}
+
+TEST_CASE("two coordinators share one cache node over the middleman") {
+  temp_dir dir;
+  node_process cache{dir.path(),
+                     "cache",
+                     {"--role=cache", "--listen=127.0.0.1:0",
+                      "--cache-dir=" + dir.path() + "/shared",
+                      "--cache-flush-us=500"}};
+  auto cache_node =
+      "--cache-node=127.0.0.1:" + std::to_string(cache.cluster_port());
+  node_process a{dir.path(),
+                 "a",
+                 {"--role=all", "--client-port=0", "--listen=127.0.0.1:0",
+                  "--model.cost.fixed-us=0", cache_node}};
+  node_process b{dir.path(),
+                 "b",
+                 {"--role=all", "--client-port=0", "--listen=127.0.0.1:0",
+                  "--model.cost.fixed-us=0", cache_node}};
+  auto first = call(a.client_port(), cost_request(1, 77));
+  REQUIRE(first.code == 0);
+  CHECK_FALSE(first.cached);
+  // Eventually consistent: the write reaches the shared cache with the
+  // next flush; b then answers from it without running the model.
+  client_reply second;
+  for (int i = 0; i < 100; ++i) {
+    second = call(b.client_port(), cost_request(2 + i, 77));
+    if (second.cached)
+      break;
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(second.cached);
+  CHECK(second.outputs == first.outputs);
+  // Both coordinators report the shared cache's counters.
+  CHECK(op(b.client_port(), op_code::stats)["cache"]["hits"].get<uint64_t>() >=
+        1);
 }
