@@ -2,6 +2,7 @@
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +21,7 @@ namespace {
 
 constexpr int64_t ms_ns = 1000000;
 constexpr int64_t sweep_interval_ns = 100 * ms_ns;
+constexpr uint64_t timer_tag = ~uint64_t{0}; ///< epoll data of the timerfd.
 
 double cpu_now() {
   timespec ts;
@@ -38,7 +40,8 @@ int64_t now_ns() noexcept {
 
 load_loop::load_loop(const options& opts,
                      std::vector<request_template> templates)
-    : opts_(opts), templates_(std::move(templates)), rbuf_(256 * 1024) {
+    : opts_(opts), templates_(std::move(templates)), open_(opts.rate > 0),
+      rng_(opts.seed), gap_(open_ ? opts.rate / 1e9 : 1.0), rbuf_(256 * 1024) {
   auto total = opts.connections * opts.depth;
   while ((size_t{1} << slot_bits_) < total)
     ++slot_bits_;
@@ -58,6 +61,8 @@ load_loop::~load_loop() {
   for (auto& c : conns_)
     if (c.fd >= 0)
       ::close(c.fd);
+  if (timer_fd_ >= 0)
+    ::close(timer_fd_);
   if (epoll_fd_ >= 0)
     ::close(epoll_fd_);
 }
@@ -66,6 +71,16 @@ std::string load_loop::connect() {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0)
     return std::string{"epoll_create1: "} + strerror(errno);
+  if (open_) {
+    timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (timer_fd_ < 0)
+      return std::string{"timerfd_create: "} + strerror(errno);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = timer_tag;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &ev) != 0)
+      return std::string{"epoll_ctl: "} + strerror(errno);
+  }
   auto timeout =
       std::chrono::milliseconds{static_cast<int64_t>(opts_.timeout_s * 1000)};
   for (auto& c : conns_) {
@@ -87,8 +102,11 @@ void load_loop::run(const phase_limit& limit, run_result& out) {
   limit_ = limit;
   res_ = &out;
   sent_ = 0;
+  dropped_ = 0;
   sending_ = true;
   start_ns_ = now_ns();
+  next_send_ns_ = start_ns_ + next_gap();
+  armed_ns_ = 0;
   last_reply_ns_ = start_ns_;
   end_ns_ = limit.seconds > 0
                 ? start_ns_ + static_cast<int64_t>(limit.seconds * 1e9)
@@ -106,14 +124,19 @@ void load_loop::run(const phase_limit& limit, run_result& out) {
   std::vector<epoll_event> evs(conns_.size() < 256 ? conns_.size() : 256);
   for (;;) {
     auto now = now_ns();
+    if (open_ && sending_)
+      pace(now);
     if (sending_ && !may_send(now))
       sending_ = false;
     if ((!sending_ && busy_ == 0) || live_ == 0)
       break;
-    // Wake up for the lost-request sweep, progress and the end of sending.
+    // Wake up for the lost-request sweep, progress and the end of sending
+    // (open loop: the timerfd wakes us for the next arrival).
     auto wake = std::min(next_sweep, next_progress_ns_);
     if (sending_)
       wake = std::min(wake, end_ns_);
+    if (open_ && sending_)
+      arm_timer();
     auto wait_ms = static_cast<int>(std::max<int64_t>(0, wake - now) / ms_ns);
     int n = epoll_wait(epoll_fd_, evs.data(), static_cast<int>(evs.size()),
                        wait_ms);
@@ -122,6 +145,13 @@ void load_loop::run(const phase_limit& limit, run_result& out) {
       break;
     }
     for (int i = 0; i < n; ++i) {
+      if (evs[i].data.u64 == timer_tag) {
+        uint64_t expirations = 0;
+        if (::read(timer_fd_, &expirations, sizeof(expirations)) < 0) {
+          // EAGAIN: already drained; nothing else can fail here.
+        }
+        continue;
+      }
       auto& c = conns_[evs[i].data.u64];
       if (c.dead)
         continue;
@@ -139,29 +169,71 @@ void load_loop::run(const phase_limit& limit, run_result& out) {
       progress(now);
   }
   out.sent = sent_;
+  out.dropped = dropped_;
   out.seconds = static_cast<double>(last_reply_ns_ - start_ns_) * 1e-9;
   out.wall_seconds = static_cast<double>(now_ns() - start_ns_) * 1e-9;
   out.cpu_seconds = cpu_now() - cpu0;
   res_ = nullptr;
 }
 
-void load_loop::refill(connection& c, int64_t now) {
+void load_loop::send_one(connection& c, uint32_t s, int64_t sent_ns) {
   auto ntemplates = templates_.size();
-  if (ntemplates == 1 && may_send(now)) // one allocation per refill
+  auto seq = ++seq_;
+  auto id = (seq << slot_bits_) | s;
+  auto& t = ntemplates == 1 ? templates_[0] : templates_[seq % ntemplates];
+  t.append(c.out, id);
+  slots_[s].id = id;
+  slots_[s].sent_ns = sent_ns;
+  ++sent_;
+  ++busy_;
+}
+
+void load_loop::refill(connection& c, int64_t now) {
+  if (open_) // the pacer sends, not the replies
+    return;
+  if (templates_.size() == 1 && may_send(now)) // one allocation per refill
     c.out.reserve(c.out.size() +
                   c.free_slots.size() * templates_[0].frame.size());
   while (!c.free_slots.empty() && may_send(now)) {
     auto s = c.free_slots.back();
     c.free_slots.pop_back();
-    auto seq = ++seq_;
-    auto id = (seq << slot_bits_) | s;
-    auto& t = ntemplates == 1 ? templates_[0] : templates_[seq % ntemplates];
-    t.append(c.out, id);
-    slots_[s].id = id;
-    slots_[s].sent_ns = now;
-    ++sent_;
-    ++busy_;
+    send_one(c, s, now);
   }
+}
+
+void load_loop::pace(int64_t now) {
+  dirty_.clear();
+  while (next_send_ns_ <= now && may_send(now) && live_ > 0) {
+    // Round-robin over the live connections.
+    while (conns_[rr_].dead)
+      rr_ = (rr_ + 1) % conns_.size();
+    auto& c = conns_[rr_];
+    rr_ = (rr_ + 1) % conns_.size();
+    if (c.free_slots.empty()) {
+      ++dropped_;
+    } else {
+      if (c.out.empty())
+        dirty_.push_back(c.index);
+      auto s = c.free_slots.back();
+      c.free_slots.pop_back();
+      // Latency counts from the scheduled time, even if we are late.
+      send_one(c, s, next_send_ns_);
+    }
+    next_send_ns_ += next_gap();
+  }
+  for (auto i : dirty_)
+    if (!conns_[i].dead)
+      flush(conns_[i]);
+}
+
+void load_loop::arm_timer() {
+  if (armed_ns_ == next_send_ns_)
+    return;
+  itimerspec its{};
+  its.it_value.tv_sec = next_send_ns_ / 1000000000;
+  its.it_value.tv_nsec = next_send_ns_ % 1000000000;
+  timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &its, nullptr);
+  armed_ns_ = next_send_ns_;
 }
 
 void load_loop::flush(connection& c) {
@@ -330,8 +402,10 @@ void load_loop::progress(int64_t now) {
     errors += kv.second;
   fprintf(stderr,
           "dine-bench: %6.1f s  sent %" PRIu64 "  replies %" PRIu64
-          "  %.0f req/s  errors %" PRIu64 "  lost %" PRIu64 "  in flight %zu\n",
-          elapsed, sent_, res.replies, rate, errors, res.lost, busy_);
+          "  %.0f req/s  errors %" PRIu64 "  lost %" PRIu64
+          "  in flight %zu%s\n",
+          elapsed, sent_, res.replies, rate, errors, res.lost, busy_,
+          open_ ? ("  dropped " + std::to_string(dropped_)).c_str() : "");
 }
 
 } // namespace dine::bench

@@ -1,4 +1,4 @@
-// dine-bench: closed-loop load generator for the client protocol (see
+// dine-bench: closed- or open-loop load generator for the client protocol (see
 // options.cpp for the flags and load_loop.hpp for the engine).
 
 #include <signal.h>
@@ -9,6 +9,7 @@
 #include "options.hpp"
 #include "report.hpp"
 #include "requests.hpp"
+#include "server_stats.hpp"
 
 using namespace dine::bench;
 
@@ -44,6 +45,15 @@ int main(int argc, char** argv) {
   }
   run_result res;
   loop.run(phase_limit{opts.requests, opts.duration_s}, res);
+  batch_stats batches;
+  if (opts.op == dine::op_code::infer) {
+    if (auto err = fetch_batch_stats(opts, batches); !err.empty())
+      std::cerr << "dine-bench: note: could not read the server batch sizes "
+                   "(stats op): "
+                << err << '\n';
+    else
+      ctx.batches = &batches;
+  }
   if (opts.json)
     std::cout << to_json(ctx, res).dump() << std::endl;
   else

@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
@@ -10,16 +11,25 @@ namespace dine::bench {
 const char* usage = R"(usage: dine-bench --connect=HOST:PORT --model=M
                   (--requests=K | --duration=S) [options]
 
-Closed-loop load generator for the dine client protocol: one thread, epoll,
-non-blocking sockets, pre-built request frames. Each connection keeps
---depth requests in flight. Prints requests/s, latency percentiles (send
-to reply read, per request), ok replies, errors by code and lost requests.
+Load generator for the dine client protocol: one thread, epoll,
+non-blocking sockets, pre-built request frames. Closed loop by default: each
+connection keeps --depth requests in flight. Open loop with --rate: requests
+go out at Poisson arrivals regardless of replies, round-robin over the
+connections, and latency counts from the scheduled send time (no coordinated
+omission). Prints requests/s, latency percentiles (per request), ok replies,
+errors by code and lost requests, then the server's batch-size histogram for
+--model (cumulative since the node started, from the `stats` op).
 
   --connect=HOST:PORT  node to load (required)
   --model=NAME         model to call (required for --op=infer)
   --op=OP              infer (default), health, models or stats
   --connections=N      TCP connections (default 8)
-  --depth=D            requests in flight per connection (default 32)
+  --depth=D            requests in flight per connection (default 32); with
+                       --rate only a safety cap (default 100000, at most
+                       16777216 / connections): arrivals finding it full
+                       are not sent and count as dropped_by_client
+  --rate=R             open loop: offer R requests/s (Poisson arrivals)
+  --seed=N             seed of the open loop's arrival times (default 1)
   --requests=K         send K requests, then wait for the replies
   --duration=S         send for S seconds, then wait for the replies
   --warmup=K           K requests before measuring (default 0)
@@ -126,8 +136,19 @@ std::string parse_options(int argc, char** argv, options& out) {
       err = parse_uint(name, value, 1, 10000, u);
       out.connections = static_cast<size_t>(u);
     } else if (name == "--depth") {
-      err = parse_uint(name, value, 1, 65536, u);
+      err = parse_uint(name, value, 1, 1u << 24, u);
       out.depth = static_cast<size_t>(u);
+      out.depth_set = true;
+    } else if (name == "--rate") {
+      char* end = nullptr;
+      out.rate = strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0' || !(out.rate > 0) || out.rate > 1e8)
+        err = "--rate must be a positive number of requests/s (at most 1e8), "
+              "got `" +
+              value + "`";
+    } else if (name == "--seed") {
+      err = parse_uint(name, value, 0, UINT64_MAX, u);
+      out.seed = u;
     } else if (name == "--requests") {
       err = parse_uint(name, value, 1, uint64_t{1} << 40, u);
       out.requests = u;
@@ -161,6 +182,9 @@ std::string parse_options(int argc, char** argv, options& out) {
     return "--model is required for --op=infer";
   if ((out.requests == 0) == (out.duration_s == 0))
     return "give exactly one of --requests=K and --duration=S";
+  if (out.rate > 0 && !out.depth_set)
+    out.depth = std::max<size_t>(
+        1, std::min<size_t>(100000, (size_t{1} << 24) / out.connections));
   if (out.connections * out.depth > (size_t{1} << 24))
     return "--connections x --depth must not exceed 16777216";
   return {};

@@ -16,6 +16,9 @@ struct options {
   std::string model;
   size_t connections = 8;
   size_t depth = 32;         ///< Requests in flight per connection.
+  bool depth_set = false;    ///< `--depth` was given.
+  double rate = 0;           ///< Open loop: requests/s offered; 0 = closed.
+  uint64_t seed = 1;         ///< Seeds the open loop's arrival times.
   uint64_t requests = 0;     ///< Stop after this many (0: use duration).
   double duration_s = 0;     ///< Stop sending after this long.
   size_t payload_bytes = 64; ///< Approximate request body size.

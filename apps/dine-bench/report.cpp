@@ -46,10 +46,24 @@ nlohmann::ordered_json to_json(const report_context& ctx, const run_result& r) {
                      {"mean", std::round(h.mean() / 100.0) / 10.0}};
   j["lost"] = r.lost;
   j["late"] = r.late;
+  if (ctx.opts->rate > 0) {
+    j["mode"] = "open";
+    j["rate"] = ctx.opts->rate;
+    j["seed"] = ctx.opts->seed;
+    j["dropped_by_client"] = r.dropped;
+  } else {
+    j["mode"] = "closed";
+  }
   j["connections"] = ctx.opts->connections;
   j["depth"] = ctx.opts->depth;
   j["body_bytes"] = ctx.body_bytes;
   j["client_cpu_pct"] = std::round(cpu_pct(r) * 10) / 10;
+  if (ctx.batches != nullptr && ctx.batches->have) {
+    j["batch_sizes"] = nlohmann::ordered_json::object();
+    for (auto& [size, n] : ctx.batches->sizes)
+      j["batch_sizes"][std::to_string(size)] = n;
+    j["mean_batch"] = std::round(ctx.batches->mean() * 100) / 100;
+  }
   if (!r.failure.empty())
     j["failure"] = r.failure;
   return j;
@@ -61,10 +75,18 @@ void print_text(std::ostream& out, const report_context& ctx,
   auto& h = r.latency;
   char line[512];
   snprintf(line, sizeof(line),
-           "%llu requests in %.3f s: %zu connections x %zu in flight, "
+           "%llu requests in %.3f s: %zu connections x %s%zu in flight, "
            "%zu-byte bodies\n",
            static_cast<unsigned long long>(r.sent), r.seconds, o.connections,
-           o.depth, ctx.body_bytes);
+           o.rate > 0 ? "at most " : "", o.depth, ctx.body_bytes);
+  out << line;
+  if (o.rate > 0)
+    snprintf(line, sizeof(line),
+             "mode         open, %g req/s offered (Poisson, seed %llu), "
+             "latency from scheduled send\n",
+             o.rate, static_cast<unsigned long long>(o.seed));
+  else
+    snprintf(line, sizeof(line), "mode         closed\n");
   out << line;
   snprintf(line, sizeof(line), "requests/s   %.0f\n", rate(r));
   out << line;
@@ -82,8 +104,19 @@ void print_text(std::ostream& out, const report_context& ctx,
   if (r.late > 0)
     out << " (" << r.late << " answered late)";
   out << '\n';
+  if (o.rate > 0)
+    out << "dropped_by_client " << r.dropped << " (--depth cap reached)\n";
   snprintf(line, sizeof(line), "client cpu   %.0f %%\n", cpu_pct(r));
   out << line;
+  if (ctx.batches != nullptr && ctx.batches->have) {
+    out << "server batch sizes (since start) ";
+    if (ctx.batches->sizes.empty())
+      out << " none";
+    for (auto& [size, n] : ctx.batches->sizes)
+      out << ' ' << size << ':' << n;
+    snprintf(line, sizeof(line), "  (mean %.1f)\n", ctx.batches->mean());
+    out << line;
+  }
   if (!r.failure.empty())
     out << "failure      " << r.failure << '\n';
 }
