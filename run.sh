@@ -43,6 +43,7 @@ demo() {
   local tmp pids=()
   tmp=$(mktemp -d)
   trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+  trap 'exit 1' INT TERM PIPE
   "$BUILD/dine-node" --role=coordinator --client-port=0 \
     --listen=127.0.0.1:0 --ready-file="$tmp/coord" >"$tmp/coord.log" 2>&1 &
   pids+=($!)
