@@ -8,10 +8,10 @@
 #include "messages/interfaces.hpp"
 #include "runtime/balancer.hpp"
 #include "runtime/batch_queue.hpp"
-#include "runtime/retry_budget.hpp"
 #include "runtime/ewma.hpp"
 #include "runtime/node_config.hpp"
 #include "runtime/outlier_detector.hpp"
+#include "runtime/retry_budget.hpp"
 
 namespace dine {
 

@@ -13,15 +13,15 @@ struct node_config;
 /// The response cache keys of a node's configuration (docs/operations.md,
 /// "Response cache").
 struct cache_settings {
-  bool enabled = true;            ///< `cache = on|off`.
-  std::string dir = "dine-cache"; ///< LMDB directory, created if missing.
-  uint64_t max_entries = 100000;  ///< Memory LRU bound.
-  uint64_t max_bytes = 256u << 20; ///< Memory LRU bound (keys + values).
-  uint32_t ttl_ms = 0;             ///< Default TTL; 0 = no expiry.
+  bool enabled = true;                 ///< `cache = on|off`.
+  std::string dir = "dine-cache";      ///< LMDB directory, created if missing.
+  uint64_t max_entries = 100000;       ///< Memory LRU bound.
+  uint64_t max_bytes = 256u << 20;     ///< Memory LRU bound (keys + values).
+  uint32_t ttl_ms = 0;                 ///< Default TTL; 0 = no expiry.
   uint64_t max_value_bytes = 4u << 20; ///< Larger results are not cached.
-  std::string sync = "nometasync"; ///< full | nometasync | nosync.
-  uint32_t flush_us = 2000;        ///< Write-behind delay to LMDB.
-  std::string node_host;           ///< A `cache` role node to use instead.
+  std::string sync = "nometasync";     ///< full | nometasync | nosync.
+  uint32_t flush_us = 2000;            ///< Write-behind delay to LMDB.
+  std::string node_host;               ///< A `cache` role node to use instead.
   uint16_t node_port = 0;
 };
 

@@ -20,7 +20,7 @@ constexpr uint32_t default_max_frame = 16u * 1024u * 1024u;
 class frame_reader {
 public:
   explicit frame_reader(uint32_t max_frame = default_max_frame)
-    : max_frame_(max_frame) {
+      : max_frame_(max_frame) {
     // nop
   }
 

@@ -31,29 +31,29 @@ msgpack_reader::kind msgpack_reader::peek() const noexcept {
   if ((t & 0xe0) == 0xa0 || t == 0xd9 || t == 0xda || t == 0xdb)
     return kind::str;
   switch (t) {
-    case 0xc0:
-      return kind::nil;
-    case 0xc2:
-    case 0xc3:
-      return kind::boolean;
-    case 0xc4:
-    case 0xc5:
-    case 0xc6:
-      return kind::bin;
-    case 0xca:
-    case 0xcb:
-      return kind::real;
-    case 0xc7:
-    case 0xc8:
-    case 0xc9:
-    case 0xd4:
-    case 0xd5:
-    case 0xd6:
-    case 0xd7:
-    case 0xd8:
-      return kind::ext;
-    default:
-      return kind::invalid; // 0xc1 is never used
+  case 0xc0:
+    return kind::nil;
+  case 0xc2:
+  case 0xc3:
+    return kind::boolean;
+  case 0xc4:
+  case 0xc5:
+  case 0xc6:
+    return kind::bin;
+  case 0xca:
+  case 0xcb:
+    return kind::real;
+  case 0xc7:
+  case 0xc8:
+  case 0xc9:
+  case 0xd4:
+  case 0xd5:
+  case 0xd6:
+  case 0xd7:
+  case 0xd8:
+    return kind::ext;
+  default:
+    return kind::invalid; // 0xc1 is never used
   }
 }
 
@@ -162,21 +162,21 @@ bool msgpack_reader::read_uint(uint64_t& x) {
     return true;
   }
   switch (t) {
-    case 0xcc:
-    case 0xcd:
-    case 0xce:
-    case 0xcf:
-      ++pos_;
-      x = be(size_t{1} << (t - 0xcc));
-      return ok_;
-    default:
-      // Signed encodings of non-negative values are accepted too.
-      if (!read_int(sx))
-        return false;
-      if (sx < 0)
-        return fail();
-      x = static_cast<uint64_t>(sx);
-      return true;
+  case 0xcc:
+  case 0xcd:
+  case 0xce:
+  case 0xcf:
+    ++pos_;
+    x = be(size_t{1} << (t - 0xcc));
+    return ok_;
+  default:
+    // Signed encodings of non-negative values are accepted too.
+    if (!read_int(sx))
+      return false;
+    if (sx < 0)
+      return fail();
+    x = static_cast<uint64_t>(sx);
+    return true;
   }
 }
 
@@ -195,35 +195,35 @@ bool msgpack_reader::read_int(int64_t& x) {
     return true;
   }
   switch (t) {
-    case 0xd0:
-      ++pos_;
-      x = static_cast<int8_t>(be(1));
-      return ok_;
-    case 0xd1:
-      ++pos_;
-      x = static_cast<int16_t>(be(2));
-      return ok_;
-    case 0xd2:
-      ++pos_;
-      x = static_cast<int32_t>(be(4));
-      return ok_;
-    case 0xd3:
-      ++pos_;
-      x = static_cast<int64_t>(be(8));
-      return ok_;
-    case 0xcc:
-    case 0xcd:
-    case 0xce:
-    case 0xcf: {
-      ++pos_;
-      auto u = be(size_t{1} << (t - 0xcc));
-      if (!ok_ || u > static_cast<uint64_t>(INT64_MAX))
-        return fail();
-      x = static_cast<int64_t>(u);
-      return true;
-    }
-    default:
+  case 0xd0:
+    ++pos_;
+    x = static_cast<int8_t>(be(1));
+    return ok_;
+  case 0xd1:
+    ++pos_;
+    x = static_cast<int16_t>(be(2));
+    return ok_;
+  case 0xd2:
+    ++pos_;
+    x = static_cast<int32_t>(be(4));
+    return ok_;
+  case 0xd3:
+    ++pos_;
+    x = static_cast<int64_t>(be(8));
+    return ok_;
+  case 0xcc:
+  case 0xcd:
+  case 0xce:
+  case 0xcf: {
+    ++pos_;
+    auto u = be(size_t{1} << (t - 0xcc));
+    if (!ok_ || u > static_cast<uint64_t>(INT64_MAX))
       return fail();
+    x = static_cast<int64_t>(u);
+    return true;
+  }
+  default:
+    return fail();
   }
 }
 
@@ -282,81 +282,81 @@ bool msgpack_reader::skip_impl(size_t depth) {
     return fail();
   }
   switch (peek()) {
-    case kind::nil:
-    case kind::boolean:
-      ++pos_;
-      return true;
-    case kind::uint: {
-      uint64_t x;
-      return read_uint(x);
-    }
-    case kind::sint: {
-      int64_t x;
-      return read_int(x);
-    }
-    case kind::real: {
-      double x;
-      return read_double(x);
-    }
-    case kind::str: {
-      std::string_view x;
-      return read_str(x);
-    }
-    case kind::bin: {
-      std::string_view x;
-      return read_bin(x);
-    }
-    case kind::array: {
-      uint32_t n;
-      if (!read_array_header(n))
+  case kind::nil:
+  case kind::boolean:
+    ++pos_;
+    return true;
+  case kind::uint: {
+    uint64_t x;
+    return read_uint(x);
+  }
+  case kind::sint: {
+    int64_t x;
+    return read_int(x);
+  }
+  case kind::real: {
+    double x;
+    return read_double(x);
+  }
+  case kind::str: {
+    std::string_view x;
+    return read_str(x);
+  }
+  case kind::bin: {
+    std::string_view x;
+    return read_bin(x);
+  }
+  case kind::array: {
+    uint32_t n;
+    if (!read_array_header(n))
+      return false;
+    for (uint32_t i = 0; i < n; ++i)
+      if (!skip_impl(depth + 1))
         return false;
-      for (uint32_t i = 0; i < n; ++i)
-        if (!skip_impl(depth + 1))
-          return false;
-      return true;
-    }
-    case kind::map: {
-      uint32_t n;
-      if (!read_map_header(n))
+    return true;
+  }
+  case kind::map: {
+    uint32_t n;
+    if (!read_map_header(n))
+      return false;
+    for (uint32_t i = 0; i < n; ++i)
+      if (!skip_impl(depth + 1) || !skip_impl(depth + 1))
         return false;
-      for (uint32_t i = 0; i < n; ++i)
-        if (!skip_impl(depth + 1) || !skip_impl(depth + 1))
-          return false;
-      return true;
-    }
-    case kind::ext: {
-      auto t = *pos_++;
-      size_t n;
-      switch (t) {
-        case 0xd4:
-          n = 1;
-          break;
-        case 0xd5:
-          n = 2;
-          break;
-        case 0xd6:
-          n = 4;
-          break;
-        case 0xd7:
-          n = 8;
-          break;
-        case 0xd8:
-          n = 16;
-          break;
-        case 0xc7:
-          n = be(1);
-          break;
-        case 0xc8:
-          n = be(2);
-          break;
-        default:
-          n = be(4);
-          break;
-      }
-      return need(n + 1) && (pos_ += n + 1, true);
-    }
+    return true;
+  }
+  case kind::ext: {
+    auto t = *pos_++;
+    size_t n;
+    switch (t) {
+    case 0xd4:
+      n = 1;
+      break;
+    case 0xd5:
+      n = 2;
+      break;
+    case 0xd6:
+      n = 4;
+      break;
+    case 0xd7:
+      n = 8;
+      break;
+    case 0xd8:
+      n = 16;
+      break;
+    case 0xc7:
+      n = be(1);
+      break;
+    case 0xc8:
+      n = be(2);
+      break;
     default:
-      return fail();
+      n = be(4);
+      break;
+    }
+    return need(n + 1) && (pos_ += n + 1, true);
+  }
+  default:
+    return fail();
   }
 }
 

@@ -13,11 +13,23 @@ namespace dine {
 class msgpack_reader {
 public:
   /// The broad kind of the next value.
-  enum class kind { nil, boolean, uint, sint, real, str, bin, array, map, ext,
-                    invalid, end };
+  enum class kind {
+    nil,
+    boolean,
+    uint,
+    sint,
+    real,
+    str,
+    bin,
+    array,
+    map,
+    ext,
+    invalid,
+    end
+  };
 
   msgpack_reader(const uint8_t* data, size_t size, size_t max_depth = 32)
-    : pos_(data), end_(data + size), max_depth_(max_depth) {
+      : pos_(data), end_(data + size), max_depth_(max_depth) {
     // nop
   }
 

@@ -18,8 +18,8 @@ caf::expected<msgpack::object> safe_unpack(msgpack::zone& zone,
   msgpack::unpack_limit limit{size, size / 2, size, size, size, max_depth + 1};
   try {
     size_t off = 0;
-    auto obj = msgpack::unpack(zone, reinterpret_cast<const char*>(data),
-                               size, off, nullptr, nullptr, limit);
+    auto obj = msgpack::unpack(zone, reinterpret_cast<const char*>(data), size,
+                               off, nullptr, nullptr, limit);
     return obj;
   } catch (const std::exception& e) {
     return make_error(errc::invalid_request,

@@ -58,9 +58,9 @@ struct node_config {
   std::chrono::milliseconds drain_timeout{10000}; ///< SIGTERM drain bound.
   std::string scheduler_policy = "sharing";
   uint32_t threads = 2;
-  std::string ready_file; ///< Written with the bound ports when ready.
+  std::string ready_file;  ///< Written with the bound ports when ready.
   bool cache_role = false; ///< Serves a shared cache actor on `listen`.
-  cache_settings cache;   ///< The response cache.
+  cache_settings cache;    ///< The response cache.
   std::map<std::string, model_config> model_table; ///< Known models.
   routing_config routing; ///< Balancing, health, static membership.
   bool help = false;

@@ -11,8 +11,8 @@ TEST_CASE("safe_unpack returns msgpack-c objects for valid input") {
   msgpack::sbuffer buf;
   msgpack::pack(buf, std::map<std::string, std::vector<int>>{{"a", {1, 2}}});
   msgpack::zone z;
-  auto obj = safe_unpack(z, reinterpret_cast<const uint8_t*>(buf.data()),
-                         buf.size());
+  auto obj =
+      safe_unpack(z, reinterpret_cast<const uint8_t*>(buf.data()), buf.size());
   REQUIRE(obj);
   auto m = obj->as<std::map<std::string, std::vector<int>>>();
   CHECK(m.at("a") == std::vector<int>{1, 2});
