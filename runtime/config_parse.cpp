@@ -58,4 +58,22 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+std::string next_flag(int argc, char** argv, int& i, std::string& name,
+                      std::string& value) {
+  std::string arg = argv[i];
+  if (arg.compare(0, 2, "--") != 0)
+    return "unexpected argument `" + arg + "`";
+  auto eq = arg.find('=');
+  if (eq != std::string::npos) {
+    name = arg.substr(0, eq);
+    value = arg.substr(eq + 1);
+    return {};
+  }
+  name = arg;
+  if (i + 1 >= argc)
+    return "flag " + name + " needs a value";
+  value = argv[++i];
+  return {};
+}
+
 } // namespace dine

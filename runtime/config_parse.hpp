@@ -36,4 +36,10 @@ bool parse_endpoint(const std::string& s, std::string& host, uint16_t& port);
 /// Splits a comma-separated list, dropping spaces and empty items.
 std::vector<std::string> split_list(const std::string& s);
 
+/// Reads the command-line flag at `argv[i]` as `--name=value` or
+/// `--name value` (then advancing `i`). Returns an empty string on success,
+/// else what is wrong.
+std::string next_flag(int argc, char** argv, int& i, std::string& name,
+                      std::string& value);
+
 } // namespace dine

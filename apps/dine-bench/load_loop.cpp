@@ -1,4 +1,5 @@
 #include "load_loop.hpp"
+#include "runtime/socket_io.hpp"
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -237,18 +238,8 @@ void load_loop::arm_timer() {
 }
 
 void load_loop::flush(connection& c) {
-  while (c.out_off < c.out.size()) {
-    auto n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off,
-                    MSG_NOSIGNAL);
-    if (n >= 0) {
-      c.out_off += static_cast<size_t>(n);
-      continue;
-    }
-    if (errno == EINTR)
-      continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-      break;
-    fail(c, std::string{"send failed: "} + strerror(errno));
+  if (auto err = send_pending(c.fd, c.out, c.out_off)) {
+    fail(c, std::string{"send failed: "} + strerror(err));
     return;
   }
   if (c.out_off == c.out.size()) {

@@ -1,4 +1,5 @@
 #include "load_client.hpp"
+#include "runtime/socket_io.hpp"
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -349,18 +350,8 @@ void load_client::on_frame(connection& c, const char* body, size_t size,
 }
 
 void load_client::flush(connection& c, int64_t t) {
-  while (c.out_off < c.out.size()) {
-    auto n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off,
-                    MSG_NOSIGNAL);
-    if (n >= 0) {
-      c.out_off += static_cast<size_t>(n);
-      continue;
-    }
-    if (errno == EINTR)
-      continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-      break;
-    drop(c, t, std::string{"send: "} + strerror(errno));
+  if (auto err = send_pending(c.fd, c.out, c.out_off)) {
+    drop(c, t, std::string{"send: "} + strerror(err));
     return;
   }
   if (c.out_off == c.out.size()) {

@@ -1,4 +1,5 @@
 #include "options.hpp"
+#include "runtime/config_parse.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -73,20 +74,10 @@ std::string parse_options(int argc, char** argv, options& out) {
       out.cache = false;
       continue;
     }
-    if (arg.compare(0, 2, "--") != 0)
-      return "unexpected argument `" + arg + "`";
-    auto eq = arg.find('=');
     std::string name;
     std::string value;
-    if (eq == std::string::npos) {
-      name = arg;
-      if (i + 1 >= argc)
-        return "flag " + name + " needs a value";
-      value = argv[++i];
-    } else {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    }
+    if (auto bad = next_flag(argc, argv, i, name, value); !bad.empty())
+      return bad;
     uint64_t u = 0;
     std::string err;
     if (name == "--connect") {

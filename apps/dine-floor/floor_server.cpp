@@ -1,5 +1,7 @@
 #include "floor_server.hpp"
 
+#include "runtime/socket_io.hpp"
+
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -279,19 +281,8 @@ void floor_server::reject(connection& c) {
 }
 
 bool floor_server::flush(connection& c) {
-  while (c.out_off < c.out.size()) {
-    auto n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off,
-                    MSG_NOSIGNAL);
-    if (n >= 0) {
-      c.out_off += static_cast<size_t>(n);
-      continue;
-    }
-    if (errno == EINTR)
-      continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-      break;
+  if (send_pending(c.fd, c.out, c.out_off) != 0)
     return false;
-  }
   if (c.out_off == c.out.size()) {
     c.out.clear();
     c.out_off = 0;
