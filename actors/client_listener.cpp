@@ -65,9 +65,11 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
                                       decode_request(p, n, st.batch.back());
                                     });
         if (!st.batch.empty()) {
-          st.inflight += static_cast<uint32_t>(st.batch.size());
+          auto n = st.batch.size();
+          st.inflight += static_cast<uint32_t>(n);
           self->send(coord, std::move(st.batch));
           st.batch = {};
+          st.batch.reserve(std::min(n, size_t{256})); // reads repeat
         }
         if (!ok) {
           write_error(self, hdl, 0, errc::frame_too_large,

@@ -17,6 +17,11 @@ constexpr auto cache_timeout = std::chrono::milliseconds{100};
 /// Collects replies per connection, then sends one message to each.
 class reply_sink {
 public:
+  /// `hint`: how many replies one connection may get (a reserve).
+  explicit reply_sink(size_t hint = 0) : hint_(std::min(hint, size_t{256})) {
+    // nop
+  }
+
   void add(const connection_actor& conn, client_reply&& r) {
     for (auto& [c, rs] : out_)
       if (c == conn) {
@@ -24,6 +29,7 @@ public:
         return;
       }
     out_.emplace_back(conn, std::vector<client_reply>{});
+    out_.back().second.reserve(hint_);
     out_.back().second.push_back(std::move(r));
   }
 
@@ -34,6 +40,7 @@ public:
   }
 
 private:
+  size_t hint_;
   std::vector<std::pair<connection_actor, std::vector<client_reply>>> out_;
 };
 
@@ -259,7 +266,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
       [=](std::vector<client_reply>& results) {
         auto& st = self->state;
         auto now = clock::now();
-        reply_sink sink;
+        reply_sink sink{results.size()};
         std::vector<cache_entry> puts;
         std::vector<client_request> reroute;
         for (auto& r : results) {

@@ -43,6 +43,49 @@ client_reply reject(uint64_t id, errc code, std::string msg) {
   return rep;
 }
 
+/// Resolutions of one `route` call: the requests of one read usually
+/// share model and version, so each (model, version) is resolved once and
+/// each of its shards' batchers is looked up once.
+class route_memo {
+public:
+  explicit route_memo(router_state& st) : st_(st) {
+    // nop
+  }
+
+  /// Returns the resolution of `r`'s model and version.
+  const model_registry::decision& resolve(const client_request& r) {
+    if (!valid_ || t_.model != r.model || version_ != r.version) {
+      valid_ = true;
+      version_ = r.version;
+      d_ = st_.registry->resolve(r.model, r.version);
+      t_.model = r.model;
+      t_.version = d_.version;
+      shards_.clear();
+    }
+    return d_;
+  }
+
+  /// Returns the batcher of `shard` for the last resolution, or null.
+  router_state::batcher_entry* batcher(uint32_t shard) {
+    for (auto& [s, e] : shards_)
+      if (s == shard)
+        return e;
+    t_.shard = shard;
+    auto i = st_.batchers.find(t_);
+    auto e = i != st_.batchers.end() ? &i->second : nullptr;
+    shards_.emplace_back(shard, e);
+    return e;
+  }
+
+private:
+  router_state& st_;
+  bool valid_ = false;
+  uint32_t version_ = 0;
+  model_registry::decision d_;
+  route_target t_;
+  std::vector<std::pair<uint32_t, router_state::batcher_entry*>> shards_;
+};
+
 /// Routes each request to its batcher; answers what cannot be routed.
 void route(self_ptr self, std::vector<client_request>& reqs) {
   auto& st = self->state;
@@ -50,8 +93,9 @@ void route(self_ptr self, std::vector<client_request>& reqs) {
   std::vector<std::pair<batcher_actor, std::vector<client_request>>> out;
   std::vector<client_reply> rejected;
   auto default_ms = static_cast<uint32_t>(st.cfg.request_timeout.count());
+  route_memo memo{st};
   for (auto& r : reqs) {
-    auto d = st.registry->resolve(r.model, r.version);
+    auto d = memo.resolve(r);
     if (d.code == errc::none) {
       auto& rt = d.entry->config.routing;
       if (rt.schema != schema_type::any || !rt.schema_keys.empty())
@@ -64,16 +108,12 @@ void route(self_ptr self, std::vector<client_request>& reqs) {
     if (d.code == errc::none) {
       if (r.key_hash == 0)
         r.key_hash = request_key_hash(r);
-      route_target t{r.model, d.version, 0};
       st.registry->route(d, r.key_hash, [&](uint32_t shard) {
-        t.shard = shard;
-        auto i = st.batchers.find(t);
-        return i != st.batchers.end() && !i->second.empty;
+        auto e = memo.batcher(shard);
+        return e != nullptr && !e->empty;
       });
-      if (d.code == errc::none) {
-        t.shard = d.shard;
-        target = &st.batchers.find(t)->second;
-      }
+      if (d.code == errc::none)
+        target = memo.batcher(d.shard);
     }
     if (d.code != errc::none) {
       rejected.push_back(reject(r.id, d.code, std::move(d.message)));
@@ -89,6 +129,7 @@ void route(self_ptr self, std::vector<client_request>& reqs) {
                           [&](auto& x) { return x.first == target->hdl; });
     if (j == out.end()) {
       out.emplace_back(target->hdl, std::vector<client_request>{});
+      out.back().second.reserve(reqs.size());
       j = out.end() - 1;
     }
     j->second.push_back(std::move(r));

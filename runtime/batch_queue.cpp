@@ -43,7 +43,7 @@ std::vector<batch_queue::entry> batch_queue::expire(time_point now) {
       out.push_back(std::move(*i));
     size_ -= static_cast<size_t>(q.end() - keep);
     q.erase(keep, q.end());
-    l = q.empty() ? lanes_.erase(l) : std::next(l);
+    l = q.empty() && l->first != 0 ? lanes_.erase(l) : std::next(l);
   }
   return out;
 }
@@ -72,7 +72,7 @@ std::vector<batch_queue::entry> batch_queue::take(size_t n) {
       q.pop_front();
       --size_;
     }
-    l = q.empty() ? lanes_.erase(l) : std::next(l);
+    l = q.empty() && l->first != 0 ? lanes_.erase(l) : std::next(l);
   }
   return out;
 }

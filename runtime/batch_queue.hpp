@@ -77,7 +77,8 @@ private:
   time_point earliest_deadline() const;
 
   batch_limits limits_;
-  /// Lanes by priority, highest first; each lane is FIFO.
+  /// Lanes by priority, highest first; each lane is FIFO. Empty lanes are
+  /// removed, except the default one (priority 0), which is reused.
   std::map<int32_t, std::deque<entry>, std::greater<int32_t>> lanes_;
   size_t size_ = 0;
 };

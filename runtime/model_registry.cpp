@@ -236,12 +236,15 @@ uint32_t model_registry::home_shard(const model& m, uint64_t key_hash) {
 
 size_t model_registry::serving(const route_target& t) const {
   auto m = find(t.model);
-  if (m == nullptr)
+  return m != nullptr ? serving(*m, t.version, t.shard) : 0;
+}
+
+size_t model_registry::serving(const model& m, uint32_t version,
+                               uint32_t shard) {
+  auto i = m.serving.find(version);
+  if (i == m.serving.end() || shard >= i->second.size())
     return 0;
-  auto i = m->serving.find(t.version);
-  if (i == m->serving.end() || t.shard >= i->second.size())
-    return 0;
-  return i->second[t.shard].size();
+  return i->second[shard].size();
 }
 
 const std::string& model_registry::balance_of(const model& m) const {

@@ -104,6 +104,9 @@ public:
   /// Returns how many workers serve `t`.
   size_t serving(const route_target& t) const;
 
+  /// Returns how many workers serve shard `shard` of `m` at `version`.
+  static size_t serving(const model& m, uint32_t version, uint32_t shard);
+
   /// Completes a resolved decision `d` with a shard for `key_hash`: the
   /// home shard if a worker serves it and `usable(shard)` holds; else with
   /// `fallback = any` another such shard (`fallback_shard`); else
@@ -137,7 +140,7 @@ void model_registry::route(decision& d, uint64_t key_hash, Usable&& usable,
     for (auto x : exclude)
       if (x == s)
         return false;
-    return serving(route_target{m.config.name, d.version, s}) > 0 && usable(s);
+    return serving(m, d.version, s) > 0 && usable(s);
   };
   auto home = home_shard(m, key_hash);
   d.shard = home;

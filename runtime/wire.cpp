@@ -188,56 +188,121 @@ void decode_request(const char* body, size_t size, client_request& out,
     out.inputs.push_back(static_cast<uint8_t>(0xc0)); // nil
 }
 
-void append_reply(std::vector<char>& buf, const client_reply& x) {
-  auto need =
-      buf.size() + 96 + x.outputs.size() + x.message.size() + x.worker.size();
-  if (buf.capacity() < need)
-    buf.reserve(std::max(buf.capacity() * 2, need));
-  auto off = begin_frame(buf);
-  vec_writer w{buf};
-  packer pk{w};
-  bool ok = x.code == 0;
-  pk.pack_map(7);
-  pack_str(pk, "id");
-  pk.pack_uint64(x.id);
-  pack_str(pk, "ok");
-  if (ok)
-    pk.pack_true();
-  else
-    pk.pack_false();
-  if (ok) {
-    pack_str(pk, "outputs");
-    if (x.outputs.empty())
-      pk.pack_nil();
-    else
-      w.write(reinterpret_cast<const char*>(x.outputs.data()),
-              x.outputs.size());
-  } else {
-    pack_str(pk, "error");
-    pk.pack_map(2);
-    pack_str(pk, "code");
-    pack_str(pk, to_string(static_cast<errc>(x.code)));
-    pack_str(pk, "message");
-    pack_str(pk, x.message);
+namespace {
+
+/// Writes msgpack into memory reserved beforehand: no bounds checks, no
+/// per-field vector growth (a reply is about 25 small writes).
+struct raw_writer {
+  char* p;
+
+  void bytes(const void* src, size_t n) {
+    memcpy(p, src, n);
+    p += n;
   }
-  pack_str(pk, "cached");
-  if (x.cached)
-    pk.pack_true();
-  else
-    pk.pack_false();
-  pack_str(pk, "worker");
-  pack_str(pk, x.worker);
-  pack_str(pk, "batch");
-  pk.pack_uint32(x.batch);
-  pack_str(pk, "timings");
-  pk.pack_map(3);
-  pack_str(pk, "queue");
-  pk.pack_uint32(x.times.queue_us);
-  pack_str(pk, "infer");
-  pk.pack_uint32(x.times.infer_us);
-  pack_str(pk, "total");
-  pk.pack_uint32(x.times.total_us);
-  end_frame(buf, off);
+
+  /// A key: a string literal shorter than 32 bytes (fixstr).
+  template <size_t N>
+  void key(const char (&s)[N]) {
+    static_assert(N - 1 < 32);
+    *p++ = static_cast<char>(0xa0 | (N - 1));
+    bytes(s, N - 1);
+  }
+
+  void map(uint8_t n) { *p++ = static_cast<char>(0x80 | n); }
+
+  void str(std::string_view s) {
+    auto n = s.size();
+    if (n < 32) {
+      *p++ = static_cast<char>(0xa0 | n);
+    } else if (n < 256) {
+      *p++ = static_cast<char>(0xd9);
+      *p++ = static_cast<char>(n);
+    } else if (n < 65536) {
+      *p++ = static_cast<char>(0xda);
+      be(static_cast<uint16_t>(n));
+    } else {
+      *p++ = static_cast<char>(0xdb);
+      be(static_cast<uint32_t>(n));
+    }
+    bytes(s.data(), n);
+  }
+
+  void uint(uint64_t x) {
+    if (x < 128) {
+      *p++ = static_cast<char>(x);
+    } else if (x < 256) {
+      *p++ = static_cast<char>(0xcc);
+      *p++ = static_cast<char>(x);
+    } else if (x < 65536) {
+      *p++ = static_cast<char>(0xcd);
+      be(static_cast<uint16_t>(x));
+    } else if (x <= UINT32_MAX) {
+      *p++ = static_cast<char>(0xce);
+      be(static_cast<uint32_t>(x));
+    } else {
+      *p++ = static_cast<char>(0xcf);
+      be(x);
+    }
+  }
+
+  void boolean(bool x) { *p++ = static_cast<char>(x ? 0xc3 : 0xc2); }
+
+  template <class T>
+  void be(T x) {
+    for (size_t i = sizeof(T); i-- > 0;)
+      *p++ = static_cast<char>((x >> (8 * i)) & 0xff);
+  }
+};
+
+} // namespace
+
+void append_reply(std::vector<char>& buf, const client_reply& x) {
+  bool ok = x.code == 0;
+  const char* code = ok ? "" : to_string(static_cast<errc>(x.code));
+  // Keys and fixed-size values take < 128 bytes; strings add at most
+  // 5 header bytes each.
+  auto need = 4 + 128 + x.outputs.size() + x.message.size() + 5 +
+              x.worker.size() + 5 + strlen(code) + 5;
+  auto off = buf.size();
+  buf.resize(off + need);
+  raw_writer w{buf.data() + off + 4};
+  w.map(7);
+  w.key("id");
+  w.uint(x.id);
+  w.key("ok");
+  w.boolean(ok);
+  if (ok) {
+    w.key("outputs");
+    if (x.outputs.empty())
+      w.bytes("\xc0", 1); // nil
+    else
+      w.bytes(x.outputs.data(), x.outputs.size());
+  } else {
+    w.key("error");
+    w.map(2);
+    w.key("code");
+    w.str(code);
+    w.key("message");
+    w.str(x.message);
+  }
+  w.key("cached");
+  w.boolean(x.cached);
+  w.key("worker");
+  w.str(x.worker);
+  w.key("batch");
+  w.uint(x.batch);
+  w.key("timings");
+  w.map(3);
+  w.key("queue");
+  w.uint(x.times.queue_us);
+  w.key("infer");
+  w.uint(x.times.infer_us);
+  w.key("total");
+  w.uint(x.times.total_us);
+  auto body = static_cast<uint32_t>(w.p - (buf.data() + off + 4));
+  auto be_len = htonl(body);
+  memcpy(buf.data() + off, &be_len, 4);
+  buf.resize(off + 4 + body);
 }
 
 void append_request(std::vector<char>& buf, const client_request& x) {

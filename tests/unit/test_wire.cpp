@@ -234,6 +234,67 @@ TEST_CASE("append_reply -> decode_reply for error replies") {
   }
 }
 
+TEST_CASE("append_reply encodes every integer and string width like "
+          "msgpack-c") {
+  // The reply encoder writes msgpack by hand: compare its bytes with
+  // msgpack-c's packer for values at each width boundary.
+  auto long_str = [](size_t n) { return std::string(n, 'x'); };
+  for (uint64_t id : {0ull, 127ull, 128ull, 255ull, 256ull, 65535ull, 65536ull,
+                      4294967295ull, 4294967296ull, ~0ull})
+    for (size_t len : {0, 31, 32, 255, 256, 65535, 65536}) {
+      CAPTURE(id);
+      CAPTURE(len);
+      client_reply x;
+      x.id = id;
+      x.code = len % 2 == 0 ? 0 : static_cast<uint8_t>(errc::overloaded);
+      x.message = long_str(len);
+      x.worker = long_str(len / 2);
+      x.outputs = to_vec(mp{}.val(int64_t{7}).bytes());
+      x.batch = static_cast<uint32_t>(id);
+      x.times = timings{static_cast<uint32_t>(id), 300, 70000};
+      std::vector<char> got;
+      append_reply(got, x);
+      msgpack::sbuffer want;
+      msgpack::packer<msgpack::sbuffer> pk{want};
+      pk.pack_map(7);
+      pk.pack(std::string{"id"});
+      pk.pack(x.id);
+      pk.pack(std::string{"ok"});
+      pk.pack(x.code == 0);
+      if (x.code == 0) {
+        pk.pack(std::string{"outputs"});
+        want.write(reinterpret_cast<const char*>(x.outputs.data()),
+                   x.outputs.size());
+      } else {
+        pk.pack(std::string{"error"});
+        pk.pack_map(2);
+        pk.pack(std::string{"code"});
+        pk.pack(std::string{to_string(errc::overloaded)});
+        pk.pack(std::string{"message"});
+        pk.pack(x.message);
+      }
+      pk.pack(std::string{"cached"});
+      pk.pack(false);
+      pk.pack(std::string{"worker"});
+      pk.pack(x.worker);
+      pk.pack(std::string{"batch"});
+      pk.pack(x.batch);
+      pk.pack(std::string{"timings"});
+      pk.pack_map(3);
+      pk.pack(std::string{"queue"});
+      pk.pack(x.times.queue_us);
+      pk.pack(std::string{"infer"});
+      pk.pack(x.times.infer_us);
+      pk.pack(std::string{"total"});
+      pk.pack(x.times.total_us);
+      REQUIRE(got.size() == want.size() + 4);
+      uint32_t len_be;
+      memcpy(&len_be, got.data(), 4);
+      CHECK(ntohl(len_be) == want.size());
+      CHECK(memcmp(got.data() + 4, want.data(), want.size()) == 0);
+    }
+}
+
 TEST_CASE("decode_reply rejects malformed replies") {
   client_reply y;
   auto no_id = mp{}.map(1).str("ok").val(true).bytes();
