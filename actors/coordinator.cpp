@@ -2,7 +2,6 @@
 
 #include "messages/errc.hpp"
 #include "runtime/cache_key.hpp"
-#include "runtime/hash_ring.hpp"
 
 namespace dine {
 
@@ -218,10 +217,6 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             timeout = model->second.routing.timeout;
           coordinator_state::entry e{conn, r.id, now,  now + timeout,
                                      {},   0,    false};
-          // Sharding key: the client's key, else the inputs.
-          r.key_hash = r.key.empty()
-                           ? hash128(r.inputs.data(), r.inputs.size()).h1
-                           : hash_key(r.key);
           ++st.counters.accepted;
           r.id = rid;
           r.deadline_ms = static_cast<uint32_t>(timeout.count());

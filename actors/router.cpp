@@ -7,6 +7,7 @@
 
 #include "actors/batcher.hpp"
 #include "messages/errc.hpp"
+#include "runtime/balancer.hpp"
 
 namespace dine {
 
@@ -61,9 +62,16 @@ public:
       t_.model = r.model;
       t_.version = d_.version;
       shards_.clear();
+      needs_key_ = d_.entry != nullptr &&
+                   (d_.entry->config.routing.shards > 1 ||
+                    balancer_uses_key(st_.registry->balance_of(*d_.entry)));
     }
     return d_;
   }
+
+  /// Returns whether the last resolution's model needs a key hash: it has
+  /// shards, or a key-based strategy picks its workers.
+  bool needs_key() const noexcept { return needs_key_; }
 
   /// Returns the batcher of `shard` for the last resolution, or null.
   router_state::batcher_entry* batcher(uint32_t shard) {
@@ -80,6 +88,7 @@ public:
 private:
   router_state& st_;
   bool valid_ = false;
+  bool needs_key_ = false;
   uint32_t version_ = 0;
   model_registry::decision d_;
   route_target t_;
@@ -106,7 +115,7 @@ void route(self_ptr self, std::vector<client_request>& reqs) {
     }
     const router_state::batcher_entry* target = nullptr;
     if (d.code == errc::none) {
-      if (r.key_hash == 0)
+      if (r.key_hash == 0 && memo.needs_key())
         r.key_hash = request_key_hash(r);
       st.registry->route(d, r.key_hash, [&](uint32_t shard) {
         auto e = memo.batcher(shard);

@@ -45,9 +45,10 @@ struct client_request {
   /// coordinator answers it with that error without routing it.
   uint8_t error = 0;
   std::string error_message;
-  /// Set by the coordinator: a 64-bit hash of `key`, or of model, version
-  /// and inputs when no key was given. Sharding and hash-based balancing
-  /// use it; the cache uses the full key.
+  /// Set by the router when the model needs it (shards, or a key-based
+  /// strategy): a 64-bit hash of `key`, or of model, version and inputs
+  /// when no key was given (`request_key_hash`). The cache uses the full
+  /// key instead.
   uint64_t key_hash = 0;
 };
 

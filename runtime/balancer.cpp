@@ -83,6 +83,10 @@ std::string joined_names() {
 
 } // namespace
 
+bool balancer_uses_key(const std::string& name) {
+  return name == "consistent_hash" || name == "modulo_hash";
+}
+
 caf::expected<std::unique_ptr<balancer>>
 make_balancer(const std::string& name, const balancer_config& cfg) {
   if (!ewma::valid_alpha(cfg.latency_alpha))

@@ -113,6 +113,10 @@ private:
   size_t next_ = 0;
 };
 
+/// Returns whether the strategy `name` picks workers by key hash (its
+/// `uses_key()`), without making one.
+bool balancer_uses_key(const std::string& name);
+
 /// Returns the names `make_balancer` accepts.
 const std::vector<std::string>& balancer_names();
 

@@ -50,52 +50,18 @@ const uint8_t* bytes(const char* p) {
 
 } // namespace
 
-void decode_request(const char* body, size_t size, client_request& out,
-                    const decode_limits& limits) {
-  out = client_request{};
+namespace {
+
+/// Reads the `n` entries of a request map into `out`. Wrong types and bad
+/// values become errors in `out`; a malformed body leaves `rd.ok()` false.
+void read_fields(msgpack_reader& rd, uint32_t n, client_request& out,
+                 const decode_limits& limits) {
   auto set_error = [&](errc code, std::string msg) {
     if (out.error == 0) {
       out.error = static_cast<uint8_t>(code);
       out.error_message = std::move(msg);
     }
   };
-  // Pass 1: the whole body must be one well-formed, bounded value.
-  {
-    msgpack_reader check{bytes(body), size, limits.max_depth};
-    if (size == 0 || !check.skip() || !check.at_end()) {
-      set_error(errc::invalid_request,
-                check.too_deep()
-                    ? "nesting deeper than " + std::to_string(limits.max_depth)
-                    : std::string{"body is not one well-formed "
-                                  "msgpack value"});
-      // Best effort: echo the id if it precedes the broken part.
-      msgpack_reader rd{bytes(body), size, limits.max_depth};
-      uint32_t n = 0;
-      if (rd.read_map_header(n)) {
-        for (uint32_t i = 0; i < n; ++i) {
-          std::string_view key;
-          uint64_t id = 0;
-          if (!rd.read_str(key))
-            break;
-          if (key == "id") {
-            if (rd.read_uint(id))
-              out.id = id;
-            break;
-          }
-          if (!rd.skip())
-            break;
-        }
-      }
-      return;
-    }
-  }
-  // Pass 2: read the fields; well-formedness is known now.
-  msgpack_reader rd{bytes(body), size, limits.max_depth};
-  uint32_t n = 0;
-  if (!rd.read_map_header(n)) {
-    set_error(errc::invalid_request, "body is not a msgpack map");
-    return;
-  }
   bool have_model = false;
   bool have_op_error = false;
   std::string bad_op;
@@ -186,6 +152,69 @@ void decode_request(const char* body, size_t size, client_request& out,
     set_error(errc::invalid_request, "missing field `model`");
   if (out.op == op_code::infer && out.inputs.empty())
     out.inputs.push_back(static_cast<uint8_t>(0xc0)); // nil
+}
+
+} // namespace
+
+void decode_request(const char* body, size_t size, client_request& out,
+                    const decode_limits& limits) {
+  out = client_request{};
+  // Fast path: one pass over a well-formed map. The reader's depth limit
+  // is one less because it starts inside the top-level map.
+  if (size > 0 && limits.max_depth > 0) {
+    msgpack_reader rd{bytes(body), size, limits.max_depth - 1};
+    uint32_t n = 0;
+    if (rd.read_map_header(n)) {
+      read_fields(rd, n, out, limits);
+      if (rd.ok() && rd.at_end())
+        return;
+    }
+    out = client_request{}; // malformed: the slow path says why
+  }
+  auto set_error = [&](errc code, std::string msg) {
+    if (out.error == 0) {
+      out.error = static_cast<uint8_t>(code);
+      out.error_message = std::move(msg);
+    }
+  };
+  // Pass 1: the whole body must be one well-formed, bounded value.
+  {
+    msgpack_reader check{bytes(body), size, limits.max_depth};
+    if (size == 0 || !check.skip() || !check.at_end()) {
+      set_error(errc::invalid_request,
+                check.too_deep()
+                    ? "nesting deeper than " + std::to_string(limits.max_depth)
+                    : std::string{"body is not one well-formed "
+                                  "msgpack value"});
+      // Best effort: echo the id if it precedes the broken part.
+      msgpack_reader rd{bytes(body), size, limits.max_depth};
+      uint32_t n = 0;
+      if (rd.read_map_header(n)) {
+        for (uint32_t i = 0; i < n; ++i) {
+          std::string_view key;
+          uint64_t id = 0;
+          if (!rd.read_str(key))
+            break;
+          if (key == "id") {
+            if (rd.read_uint(id))
+              out.id = id;
+            break;
+          }
+          if (!rd.skip())
+            break;
+        }
+      }
+      return;
+    }
+  }
+  // Pass 2: read the fields; well-formedness is known now.
+  msgpack_reader rd{bytes(body), size, limits.max_depth};
+  uint32_t n = 0;
+  if (!rd.read_map_header(n)) {
+    set_error(errc::invalid_request, "body is not a msgpack map");
+    return;
+  }
+  read_fields(rd, n, out, limits);
 }
 
 namespace {

@@ -52,6 +52,19 @@ std::unique_ptr<balancer> make(const std::string& name) {
 
 } // namespace
 
+TEST_CASE("balancer_uses_key agrees with every strategy's uses_key") {
+  size_t keyed = 0;
+  for (auto& name : balancer_names()) {
+    CAPTURE(name);
+    auto b = make_balancer(name);
+    REQUIRE(b);
+    CHECK(balancer_uses_key(name) == (*b)->uses_key());
+    keyed += (*b)->uses_key() ? 1 : 0;
+  }
+  CHECK(keyed == 2);
+  CHECK_FALSE(balancer_uses_key("telepathy"));
+}
+
 TEST_CASE("make_balancer knows exactly the documented strategies") {
   for (auto& name : balancer_names()) {
     auto b = make_balancer(name);

@@ -483,6 +483,10 @@ TEST_CASE("decode_request limits nesting to 32 levels") {
   };
   CHECK(decode(body(16)).error == 0);
   CHECK(decode(body(16)).inputs == to_vec(nested(16)));
+  // The exact boundary: the body map is level 1, so `inputs` may hold 31
+  // nested arrays around its innermost value (level 32), not 32.
+  CHECK(decode(body(31)).error == 0);
+  CHECK(code_of(decode(body(32))) == errc::invalid_request);
   auto r = decode(body(40));
   CHECK(code_of(r) == errc::invalid_request);
   CHECK(contains(r.error_message, "nesting deeper than 32"));
