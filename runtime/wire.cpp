@@ -48,20 +48,18 @@ const uint8_t* bytes(const char* p) {
   return reinterpret_cast<const uint8_t*>(p);
 }
 
-} // namespace
-
-namespace {
+/// Records the first error of a request; later ones would only hide it.
+void set_error(client_request& out, errc code, std::string msg) {
+  if (out.error == 0) {
+    out.error = static_cast<uint8_t>(code);
+    out.error_message = std::move(msg);
+  }
+}
 
 /// Reads the `n` entries of a request map into `out`. Wrong types and bad
 /// values become errors in `out`; a malformed body leaves `rd.ok()` false.
 void read_fields(msgpack_reader& rd, uint32_t n, client_request& out,
                  const decode_limits& limits) {
-  auto set_error = [&](errc code, std::string msg) {
-    if (out.error == 0) {
-      out.error = static_cast<uint8_t>(code);
-      out.error_message = std::move(msg);
-    }
-  };
   bool have_model = false;
   bool have_op_error = false;
   std::string bad_op;
@@ -70,7 +68,7 @@ void read_fields(msgpack_reader& rd, uint32_t n, client_request& out,
     auto key_start = rd;
     if (!rd.read_str(key)) {
       // Skip the entry and go on, so that a later `id` is still read.
-      set_error(errc::invalid_request, "map keys must be strings");
+      set_error(out, errc::invalid_request, "map keys must be strings");
       rd = key_start;
       rd.skip();
       rd.skip();
@@ -78,7 +76,7 @@ void read_fields(msgpack_reader& rd, uint32_t n, client_request& out,
     }
     auto wrong_type = [&](const char* what) {
       // `rd` was rewound to the value's start: skip it and go on.
-      set_error(errc::invalid_request,
+      set_error(out, errc::invalid_request,
                 "field `" + std::string{key} + "` must be " + what);
       rd.skip();
     };
@@ -102,7 +100,7 @@ void read_fields(msgpack_reader& rd, uint32_t n, client_request& out,
       else if (s.empty())
         ; // same as absent
       else if (s.size() > limits.max_model_len)
-        set_error(errc::invalid_request,
+        set_error(out, errc::invalid_request,
                   "field `model` must have at most " +
                       std::to_string(limits.max_model_len) + " bytes");
       else
@@ -122,7 +120,7 @@ void read_fields(msgpack_reader& rd, uint32_t n, client_request& out,
       if (!rd.read_str(s))
         rd = start, wrong_type("a string");
       else if (s.size() > limits.max_key_len)
-        set_error(errc::invalid_request,
+        set_error(out, errc::invalid_request,
                   "field `key` is longer than " +
                       std::to_string(limits.max_key_len) + " bytes");
       else
@@ -147,9 +145,9 @@ void read_fields(msgpack_reader& rd, uint32_t n, client_request& out,
     }
   }
   if (have_op_error)
-    set_error(errc::unknown_op, "unknown op `" + bad_op + "`");
+    set_error(out, errc::unknown_op, "unknown op `" + bad_op + "`");
   if (out.op == op_code::infer && !have_model)
-    set_error(errc::invalid_request, "missing field `model`");
+    set_error(out, errc::invalid_request, "missing field `model`");
   if (out.op == op_code::infer && out.inputs.empty())
     out.inputs.push_back(static_cast<uint8_t>(0xc0)); // nil
 }
@@ -171,17 +169,11 @@ void decode_request(const char* body, size_t size, client_request& out,
     }
     out = client_request{}; // malformed: the slow path says why
   }
-  auto set_error = [&](errc code, std::string msg) {
-    if (out.error == 0) {
-      out.error = static_cast<uint8_t>(code);
-      out.error_message = std::move(msg);
-    }
-  };
   // Pass 1: the whole body must be one well-formed, bounded value.
   {
     msgpack_reader check{bytes(body), size, limits.max_depth};
     if (size == 0 || !check.skip() || !check.at_end()) {
-      set_error(errc::invalid_request,
+      set_error(out, errc::invalid_request,
                 check.too_deep()
                     ? "nesting deeper than " + std::to_string(limits.max_depth)
                     : std::string{"body is not one well-formed "
@@ -211,7 +203,7 @@ void decode_request(const char* body, size_t size, client_request& out,
   msgpack_reader rd{bytes(body), size, limits.max_depth};
   uint32_t n = 0;
   if (!rd.read_map_header(n)) {
-    set_error(errc::invalid_request, "body is not a msgpack map");
+    set_error(out, errc::invalid_request, "body is not a msgpack map");
     return;
   }
   read_fields(rd, n, out, limits);
@@ -328,10 +320,8 @@ void append_reply(std::vector<char>& buf, const client_reply& x) {
   w.uint(x.times.infer_us);
   w.key("total");
   w.uint(x.times.total_us);
-  auto body = static_cast<uint32_t>(w.p - (buf.data() + off + 4));
-  auto be_len = htonl(body);
-  memcpy(buf.data() + off, &be_len, 4);
-  buf.resize(off + 4 + body);
+  buf.resize(static_cast<size_t>(w.p - buf.data()));
+  end_frame(buf, off);
 }
 
 void append_request(std::vector<char>& buf, const client_request& x) {
