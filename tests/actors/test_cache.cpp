@@ -20,8 +20,10 @@
 #include "actors/supervisor.hpp"
 #include "messages/errc.hpp"
 #include "messages/types.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace dine;
+using dine::test::temp_dir;
 using namespace std::chrono_literals;
 
 namespace fs = std::filesystem;
@@ -33,25 +35,6 @@ using bytes = std::vector<uint8_t>;
 bytes value_of(const std::string& x) {
   return bytes(x.begin(), x.end());
 }
-
-/// A fresh directory under /tmp, removed with its contents at scope exit.
-struct temp_dir {
-  std::string path;
-
-  temp_dir() {
-    char tmpl[] = "/tmp/dine-cache-test-XXXXXX";
-    auto p = mkdtemp(tmpl);
-    REQUIRE(p != nullptr);
-    path = p;
-  }
-
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-
-  std::string sub(const std::string& name) const { return path + "/" + name; }
-};
 
 /// A manual clock in Unix-epoch ms.
 struct manual_clock {

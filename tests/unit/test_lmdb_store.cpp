@@ -16,31 +16,14 @@
 
 #include "messages/errc.hpp"
 #include "runtime/lmdb_store.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace dine;
+using dine::test::temp_dir;
 
 namespace fs = std::filesystem;
 
 namespace {
-
-/// A fresh directory under /tmp, removed with its contents at scope exit.
-struct temp_dir {
-  std::string path;
-
-  temp_dir() {
-    char tmpl[] = "/tmp/dine-lmdb-test-XXXXXX";
-    auto p = mkdtemp(tmpl);
-    REQUIRE(p != nullptr);
-    path = p;
-  }
-
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-
-  std::string sub(const std::string& name) const { return path + "/" + name; }
-};
 
 std::vector<uint8_t> bytes(size_t n, uint8_t seed) {
   std::vector<uint8_t> result(n);
