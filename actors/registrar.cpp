@@ -9,25 +9,25 @@ namespace {
 
 using self_ptr = caf::stateful_actor<registrar_state>*;
 
-void retry_later(self_ptr self, const node_config& cfg) {
+void retry_later(self_ptr self) {
   auto& st = self->state;
   st.connecting = false;
   if (st.draining)
     return;
-  self->delayed_send(self, st.backoff, join_atom::value);
-  st.backoff = std::min(st.backoff * 2, cfg.reconnect_max);
+  self->delayed_send(self, st.retry.next(), join_atom::value);
 }
 
 } // namespace
 
 caf::behavior registrar(self_ptr self, node_config cfg, worker_info info,
                         worker_actor worker, registered_fn on_registered) {
+  self->state.retry = backoff{cfg.reconnect_max};
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
     if (st.router && dm.source == st.router.address()) {
       st.router = nullptr;
-      st.backoff = std::chrono::milliseconds{20};
-      retry_later(self, cfg);
+      st.retry.reset();
+      retry_later(self);
     }
   });
   self->send(self, join_atom::value);
@@ -46,7 +46,7 @@ caf::behavior registrar(self_ptr self, node_config cfg, worker_info info,
                     const std::set<std::string>&) {
                   auto r = caf::actor_cast<router_actor>(std::move(ptr));
                   if (!r) {
-                    retry_later(self, cfg);
+                    retry_later(self);
                     return;
                   }
                   self->monitor(r);
@@ -57,13 +57,13 @@ caf::behavior registrar(self_ptr self, node_config cfg, worker_info info,
                             auto& st = self->state;
                             st.router = r;
                             st.connecting = false;
-                            st.backoff = std::chrono::milliseconds{20};
+                            st.retry.reset();
                             if (on_registered)
                               on_registered(id);
                           },
-                          [=](caf::error&) { retry_later(self, cfg); });
+                          [=](caf::error&) { retry_later(self); });
                 },
-                [=](caf::error&) { retry_later(self, cfg); });
+                [=](caf::error&) { retry_later(self); });
       },
       [=](register_atom) {
         // The router lost track of us (missed heartbeats): register again.

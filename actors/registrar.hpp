@@ -21,6 +21,7 @@
 #include <chrono>
 
 #include "messages/interfaces.hpp"
+#include "runtime/backoff.hpp"
 #include "runtime/node_config.hpp"
 
 namespace dine {
@@ -31,7 +32,7 @@ using registered_fn = std::function<void(uint64_t)>;
 /// State of a registrar.
 struct registrar_state {
   router_actor router;
-  std::chrono::milliseconds backoff{20};
+  backoff retry; ///< Delay of the next connection attempt.
   bool connecting = false;
   uint64_t seq = 0;
   bool draining = false; ///< Deregistered: never reconnect.

@@ -9,20 +9,18 @@ namespace {
 
 using self_ptr = caf::stateful_actor<worker_link_state>*;
 
-void retry_later(self_ptr self, const node_config& cfg,
-                 const std::string& why = {}) {
+void retry_later(self_ptr self, const std::string& why = {}) {
   auto& st = self->state;
   st.connecting = false;
   if (!why.empty() && st.failures++ == 0) // once per outage
     caf::aout(self) << "worker_link: " << why << "; retrying" << std::endl;
-  self->delayed_send(self, st.backoff, join_atom::value);
-  st.backoff = std::min(st.backoff * 2, cfg.reconnect_max);
+  self->delayed_send(self, st.retry.next(), join_atom::value);
 }
 
 /// Registers `w` with the router; on success the link is connected.
-void register_worker(self_ptr self, const node_config& cfg,
-                     const router_actor& router, worker_info info,
-                     worker_actor w, const std::string& where) {
+void register_worker(self_ptr self, const router_actor& router,
+                     worker_info info, worker_actor w,
+                     const std::string& where) {
   self->request(router, std::chrono::seconds{5}, register_atom::value, info, w)
       .then(
           [=](uint64_t) {
@@ -34,14 +32,14 @@ void register_worker(self_ptr self, const node_config& cfg,
             st.info = info;
             st.connecting = false;
             st.failures = 0;
-            st.backoff = std::chrono::milliseconds{20};
+            st.retry.reset();
           },
           [=](caf::error&) {
             auto& st = self->state;
             if (st.worker == w)
               return; // a re-registration failed: the heartbeat retries
             self->demonitor(w.address());
-            retry_later(self, cfg);
+            retry_later(self);
           });
 }
 
@@ -50,6 +48,7 @@ void register_worker(self_ptr self, const node_config& cfg,
 caf::behavior worker_link(self_ptr self, node_config cfg, router_actor router,
                           std::string host, uint16_t port) {
   auto where = host + ":" + std::to_string(port);
+  self->state.retry = backoff{cfg.reconnect_max};
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
     if (!st.worker || dm.source != st.worker.address())
@@ -59,8 +58,8 @@ caf::behavior worker_link(self_ptr self, node_config cfg, router_actor router,
                     << "), reconnecting" << std::endl;
     st.worker = nullptr;
     st.draining = false;
-    st.backoff = std::chrono::milliseconds{20};
-    retry_later(self, cfg);
+    st.retry.reset();
+    retry_later(self);
   });
   self->send(self, join_atom::value);
   self->send(self, heartbeat_atom::value);
@@ -78,7 +77,7 @@ caf::behavior worker_link(self_ptr self, node_config cfg, router_actor router,
                     const std::set<std::string>&) {
                   auto ep = caf::actor_cast<worker_endpoint_actor>(ptr);
                   if (!ep) {
-                    retry_later(self, cfg, where + " publishes no actor");
+                    retry_later(self, where + " publishes no actor");
                     return;
                   }
                   self->request(ep, std::chrono::seconds{5}, join_atom::value,
@@ -86,20 +85,18 @@ caf::behavior worker_link(self_ptr self, node_config cfg, router_actor router,
                       .then(
                           [=](worker_info& info, worker_actor& w) {
                             self->monitor(w);
-                            register_worker(self, cfg, router, info, w, where);
+                            register_worker(self, router, info, w, where);
                           },
                           [=](caf::error& err) {
-                            retry_later(self, cfg,
-                                        where +
-                                            " is not a dine worker "
-                                            "endpoint: " +
-                                            caf::to_string(err));
+                            retry_later(self, where +
+                                                  " is not a dine worker "
+                                                  "endpoint: " +
+                                                  caf::to_string(err));
                           });
                 },
                 [=](caf::error& err) {
-                  retry_later(self, cfg,
-                              "cannot reach " + where + ": " +
-                                  caf::to_string(err));
+                  retry_later(self, "cannot reach " + where + ": " +
+                                        caf::to_string(err));
                 });
       },
       [=](heartbeat_atom) {
@@ -118,7 +115,7 @@ caf::behavior worker_link(self_ptr self, node_config cfg, router_actor router,
         // The router removed the worker for silence: register it again.
         auto& st = self->state;
         if (st.worker && !st.draining)
-          register_worker(self, cfg, router, st.info, st.worker, where);
+          register_worker(self, router, st.info, st.worker, where);
       },
       [=](drain_atom, worker_actor& w) -> caf::result<bool> {
         auto& st = self->state;

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "messages/interfaces.hpp"
+#include "runtime/backoff.hpp"
 #include "runtime/node_config.hpp"
 
 namespace dine {
@@ -32,7 +33,7 @@ namespace dine {
 struct worker_link_state {
   worker_actor worker; ///< Set while registered.
   worker_info info;    ///< Its registration record.
-  std::chrono::milliseconds backoff{20};
+  backoff retry;       ///< Delay of the next connection attempt.
   bool connecting = false;
   bool draining = false; ///< Deregistered; waiting for it to go away.
   uint32_t failures = 0; ///< Failed attempts since the last success.
