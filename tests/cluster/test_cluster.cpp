@@ -147,6 +147,7 @@ TEST_CASE("SIGKILL of a worker with requests in flight: every request still "
   CHECK(ok > 0);
   // The survivor took over: w1 is gone from the registry.
   auto stats = op(coord.client_port(), op_code::stats);
+  INFO("stats after the load: " << stats.dump()); // says why, if it fails
   REQUIRE(stats["workers"].size() == 1);
   CHECK(stats["workers"][0]["name"] == "w2");
   CHECK(stats["requests"]["inflight"] == 0);
