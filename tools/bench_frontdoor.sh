@@ -6,10 +6,12 @@
 # the median per setup, with server CPU (all server processes, % of one
 # core) from /proc/PID/stat.
 #   tools/bench_frontdoor.sh [runs=5] [requests=500000]
+# DEPTH=N sets the requests in flight per connection (default 32).
 set -euo pipefail
 BUILD=${DINE_BUILD_DIR:-$(dirname "$0")/../build}
 RUNS=${1:-5}
 REQS=${2:-500000}
+DEPTH=${DEPTH:-32}
 TMP=$(mktemp -d)
 PIDS=()
 cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$TMP"; }
@@ -18,18 +20,18 @@ HZ=$(getconf CLK_TCK)
 
 wait_file() { for _ in $(seq 500); do [[ -s $1 ]] && return; sleep 0.02; done; echo "no $1" >&2; exit 1; }
 key() { sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" "$1"; }
-ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' /proc/$p/stat))); done; echo $t; }
+ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' /proc/"$p"/stat))); done; echo $t; }
 
 # run NAME PORT PID...: RUNS dine-bench runs against PORT, server CPU of PIDs
 run() {
   local name=$1 port=$2; shift 2
-  "$BUILD/dine-bench" --connect=127.0.0.1:$port --model=echo --connections=8 \
-    --depth=32 --requests=50000 --no-cache >/dev/null # warm-up
-  for r in $(seq "$RUNS"); do
+  "$BUILD/dine-bench" --connect=127.0.0.1:"$port" --model=echo --connections=8 \
+    --depth="$DEPTH" --requests=50000 --no-cache >/dev/null # warm-up
+  for _ in $(seq "$RUNS"); do
     local t0 c0 out
     t0=$(date +%s.%N); c0=$(ticks "$@")
-    out=$("$BUILD/dine-bench" --connect=127.0.0.1:$port --model=echo \
-      --connections=8 --depth=32 --requests="$REQS" --no-cache --json)
+    out=$("$BUILD/dine-bench" --connect=127.0.0.1:"$port" --model=echo \
+      --connections=8 --depth="$DEPTH" --requests="$REQS" --no-cache --json)
     local c1 t1; c1=$(ticks "$@"); t1=$(date +%s.%N)
     python3 - "$name" "$out" "$c0" "$c1" "$t0" "$t1" "$HZ" <<'PY'
 import json, sys
