@@ -4,6 +4,9 @@
 #                   + 2 workers), send real requests, print replies, stop it
 #   ./run.sh test   install deps, build, run the whole test suite (ctest)
 #   ./run.sh build  install deps and build only
+#   ./run.sh demo-prebuilt
+#                   the demo against an existing build, without set-up (the
+#                   demo's own test runs this)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -39,14 +42,30 @@ wait_ready() {
   echo "run.sh: $1 never appeared" >&2; return 1
 }
 
+# The demo's nodes and scratch directory: globals, because the EXIT trap
+# that stops them runs after demo() has returned.
+DEMO_TMP=""
+DEMO_PIDS=()
+
+demo_stop() {
+  if ((${#DEMO_PIDS[@]})); then
+    kill "${DEMO_PIDS[@]}" 2>/dev/null || true
+    wait "${DEMO_PIDS[@]}" 2>/dev/null || true
+  fi
+  [[ -z $DEMO_TMP ]] || rm -rf "$DEMO_TMP"
+}
+
 demo() {
-  local tmp pids=()
-  tmp=$(mktemp -d)
-  trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+  DEMO_TMP=$(mktemp -d)
+  local tmp=$DEMO_TMP
+  trap demo_stop EXIT
   trap 'exit 1' INT TERM PIPE
+  # A fresh cache directory, so that the first request of each model is
+  # run by a worker and its repeat is answered from the cache.
   "$BUILD/dine-node" --role=coordinator --client-port=0 \
-    --listen=127.0.0.1:0 --ready-file="$tmp/coord" >"$tmp/coord.log" 2>&1 &
-  pids+=($!)
+    --listen=127.0.0.1:0 --cache-dir="$tmp/cache" \
+    --ready-file="$tmp/coord" >"$tmp/coord.log" 2>&1 &
+  DEMO_PIDS+=($!)
   wait_ready "$tmp/coord"
   local cport lport
   cport=$(ready_key "$tmp/coord" client_port)
@@ -55,31 +74,35 @@ demo() {
     "$BUILD/dine-node" --role=worker --join="127.0.0.1:$lport" \
       --name="worker-$w" --models=echo,cost,sleep \
       --ready-file="$tmp/w$w" >"$tmp/w$w.log" 2>&1 &
-    pids+=($!)
+    DEMO_PIDS+=($!)
   done
   wait_ready "$tmp/w1"; wait_ready "$tmp/w2"
-  echo "== cluster up: coordinator 127.0.0.1:$cport, 2 workers joined"
+  echo "== cluster up: coordinator 127.0.0.1:$cport, 2 workers joined" \
+    "(pids ${DEMO_PIDS[*]})"
   local c=("$BUILD/dine-client" "--connect=127.0.0.1:$cport")
   echo "== echo";  "${c[@]}" --model=echo --inputs='{"text":"hello dine"}'
   echo "== cost";  "${c[@]}" --model=cost --inputs='{"x":[1,2,3]}'
   echo "== sleep"; "${c[@]}" --model=sleep --inputs='"zzz"'
+  echo "== cost again (answered from the cache)"
+  "${c[@]}" --model=cost --inputs='{"x":[1,2,3]}'
   echo "== 64 pipelined requests from a file"
   for i in $(seq 1 64); do echo "{\"inputs\":{\"i\":$i}}"; done >"$tmp/reqs"
   "${c[@]}" --model=echo --file="$tmp/reqs" --pipeline=32 | tail -n 3
   echo "== unknown model (an error reply)"
   "${c[@]}" --model=nope --inputs=1 || true
   echo "== models";  "${c[@]}" --op=models
-  echo "== stats";   "${c[@]}" --op=stats
-  echo "== load: 8 connections x 32 in flight, 2 s"
+  echo "== load: 8 connections x 32 in flight, 2 s, cache off"
   "$BUILD/dine-bench" --connect="127.0.0.1:$cport" --model=echo \
-    --connections=8 --depth=32 --duration=2
+    --connections=8 --depth=32 --duration=2 --no-cache
+  echo "== stats";   "${c[@]}" --op=stats
   echo "== stopping"
 }
 
 case "${1:-}" in
   demo) install_deps; build; demo ;;
+  demo-prebuilt) demo ;;
   test) install_deps; build; cd "$BUILD"
         ctest --output-on-failure --timeout 600 -j2 ;;
   build) install_deps; build ;;
-  *) echo "usage: $0 demo|test|build" >&2; exit 2 ;;
+  *) echo "usage: $0 demo|test|build|demo-prebuilt" >&2; exit 2 ;;
 esac

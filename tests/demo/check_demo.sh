@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs the README's demo (`run.sh demo` without its set-up step) against
+# the build under test and checks what a user would see: replies from the
+# workers, a cached repeat, 64 pipelined replies, an error reply, a load run
+# without errors or lost requests, exit status 0, and no node left running.
+#   check_demo.sh RUN_SH BUILD_DIR
+set -uo pipefail
+run_sh=$1
+export DINE_BUILD_DIR=$2
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+fail() { echo "check_demo: $*"; echo "--- demo output:"; cat "$out"; exit 1; }
+
+"$run_sh" demo-prebuilt >"$out" 2>&1
+status=$?
+((status == 0)) || fail "run.sh demo-prebuilt exited with status $status"
+
+expect() { grep -qE -- "$1" "$out" || fail "no line matches: $1"; }
+expect '^== cluster up: coordinator 127\.0\.0\.1:[0-9]+, 2 workers joined'
+expect '"outputs":\{"text":"hello dine"\},"cached":false,"worker":"worker-[12]"'
+expect '"outputs":\{"fnv1a":[0-9]+\},"cached":true'
+expect '^\{"sent":64,"ok":64,"errors":\{\}\}'
+expect '"error":\{"code":"unknown_model"'
+expect '^errors +0$'
+expect '^lost +0$'
+expect '^== stopping$'
+
+# Every node the demo started is gone once it has exited.
+pids=$(sed -n 's/^== cluster up:.*(pids \(.*\))$/\1/p' "$out")
+[[ -n $pids ]] || fail "the demo did not print its node pids"
+for pid in $pids; do
+  if kill -0 "$pid" 2>/dev/null &&
+    grep -q dine-node "/proc/$pid/cmdline" 2>/dev/null; then
+    kill "$pid"
+    fail "node $pid is still running after the demo exited"
+  fi
+done
+echo "check_demo: ok (nodes $pids stopped)"
