@@ -120,6 +120,7 @@ caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
         auto res = self->add_tcp_doorman(opts.port, opts.host.c_str(), true);
         if (!res)
           return std::move(res.error());
+        *doorman = res->first; // drain closes it
         return res->second;
       },
       [=](const caf::io::new_connection_msg& msg) {

@@ -5,6 +5,9 @@
 
 #include <arpa/inet.h>
 
+#include <csignal>
+#include <thread>
+
 #include "harness.hpp"
 #include "messages/errc.hpp"
 #include "runtime/client_conn.hpp"
@@ -134,4 +137,61 @@ TEST_CASE("bad input on a real socket gets error replies and the node keeps "
   REQUIRE(res.replies.size() == 100);
   for (auto& [id, rs] : res.replies)
     CHECK(rs[0].code == 0);
+}
+
+TEST_CASE("SIGTERM drains a coordinator: no new connections, shutting_down "
+          "for new requests, the result for the one in flight, exit 0") {
+  temp_dir dir;
+  node_process node{dir.path(),
+                    "all",
+                    {"--role=all", "--client-port=0", "--listen=127.0.0.1:0",
+                     "--model.sleep.fixed-us=3000000",
+                     "--model.sleep.per-item-us=0"}};
+  auto port = node.client_port();
+  client_conn conn;
+  REQUIRE(conn.connect("127.0.0.1", port, 5s).empty());
+  auto send = [&](uint64_t id, const std::string& model) {
+    client_request req;
+    req.id = id;
+    req.model = model;
+    req.inputs = inputs_for(id);
+    req.cache = false;
+    std::vector<char> buf;
+    append_request(buf, req);
+    REQUIRE(conn.send_frames(buf).empty());
+  };
+  // One request runs for 3 s; wait until the coordinator holds it.
+  send(1, "sleep");
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (op(port, op_code::stats)["requests"]["inflight"] != 1) {
+    REQUIRE(std::chrono::steady_clock::now() < until);
+    std::this_thread::sleep_for(10ms);
+  }
+  node.signal(SIGTERM);
+  // New requests on the open connection are refused once the drain began
+  // (before that they are answered normally).
+  client_reply rep;
+  uint64_t id = 100;
+  until = std::chrono::steady_clock::now() + 5s;
+  do {
+    REQUIRE(std::chrono::steady_clock::now() < until);
+    send(++id, "echo");
+    REQUIRE(conn.read_reply(rep, 5s).empty());
+    REQUIRE(rep.id == id); // the sleep request is still running
+  } while (rep.code == 0);
+  CHECK(rep.code == static_cast<uint8_t>(errc::shutting_down));
+  // The listening socket is closed: new connections are refused.
+  bool refused = false;
+  until = std::chrono::steady_clock::now() + 3s;
+  while (!refused && std::chrono::steady_clock::now() < until) {
+    client_conn late;
+    refused = !late.connect("127.0.0.1", port, 200ms).empty();
+  }
+  CHECK(refused);
+  // The request accepted before the drain still gets its result.
+  REQUIRE(conn.read_reply(rep, 10s).empty());
+  CHECK(rep.id == 1);
+  CHECK(rep.code == 0);
+  CHECK(rep.outputs.size() > 0);
+  CHECK(node.wait_exit(15s) == 0);
 }
