@@ -7,37 +7,32 @@
 # $OUT (default build/bench_batching.jsonl).
 #   tools/bench_batching.sh [seconds per point=5]
 set -euo pipefail
-BUILD=${DINE_BUILD_DIR:-$(dirname "$0")/../build}
 SECS=${1:-5}
+# shellcheck source=tools/common.sh
+source "$(dirname "$0")/common.sh"
 OUT=${OUT:-$BUILD/bench_batching.jsonl}
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
 : >"$OUT"
-wait_file() { for _ in $(seq 500); do [[ -s $1 ]] && return; sleep 0.02; done; echo "no $1" >&2; exit 1; }
-key() { sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" "$1"; }
 
 # start MAXBATCH DELAY_US: a coordinator + one cost worker; sets PORT
 start() {
-  local model="--model.cost.fixed-us=2000 --model.cost.per-item-us=50
-    --model.cost.max-batch-size=$1 --model.cost.max-delay-us=$2"
+  local model=(--model.cost.fixed-us=2000 --model.cost.per-item-us=50
+    --model.cost.max-batch-size="$1" --model.cost.max-delay-us="$2")
   rm -f "$TMP"/c "$TMP"/w
-  "$BUILD/dine-node" --role=coordinator --client-port=0 --listen=127.0.0.1:0 \
-    --threads=1 --cache=off $model --ready-file="$TMP/c" >/dev/null & PIDS+=($!)
-  wait_file "$TMP/c"
-  "$BUILD/dine-node" --role=worker --join=127.0.0.1:"$(key "$TMP/c" cluster_port)" \
-    --models=cost --name=w1 --capacity=2 $model --ready-file="$TMP/w" >/dev/null & PIDS+=($!)
-  wait_file "$TMP/w"
-  PORT=$(key "$TMP/c" client_port)
+  start_node c --role=coordinator --client-port=0 --listen=127.0.0.1:0 \
+    --threads=1 --cache=off "${model[@]}"
+  local port=$PORT
+  start_node w --role=worker --join=127.0.0.1:"$(key "$TMP/c" cluster_port)" \
+    --models=cost --name=w1 --capacity=2 "${model[@]}"
+  PORT=$port
 }
-stop() { kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; PIDS=(); }
+stop_all() { stop "${PIDS[@]}"; PIDS=(); }
 
 # point LABEL MAXBATCH DELAY CONNS DEPTH
 point() {
   local out
-  out=$("$BUILD/dine-bench" --connect=127.0.0.1:$PORT --model=cost \
-    --connections=$4 --depth=$5 --duration=$SECS --no-cache --key-spread=1000000 --json)
+  out=$("$BUILD/dine-bench" --connect=127.0.0.1:"$PORT" --model=cost \
+    --connections="$4" --depth="$5" --duration="$SECS" --no-cache \
+    --key-spread=1000000 --json)
   python3 - "$1" "$2" "$3" "$(( $4 * $5 ))" "$out" <<'PY' | tee -a "$OUT"
 import json, sys
 label, mb, delay, conc, out = sys.argv[1:]
@@ -50,14 +45,17 @@ PY
 }
 
 for mode in "off 1 0" "on 32 2000"; do
-  set -- $mode
-  start "$2" "$3"
-  for c in "1 1" "8 1" "8 4" "8 16"; do point "$1" "$2" "$3" $c; done
-  stop
+  read -r label mb delay <<<"$mode"
+  start "$mb" "$delay"
+  for c in "1 1" "8 1" "8 4" "8 16"; do
+    read -r conns depth <<<"$c"
+    point "$label" "$mb" "$delay" "$conns" "$depth"
+  done
+  stop_all
 done
 for delay in 0 500 1000 2000 4000 8000; do
   start 32 "$delay"
   point sweep 32 "$delay" 8 16
   point sweep 32 "$delay" 4 4
-  stop
+  stop_all
 done

@@ -17,18 +17,10 @@
 # a model session, and the full cluster. One line per run: req/s, p50, server
 # CPU per request (all server processes) and the client's CPU.
 set -euo pipefail
-BUILD=${DINE_BUILD_DIR:-$(dirname "$0")/../build}
 ROUNDS=${1:-5}
 REQS=300000
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-HZ=$(getconf CLK_TCK)
-
-wait_file() { for _ in $(seq 500); do [[ -s $1 ]] && return; sleep 0.02; done; echo "no $1" >&2; exit 1; }
-key() { sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" "$1"; }
-ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat))); done; echo $t; }
+# shellcheck source=tools/common.sh
+source "$(dirname "$0")/common.sh"
 
 # measure NAME PORT PID...: warm-up, one run, one line
 measure() {
@@ -51,41 +43,24 @@ print(f'{name:22s} {d["rps"]:>9.0f} req/s  p50 {d["latency_us"]["p50"]:5.0f} us 
 PY
 }
 
-stop() { kill "$@" 2>/dev/null || true; wait "$@" 2>/dev/null || true; }
-
 for r in $(seq "$ROUNDS"); do
   echo "-- round $r"
-  "$BUILD/dine-floor" --port=0 --ready-file="$TMP/f$r" >/dev/null 2>&1 & PIDS+=($!)
-  wait_file "$TMP/f$r"
-  measure floor "$(key "$TMP/f$r" client_port)" "${PIDS[-1]}"
-  stop "${PIDS[-1]}"
+  start_floor "floor$r"
+  measure floor "$PORT" "$PID"
+  stop "$PID"
   for stage in coordinator router batcher full; do
-    DINE_EXPERIMENT_SHORT=$stage "$BUILD/dine-node" --role=all --client-port=0 \
-      --listen=127.0.0.1:0 --threads=1 --ready-file="$TMP/$stage$r" >/dev/null & PIDS+=($!)
-    wait_file "$TMP/$stage$r"
-    measure "role=all/$stage" "$(key "$TMP/$stage$r" client_port)" "${PIDS[-1]}"
-    stop "${PIDS[-1]}"
+    DINE_EXPERIMENT_SHORT=$stage start_node "$stage$r" --role=all \
+      --client-port=0 --listen=127.0.0.1:0 --threads=1
+    measure "role=all/$stage" "$PORT" "$PID"
+    stop "$PID"
   done
-  DINE_EXPERIMENT_ONE_THREAD=1 "$BUILD/dine-node" --role=all --client-port=0 \
-    --listen=127.0.0.1:0 --threads=1 --ready-file="$TMP/one$r" >/dev/null & PIDS+=($!)
-  wait_file "$TMP/one$r"
-  measure "role=all/one-thread" "$(key "$TMP/one$r" client_port)" "${PIDS[-1]}"
-  stop "${PIDS[-1]}"
+  DINE_EXPERIMENT_ONE_THREAD=1 start_node "one$r" --role=all --client-port=0 \
+    --listen=127.0.0.1:0 --threads=1
+  measure "role=all/one-thread" "$PORT" "$PID"
+  stop "$PID"
   for stage in worker full; do
-    export DINE_EXPERIMENT_SHORT=$stage
-    "$BUILD/dine-node" --role=coordinator --client-port=0 --listen=127.0.0.1:0 \
-      --threads=1 --ready-file="$TMP/c$stage$r" >/dev/null & PIDS+=($!)
-    procs=("${PIDS[-1]}")
-    wait_file "$TMP/c$stage$r"
-    for w in 1 2; do
-      "$BUILD/dine-node" --role=worker --name=w$w --models=echo --threads=1 \
-        --join=127.0.0.1:"$(key "$TMP/c$stage$r" cluster_port)" \
-        --ready-file="$TMP/w$w$stage$r" >/dev/null & PIDS+=($!)
-      procs+=("${PIDS[-1]}")
-      wait_file "$TMP/w$w$stage$r"
-    done
-    unset DINE_EXPERIMENT_SHORT
-    measure "3-process/$stage" "$(key "$TMP/c$stage$r" client_port)" "${procs[@]}"
-    stop "${procs[@]}"
+    DINE_EXPERIMENT_SHORT=$stage start_cluster "c$stage$r"
+    measure "3-process/$stage" "$PORT" "${CLUSTER[@]}"
+    stop "${CLUSTER[@]}"
   done
 done

@@ -10,16 +10,10 @@
 # middleman's multiplexer, in epoll_wait), `scheduler` (a CAF scheduler
 # thread), `clock`, `detached` (an actor on its own thread: the cache).
 set -euo pipefail
-BUILD=${DINE_BUILD_DIR:-$(dirname "$0")/../build}
 RUNS=${1:-1}
 REQS=${2:-300000}
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-
-wait_file() { for _ in $(seq 500); do [[ -s $1 ]] && return; sleep 0.02; done; echo "no $1" >&2; exit 1; }
-key() { sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" "$1"; }
+# shellcheck source=tools/common.sh
+source "$(dirname "$0")/common.sh"
 
 # snap NAME=PID...: "NAME/PID/TID switches ticks user_ticks" per thread
 snap() {
@@ -48,7 +42,7 @@ role() {
 # measure SETUP PORT NAME=PID...: one run, then one line per busy thread
 measure() {
   local setup=$1 port=$2; shift 2
-  local hz; hz=$(getconf CLK_TCK)
+  local hz=$HZ
   snap "$@" >"$TMP/s0"
   local rps
   rps=$("$BUILD/dine-bench" --connect=127.0.0.1:"$port" --model=echo \
@@ -72,30 +66,19 @@ warm() {
     --depth=32 --requests=50000 --no-cache >/dev/null
 }
 
-"$BUILD/dine-floor" --port=0 --ready-file="$TMP/floor" >/dev/null & PIDS+=($!)
-wait_file "$TMP/floor"
-warm "$(key "$TMP/floor" client_port)"
-for _ in $(seq "$RUNS"); do measure floor "$(key "$TMP/floor" client_port)" floor="${PIDS[-1]}"; done
-kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+start_floor floor
+warm "$PORT"
+for _ in $(seq "$RUNS"); do measure floor "$PORT" floor="$PID"; done
+stop "$PID"
 
-"$BUILD/dine-node" --role=all --client-port=0 --listen=127.0.0.1:0 \
-  --threads=1 --ready-file="$TMP/all" >/dev/null & PIDS+=($!)
-wait_file "$TMP/all"
-warm "$(key "$TMP/all" client_port)"
-for _ in $(seq "$RUNS"); do measure role=all "$(key "$TMP/all" client_port)" node="${PIDS[-1]}"; done
-kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+start_node all --role=all --client-port=0 --listen=127.0.0.1:0 --threads=1
+warm "$PORT"
+for _ in $(seq "$RUNS"); do measure role=all "$PORT" node="$PID"; done
+stop "$PID"
 
-"$BUILD/dine-node" --role=coordinator --client-port=0 --listen=127.0.0.1:0 \
-  --threads=1 --ready-file="$TMP/coord" >/dev/null & PIDS+=($!)
-CPID=$!
-wait_file "$TMP/coord"
-for w in 1 2; do
-  "$BUILD/dine-node" --role=worker --join=127.0.0.1:"$(key "$TMP/coord" cluster_port)" \
-    --name=w$w --models=echo --threads=1 --ready-file="$TMP/w$w" >/dev/null & PIDS+=($!)
-done
-wait_file "$TMP/w1"; wait_file "$TMP/w2"
-warm "$(key "$TMP/coord" client_port)"
+start_cluster coord
+warm "$PORT"
 for _ in $(seq "$RUNS"); do
-  measure 3-process "$(key "$TMP/coord" client_port)" coordinator="$CPID" \
-    w1="$(key "$TMP/w1" pid)" w2="$(key "$TMP/w2" pid)"
+  measure 3-process "$PORT" coordinator="${CLUSTER[0]}" w1="${CLUSTER[1]}" \
+    w2="${CLUSTER[2]}"
 done
