@@ -137,7 +137,7 @@ void remove_worker(self_ptr self, const caf::actor_addr& addr, bool retry,
 
 /// Splits a worker's result into one reply per unanswered request.
 std::vector<client_reply> split_result(batcher_state::in_flight& f,
-                                       batch_result& res) {
+                                       batch_result& res, uint32_t version) {
   auto n = f.items.size();
   std::vector<client_reply> out;
   out.reserve(n);
@@ -156,6 +156,7 @@ std::vector<client_reply> split_result(batcher_state::in_flight& f,
     }
     r.worker = res.worker;
     r.batch = static_cast<uint32_t>(n);
+    r.version = version;
     r.times.queue_us = micros(f.sent - f.items[k].enqueued);
     r.times.infer_us = res.infer_us;
     out.push_back(std::move(r));
@@ -194,7 +195,7 @@ void on_result(self_ptr self, batch_result& res) {
   st.stats.items += n;
   if (n > 0 && n <= st.stats.size_histogram.size())
     ++st.stats.size_histogram[n - 1];
-  auto replies = split_result(f, res);
+  auto replies = split_result(f, res, st.version);
   if (!replies.empty())
     self->send(st.coord, std::move(replies));
   try_flush(self);

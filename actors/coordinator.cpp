@@ -215,15 +215,22 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           else if (model != st.cfg.model_table.end() &&
                    model->second.routing.timeout.count() > 0)
             timeout = model->second.routing.timeout;
-          coordinator_state::entry e{conn, r.id, now,  now + timeout,
-                                     {},   0,    false};
+          coordinator_state::entry e{conn, r.id, now,   now + timeout,
+                                     {},   0,    false, 0};
           ++st.counters.accepted;
           r.id = rid;
           r.deadline_ms = static_cast<uint32_t>(timeout.count());
           if (r.cache && cacheable) {
+            // The key names the version that will run: a request without
+            // one gets the model's current default.
+            e.key_version = r.version;
+            if (e.key_version == 0)
+              if (auto v = st.default_versions.find(r.model);
+                  v != st.default_versions.end())
+                e.key_version = v->second;
             e.key = r.key.empty()
-                        ? cache_key(r.model, r.version, r.inputs)
-                        : cache_key_for_key(r.model, r.version, r.key);
+                        ? cache_key(r.model, e.key_version, r.inputs)
+                        : cache_key_for_key(r.model, e.key_version, r.key);
             e.store = true;
             if (model != st.cfg.model_table.end())
               e.ttl_ms = model->second.cache_ttl_ms;
@@ -252,6 +259,12 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         st.lookups.erase(i);
         on_hits(self, std::move(lk), &hits);
       },
+      [=](std::vector<model_version>& vs) {
+        auto& m = self->state.default_versions;
+        m.clear();
+        for (auto& v : vs)
+          m.emplace(std::move(v.model), v.version);
+      },
       [=](cache_actor& c) {
         auto& st = self->state;
         st.cache = std::move(c);
@@ -273,7 +286,8 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           auto rid = r.id;
           if (!i->second.key.empty()) {
             auto key = i->second.key;
-            if (r.code == 0 && i->second.store && st.cache)
+            if (r.code == 0 && i->second.store && st.cache &&
+                r.version == i->second.key_version)
               puts.push_back(cache_entry{key, r.outputs, i->second.ttl_ms});
             // An error may be the worker's, not the input's: followers
             // retry rather than inherit it, except for invalid input.

@@ -43,6 +43,9 @@ struct coordinator_state {
     std::string key;     ///< Cache/coalescing key; empty: neither.
     uint32_t ttl_ms = 0; ///< Cache TTL of the result.
     bool store = false;  ///< Write an ok result to the cache.
+    /// The model version `key` names: a result of another version (the
+    /// default changed in between) is not stored under it.
+    uint32_t key_version = 0;
   };
 
   /// A lookup sent to the cache and not answered yet.
@@ -61,6 +64,9 @@ struct coordinator_state {
   /// Requests waiting for an identical one (kept for a hand-over).
   std::unordered_map<uint64_t, client_request> followers;
   coalescer coalesce;
+  /// Per model, the version a request without one runs on (from the
+  /// router): the version its cache key names.
+  std::unordered_map<std::string, uint32_t> default_versions;
   request_counters counters;
   bool draining = false; ///< SIGTERM: new requests get `shutting_down`.
 

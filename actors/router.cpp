@@ -149,6 +149,19 @@ void route(self_ptr self, std::vector<client_request>& reqs) {
     self->send(st.coord, std::move(rejected));
 }
 
+/// Tells the coordinator the default version of every model when it
+/// changed since the last time.
+void publish_versions(self_ptr self) {
+  auto& st = self->state;
+  if (!st.coord)
+    return;
+  auto vs = st.registry->default_versions();
+  if (vs == st.versions_sent)
+    return;
+  st.versions_sent = vs;
+  self->send(st.coord, std::move(vs));
+}
+
 /// Removes the worker at `i`: its batchers retry its batches (`lost`) or
 /// let them finish (`drain`).
 void remove_worker(self_ptr self,
@@ -168,6 +181,7 @@ void remove_worker(self_ptr self,
   }
   self->demonitor(i->hdl.address());
   st.workers.erase(i);
+  publish_versions(self);
 }
 
 std::string describe_targets(const std::vector<route_target>& ts) {
@@ -206,6 +220,7 @@ uint64_t do_register(self_ptr self, worker_info& info, worker_actor& w) {
                   << describe_targets(targets) << ")" << std::endl;
   e.info = std::move(info);
   st.workers.push_back(std::move(e));
+  publish_versions(self);
   return st.workers.back().id;
 }
 
@@ -298,7 +313,11 @@ router_actor::behavior_type router(self_ptr self, node_config cfg) {
   });
   self->delayed_send(self, st.cfg.heartbeat_interval, tick_atom::value);
   return {
-      [=](coordinator_actor& coord) { self->state.coord = std::move(coord); },
+      [=](coordinator_actor& coord) {
+        self->state.coord = std::move(coord);
+        self->state.versions_sent.clear();
+        publish_versions(self);
+      },
       [=](std::vector<client_request>& reqs) { route(self, reqs); },
       [=](reroute_atom, uint64_t joins, std::vector<client_request>& reqs) {
         // A batcher found its pool empty: unless a worker was sent to it

@@ -56,6 +56,8 @@ struct router_state {
   std::map<route_target, batcher_entry> batchers;
   std::vector<worker_entry> workers;
   uint64_t next_worker_id = 1;
+  /// The default versions last sent to the coordinator.
+  std::vector<model_version> versions_sent;
 
   static inline const char* name = "dine.router";
 };

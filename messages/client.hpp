@@ -69,12 +69,15 @@ struct client_reply {
   std::string worker;
   uint32_t batch = 0;
   timings times;
+  /// The model version that produced `outputs` (0: none ran). Not on the
+  /// wire: the coordinator checks it before caching a result.
+  uint32_t version = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_reply& x) {
   return f(caf::meta::type_name("client_reply"), x.id, x.code, x.message,
-           x.outputs, x.cached, x.worker, x.batch, x.times);
+           x.outputs, x.cached, x.worker, x.batch, x.times, x.version);
 }
 
 } // namespace dine

@@ -126,6 +126,24 @@ typename Inspector::result_type inspect(Inspector& f, model_info& x) {
            x.shard_workers);
 }
 
+/// The version that a request without one runs on, for one model. The
+/// router sends the coordinator the list whenever it changes: cache keys of
+/// such requests name that version, so that a new version is never
+/// answered with an older one's cached results.
+struct model_version {
+  std::string model;
+  uint32_t version = 0;
+
+  friend bool operator==(const model_version& x, const model_version& y) {
+    return x.model == y.model && x.version == y.version;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, model_version& x) {
+  return f(caf::meta::type_name("model_version"), x.model, x.version);
+}
+
 /// A snapshot of the router: workers, batchers and the model registry.
 struct cluster_stats {
   std::vector<worker_stats> workers;

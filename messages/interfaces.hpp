@@ -77,6 +77,7 @@ using coordinator_actor = caf::typed_actor<
     caf::reacts_to<tick_atom>,                    // deadline sweep
     caf::reacts_to<cache_hits>,                   // answer to a lookup
     caf::reacts_to<cache_actor>,                  // (re)started cache
+    caf::reacts_to<std::vector<model_version>>,   // from the router
     caf::replies_to<drain_atom>::with<uint64_t>>; // requests in flight
 
 /// One batcher per (model, version, shard): queues requests, forms batches,

@@ -40,6 +40,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<batcher_stats>("dine::batcher_stats");
   cfg.add_message_type<cluster_stats>("dine::cluster_stats");
   cfg.add_message_type<model_info>("dine::model_info");
+  cfg.add_message_type<model_version>("dine::model_version");
+  cfg.add_message_type<std::vector<model_version>>("dine::model_versions");
   cfg.add_message_type<fault_kind>("dine::fault_kind");
   cfg.add_message_type<fault_spec>("dine::fault_spec");
   cfg.add_message_type<cache_entry>("dine::cache_entry");

@@ -194,6 +194,14 @@ model_registry::find(const std::string& name) const {
   return i == models_.end() ? nullptr : &i->second;
 }
 
+std::vector<model_version> model_registry::default_versions() const {
+  std::vector<model_version> out;
+  out.reserve(models_.size());
+  for (auto& [name, m] : models_)
+    out.push_back(model_version{name, default_version(m)});
+  return out;
+}
+
 uint32_t model_registry::default_version(const model& m) {
   for (auto i = m.serving.rbegin(); i != m.serving.rend(); ++i)
     for (auto& workers : i->second)

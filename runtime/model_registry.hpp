@@ -125,6 +125,9 @@ public:
   /// Returns the default version of `m` (see `resolve`).
   static uint32_t default_version(const model& m);
 
+  /// Returns the default version of every model, by name.
+  std::vector<model_version> default_versions() const;
+
 private:
   model& ensure(const std::string& name, uint32_t shard_count);
 

@@ -168,3 +168,56 @@ TEST_CASE("two coordinators share one cache node over the middleman") {
   CHECK(op(b.client_port(), op_code::stats)["cache"]["hits"].get<uint64_t>() >=
         1);
 }
+
+TEST_CASE("a request without a version is never answered with an older "
+          "version's cached result once a newer version serves") {
+  temp_dir dir;
+  node_process coord{dir.path(),
+                     "coord",
+                     {"--role=coordinator", "--client-port=0",
+                      "--listen=127.0.0.1:0",
+                      "--cache-dir=" + dir.path() + "/cache"}};
+  auto port = coord.client_port();
+  auto join = "--join=127.0.0.1:" + std::to_string(coord.cluster_port());
+  auto worker = [&](const std::string& name, const std::string& version) {
+    return std::make_unique<node_process>(
+        dir.path(), name,
+        std::vector<std::string>{"--role=worker", join, "--name=" + name,
+                                 "--models=echo",
+                                 "--model.echo.version=" + version});
+  };
+  client_request req;
+  req.id = 1;
+  req.model = "echo";
+  req.inputs = inputs_for(7);
+  auto v1 = worker("v1", "1");
+  auto rep = call(port, req);
+  REQUIRE(rep.code == 0);
+  CHECK_FALSE(rep.cached);
+  CHECK(rep.worker == "v1");
+  CHECK(call(port, req).cached); // version 1 is the default: a hit
+  auto v2 = worker("v2", "2");
+  // Version 2 is the default once the coordinator knows it.
+  auto default_version = [&] {
+    auto models = op(port, op_code::models); // outlives the loop
+    for (auto& m : models["models"])
+      if (m["name"] == "echo")
+        return m["version"].get<uint32_t>();
+    return 0u;
+  };
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (default_version() != 2) {
+    REQUIRE(std::chrono::steady_clock::now() < until);
+    std::this_thread::sleep_for(10ms);
+  }
+  rep = call(port, req);
+  REQUIRE(rep.code == 0);
+  CHECK_FALSE(rep.cached); // not version 1's cached result
+  CHECK(rep.worker == "v2");
+  CHECK(call(port, req).cached); // now version 2's result is cached
+  // Asking for version 1 by number still finds version 1's entry.
+  req.version = 1;
+  rep = call(port, req);
+  CHECK(rep.cached);
+  CHECK(rep.outputs == inputs_for(7));
+}

@@ -44,7 +44,8 @@ std::map<std::string, uint64_t> items_by_worker(uint16_t port) {
 
 /// Batches worker `name` has in flight now, from `stats`.
 uint64_t outstanding_of(uint16_t port, const std::string& name) {
-  for (auto& w : op(port, op_code::stats)["workers"])
+  auto stats = op(port, op_code::stats); // outlives the loop
+  for (auto& w : stats["workers"])
     if (w["name"] == name)
       return w["outstanding"].get<uint64_t>();
   return 0;

@@ -78,6 +78,22 @@ TEST_CASE("registry: no version means the newest served; unknown versions "
   CHECK(d.code == errc::unavailable);
 }
 
+TEST_CASE("registry: default_versions lists what a request without a "
+          "version runs on") {
+  model_registry reg{table_with("m", 1, fallback_mode::any), "round_robin"};
+  auto only = [](std::vector<model_version> vs) {
+    REQUIRE(vs.size() == 1);
+    CHECK(vs[0].model == "m");
+    return vs[0].version;
+  };
+  CHECK(only(reg.default_versions()) == 1); // configured, no worker yet
+  reg.declare(1, "a", {decl("m", 1)});
+  reg.declare(2, "b", {decl("m", 2)});
+  CHECK(only(reg.default_versions()) == 2);
+  reg.withdraw(2);
+  CHECK(only(reg.default_versions()) == 1);
+}
+
 TEST_CASE("registry: workers declare shards; the rest are skipped") {
   model_registry reg{table_with("m", 3, fallback_mode::any), "least_latency"};
   std::vector<std::string> skipped;
