@@ -195,3 +195,52 @@ TEST_CASE("SIGTERM drains a coordinator: no new connections, shutting_down "
   CHECK(rep.outputs.size() > 0);
   CHECK(node.wait_exit(15s) == 0);
 }
+
+TEST_CASE("SIGTERM with 256 requests in flight on 8 connections: each gets "
+          "its result before the node closes the connection") {
+  temp_dir dir;
+  node_process node{dir.path(),
+                    "all",
+                    {"--role=all", "--client-port=0", "--listen=127.0.0.1:0",
+                     "--model.sleep.fixed-us=500000",
+                     "--model.sleep.per-item-us=0"}};
+  auto port = node.client_port();
+  constexpr uint64_t conns = 8;
+  constexpr uint64_t depth = 32;
+  std::vector<std::unique_ptr<client_conn>> cs;
+  for (uint64_t c = 0; c < conns; ++c) {
+    cs.push_back(std::make_unique<client_conn>());
+    REQUIRE(cs.back()->connect("127.0.0.1", port, 5s).empty());
+    std::vector<char> buf;
+    for (uint64_t k = 0; k < depth; ++k) {
+      client_request req;
+      req.id = c * depth + k + 1;
+      req.model = "sleep";
+      req.inputs = inputs_for(req.id);
+      req.cache = false;
+      append_request(buf, req);
+    }
+    REQUIRE(cs.back()->send_frames(buf).empty());
+  }
+  // All of them are accepted before the signal.
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (op(port, op_code::stats)["requests"]["inflight"] != conns * depth) {
+    REQUIRE(std::chrono::steady_clock::now() < until);
+    std::this_thread::sleep_for(5ms);
+  }
+  node.signal(SIGTERM);
+  std::map<uint64_t, int> seen;
+  for (auto& c : cs) {
+    client_reply rep;
+    for (uint64_t k = 0; k < depth; ++k) {
+      auto err = c->read_reply(rep, 10s);
+      REQUIRE_MESSAGE(err.empty(), err);
+      CHECK(rep.code == 0);
+      ++seen[rep.id];
+    }
+  }
+  CHECK(seen.size() == conns * depth);
+  for (auto& [id, n] : seen)
+    CHECK(n == 1);
+  CHECK(node.wait_exit(15s) == 0);
+}
