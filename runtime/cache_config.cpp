@@ -124,4 +124,25 @@ std::string cache_usage() {
   return out;
 }
 
+std::string cache_config_text(const cache_settings& c) {
+  std::string out;
+  auto kv = [&](const char* k, const std::string& v) {
+    out += "\n";
+    out += k;
+    out += " = ";
+    out += v;
+  };
+  kv("cache", c.enabled ? "on" : "off");
+  kv("cache-dir", c.dir);
+  kv("cache-max-entries", std::to_string(c.max_entries));
+  kv("cache-max-bytes", std::to_string(c.max_bytes));
+  kv("cache-ttl-ms", std::to_string(c.ttl_ms));
+  kv("cache-max-value-bytes", std::to_string(c.max_value_bytes));
+  kv("cache-sync", c.sync);
+  kv("cache-flush-us", std::to_string(c.flush_us));
+  if (!c.node_host.empty())
+    kv("cache-node", c.node_host + ":" + std::to_string(c.node_port));
+  return out;
+}
+
 } // namespace dine

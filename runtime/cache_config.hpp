@@ -36,4 +36,8 @@ caf::error apply_cache_option(node_config& cfg, const std::string& key,
 /// Usage lines of the cache keys.
 std::string cache_usage();
 
+/// Renders every cache key of `c` as `key = value` lines, each starting with
+/// a newline, in the config file format (for `--check`).
+std::string cache_config_text(const cache_settings& c);
+
 } // namespace dine

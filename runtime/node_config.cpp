@@ -50,7 +50,7 @@ const std::vector<option>& options() {
          auto roles = split_list(v);
          if (roles.empty())
            return false;
-         c.coordinator = c.worker = false;
+         c.coordinator = c.worker = c.cache_role = false;
          for (auto& r : roles) {
            if (r == "all")
              c.coordinator = c.worker = true;
@@ -420,10 +420,19 @@ caf::expected<node_config> load_config(const std::vector<std::string>& args) {
 }
 
 std::string to_config_text(const node_config& cfg) {
-  std::string out = "[node]\nrole = ";
-  out += cfg.coordinator && cfg.worker ? "all"
-         : cfg.coordinator             ? "coordinator"
-                                       : "worker";
+  std::string roles;
+  auto role = [&](const char* r) {
+    roles += (roles.empty() ? "" : ",") + std::string{r};
+  };
+  if (cfg.coordinator && cfg.worker)
+    role("all");
+  else if (cfg.coordinator)
+    role("coordinator");
+  else if (cfg.worker)
+    role("worker");
+  if (cfg.cache_role)
+    role("cache");
+  std::string out = "[node]\nrole = " + roles;
   auto kv = [&](const char* k, const std::string& v) {
     out += "\n";
     out += k;
@@ -454,6 +463,9 @@ std::string to_config_text(const node_config& cfg) {
   kv("drain-timeout-ms", std::to_string(cfg.drain_timeout.count()));
   kv("scheduler-policy", cfg.scheduler_policy);
   kv("threads", std::to_string(cfg.threads));
+  if (!cfg.ready_file.empty())
+    kv("ready-file", cfg.ready_file);
+  out += cache_config_text(cfg.cache);
   out += routing_node_text(cfg);
   for (auto& [name, m] : cfg.model_table) {
     out += "\n\n[model." + name + "]";
@@ -476,6 +488,7 @@ std::string to_config_text(const node_config& cfg) {
     }
     kv("fixed-us", std::to_string(m.fixed_us));
     kv("per-item-us", std::to_string(m.per_item_us));
+    kv("cache-ttl-ms", std::to_string(m.cache_ttl_ms));
     out += routing_model_text(m);
   }
   out += "\n";

@@ -145,3 +145,39 @@ TEST_CASE("the effective config round-trips through the file format") {
   CHECK(again.model_table.at("big").max_delay.count() == 700);
   CHECK(to_config_text(again) == to_config_text(*cfg));
 }
+
+TEST_CASE("--check prints the cache keys, the cache role and per-model TTLs "
+          "so that they round-trip too") {
+  auto cfg = load_config(
+      {"--role=coordinator,cache", "--cache-dir=/tmp/dc", "--cache-ttl-ms=5000",
+       "--cache-sync=full", "--cache-flush-us=0", "--cache-max-entries=77",
+       "--model.echo.cache-ttl-ms=123", "--ready-file=/tmp/ready.json"});
+  REQUIRE(cfg);
+  auto text = to_config_text(*cfg);
+  CHECK(text.find("role = coordinator,cache") != std::string::npos);
+  node_config again;
+  again.model_table.clear();
+  REQUIRE_FALSE(apply_config_text(again, text, "rendered"));
+  CHECK(again.coordinator);
+  CHECK(again.cache_role);
+  CHECK(again.cache.dir == "/tmp/dc");
+  CHECK(again.cache.ttl_ms == 5000);
+  CHECK(again.cache.sync == "full");
+  CHECK(again.cache.flush_us == 0);
+  CHECK(again.cache.max_entries == 77);
+  CHECK(again.model_table.at("echo").cache_ttl_ms == 123);
+  CHECK(again.ready_file == "/tmp/ready.json");
+  CHECK(to_config_text(again) == text);
+}
+
+TEST_CASE("a role on the command line replaces the file's, cache included") {
+  node_config cfg;
+  REQUIRE_FALSE(apply_config_text(cfg, "[node]\nrole = cache\n", "f.ini"));
+  CHECK(cfg.cache_role);
+  auto loaded = load_config({"--role=coordinator"});
+  REQUIRE(loaded);
+  CHECK_FALSE(loaded->cache_role);
+  REQUIRE_FALSE(apply_option(cfg, "role", "coordinator", "--role"));
+  CHECK(cfg.coordinator);
+  CHECK_FALSE(cfg.cache_role);
+}
