@@ -11,6 +11,7 @@
 #include <caf/io/all.hpp>
 
 #include "actors/cache.hpp"
+#include "actors/cache_link.hpp"
 #include "actors/client_listener.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/registrar.hpp"
@@ -70,14 +71,18 @@ std::string node::start_cache() {
   if (!cfg_.cache_role && (!cfg_.coordinator || !cfg_.cache.enabled))
     return {};
   if (!cfg_.cache.node_host.empty() && !cfg_.cache_role) {
-    // A shared cache on a `cache` role node, over the middleman.
+    // A shared cache on a `cache` role node, over the middleman. If it is
+    // not up yet, the node serves without a cache until the cache link
+    // (started with the coordinator) reaches it.
     auto remote = sys_.middleman().remote_actor<cache_actor>(
         cfg_.cache.node_host, cfg_.cache.node_port);
-    if (!remote)
-      return "cannot reach the cache node " + cfg_.cache.node_host + ":" +
-             std::to_string(cfg_.cache.node_port) + ": " +
-             sys_.render(remote.error());
-    cache_ = *remote;
+    if (remote)
+      cache_ = *remote;
+    else
+      std::cout << "dine-node: cannot reach the cache node "
+                << cfg_.cache.node_host << ":" << cfg_.cache.node_port << " ("
+                << sys_.render(remote.error())
+                << "); serving without a cache until it is up" << std::endl;
     return {};
   }
   auto opts = make_cache_options(cfg_.cache);
@@ -108,6 +113,9 @@ std::string node::start_coordinator() {
   caf::anon_send(router_, coordinator_);
   roots_.push_back(caf::actor_cast<caf::actor>(router_));
   roots_.push_back(caf::actor_cast<caf::actor>(coordinator_));
+  if (!cfg_.cache.node_host.empty() && !cfg_.cache_role && cfg_.cache.enabled)
+    roots_.push_back(sys_.spawn(cache_link, cfg_, coordinator_, cache_,
+                                cfg_.cache.node_host, cfg_.cache.node_port));
   auto cluster_port = sys_.middleman().publish(router_, cfg_.listen_port,
                                                cfg_.listen_host.c_str(), true);
   if (!cluster_port)

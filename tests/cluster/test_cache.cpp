@@ -221,3 +221,55 @@ TEST_CASE("a request without a version is never answered with an older "
   CHECK(rep.cached);
   CHECK(rep.outputs == inputs_for(7));
 }
+
+TEST_CASE("a coordinator serves without its cache node while it is down, "
+          "and uses it again once it is back") {
+  temp_dir dir;
+  auto shared = dir.path() + "/shared";
+  auto cache_args = [&](uint16_t port) {
+    return std::vector<std::string>{
+        "--role=cache", "--listen=127.0.0.1:" + std::to_string(port),
+        "--cache-dir=" + shared, "--cache-flush-us=500"};
+  };
+  // The cache node is down when the coordinator starts: it still serves.
+  uint16_t cache_port = 0;
+  {
+    node_process probe{dir.path(), "probe", cache_args(0)};
+    cache_port = probe.cluster_port(); // a free port, free again below
+  }
+  node_process coord{dir.path(),
+                     "coord",
+                     {"--role=all", "--client-port=0", "--listen=127.0.0.1:0",
+                      "--model.cost.fixed-us=0", "--reconnect-max-ms=200",
+                      "--cache-node=127.0.0.1:" + std::to_string(cache_port)}};
+  auto port = coord.client_port();
+  auto rep = call(port, cost_request(1, 5));
+  REQUIRE(rep.code == 0);
+  CHECK_FALSE(rep.cached);
+  rep = call(port, cost_request(2, 5));
+  REQUIRE(rep.code == 0);
+  CHECK_FALSE(rep.cached); // no cache yet
+  // Polls until a request for `x` is answered from the cache.
+  auto cached_soon = [&](uint64_t x) {
+    for (int i = 0; i < 500; ++i) {
+      auto r = call(port, cost_request(100 + i, x));
+      REQUIRE(r.code == 0);
+      if (r.cached)
+        return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  };
+  {
+    node_process cache{dir.path(), "cache1", cache_args(cache_port)};
+    CHECK(cached_soon(6)); // the link connected: results are cached
+    cache.kill_now();
+    // Without the cache node every request is still answered.
+    for (uint64_t i = 0; i < 20; ++i) {
+      rep = call(port, cost_request(200 + i, 6));
+      CHECK(rep.code == 0);
+    }
+  }
+  node_process cache{dir.path(), "cache2", cache_args(cache_port)};
+  CHECK(cached_soon(7)); // reconnected to the restarted cache node
+}
