@@ -101,7 +101,6 @@ void route(self_ptr self, std::vector<client_request>& reqs) {
   // Requests of one read usually share a model: group without a map.
   std::vector<std::pair<batcher_actor, std::vector<client_request>>> out;
   std::vector<client_reply> rejected;
-  auto default_ms = static_cast<uint32_t>(st.cfg.request_timeout.count());
   route_memo memo{st};
   for (auto& r : reqs) {
     auto d = memo.resolve(r);
@@ -128,11 +127,8 @@ void route(self_ptr self, std::vector<client_request>& reqs) {
       rejected.push_back(reject(r.id, d.code, std::move(d.message)));
       continue;
     }
-    // The model's timeout replaces the node default (the coordinator
-    // writes the node default into requests that set no deadline).
-    auto timeout = d.entry->config.routing.timeout.count();
-    if (timeout > 0 && (r.deadline_ms == 0 || r.deadline_ms == default_ms))
-      r.deadline_ms = static_cast<uint32_t>(timeout);
+    // `deadline_ms` is final here: the coordinator chose it (the request's,
+    // else the model's `timeout-ms`, else the node's).
     r.version = d.version;
     auto j = std::find_if(out.begin(), out.end(),
                           [&](auto& x) { return x.first == target->hdl; });

@@ -148,3 +148,31 @@ TEST_CASE("deadlines, priorities and a full queue are answered at once") {
   CHECK((last.code == static_cast<uint8_t>(errc::deadline_exceeded) ||
          last.code == static_cast<uint8_t>(errc::overloaded)));
 }
+
+TEST_CASE("a model's timeout-ms applies to requests without a deadline, "
+          "never to one the client set, even to the node default") {
+  temp_dir dir;
+  node_process node{
+      dir.path(),
+      "all",
+      {"--role=all", "--client-port=0", "--listen=127.0.0.1:0",
+       "--model.sleep.fixed-us=800000", "--model.sleep.per-item-us=0",
+       "--model.sleep.timeout-ms=200", "--request-timeout-ms=5000"}};
+  std::vector<client_request> reqs;
+  for (uint64_t i = 1; i <= 2; ++i) {
+    client_request r;
+    r.id = i;
+    r.model = "sleep";
+    r.inputs = inputs_for(i);
+    r.cache = false;
+    // 1: no deadline, so the model's 200 ms; 2: 5000 ms, the node default,
+    // asked for explicitly.
+    r.deadline_ms = i == 1 ? 0 : 5000;
+    reqs.push_back(r);
+  }
+  auto replies = burst(node.client_port(), reqs);
+  REQUIRE(replies.size() == 2);
+  CHECK(replies[1].code == static_cast<uint8_t>(errc::deadline_exceeded));
+  CHECK(replies[1].times.total_us < 800000);
+  CHECK(replies[2].code == 0);
+}
