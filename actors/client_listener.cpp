@@ -10,9 +10,17 @@ namespace {
 
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
+/// Bytes read while halted are not decoded: CAF's stream keeps reading up
+/// to `middleman.max-consecutive-reads` times (50 by default) in the event
+/// in which the broker halts it. They wait here, and are decoded in
+/// read-sized chunks when the connection resumes.
+constexpr size_t read_size = 8192;
+
 struct connection_state {
   frame_reader reader;
   std::vector<client_request> batch;
+  std::vector<char> parked; ///< Read while halted, not decoded yet.
+  size_t parked_at = 0;     ///< Decoded up to here.
   uint32_t inflight = 0;
   bool halted = false;
   bool resume_pending = false;
@@ -52,36 +60,69 @@ void check_backpressure(conn_ptr self, caf::io::connection_handle hdl,
   }
 }
 
+/// Decodes the frames in `[p, p + n)` and sends them to the coordinator as
+/// one batch. Returns false after a length prefix above the maximum: the
+/// connection is then answered, closed and the broker quits.
+bool take(conn_ptr self, caf::io::connection_handle hdl,
+          const coordinator_actor& coord, const listener_options& opts,
+          const char* p, size_t n) {
+  auto& st = self->state;
+  auto ok = st.reader.consume(p, n, [&](const char* body, size_t len) {
+    st.batch.emplace_back();
+    decode_request(body, len, st.batch.back());
+  });
+  if (!st.batch.empty()) {
+    auto k = st.batch.size();
+    st.inflight += static_cast<uint32_t>(k);
+    self->send(coord, std::move(st.batch));
+    st.batch = {};
+    st.batch.reserve(std::min(k, size_t{256})); // reads repeat
+  }
+  if (!ok) {
+    write_error(self, hdl, 0, errc::frame_too_large,
+                "frame length " + std::to_string(st.reader.rejected_length()) +
+                    " exceeds the maximum of " +
+                    std::to_string(opts.max_frame) + " bytes");
+    self->flush(hdl);
+    self->close(hdl);
+    self->quit();
+  }
+  return ok;
+}
+
+/// Decodes parked bytes a read at a time until they are used up or the
+/// connection halts again. Returns false if the connection was closed.
+bool take_parked(conn_ptr self, caf::io::connection_handle hdl,
+                 const coordinator_actor& coord, const listener_options& opts) {
+  auto& st = self->state;
+  while (!st.halted && st.parked_at < st.parked.size()) {
+    auto n = std::min(read_size, st.parked.size() - st.parked_at);
+    if (!take(self, hdl, coord, opts, st.parked.data() + st.parked_at, n))
+      return false;
+    st.parked_at += n;
+    check_backpressure(self, hdl, opts);
+  }
+  if (st.parked_at == st.parked.size()) {
+    st.parked.clear();
+    st.parked_at = 0;
+  }
+  return true;
+}
+
 caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
                          coordinator_actor coord, listener_options opts) {
   self->state.reader = frame_reader{opts.max_frame};
-  self->configure_read(hdl, caf::io::receive_policy::at_most(8192));
+  self->configure_read(hdl, caf::io::receive_policy::at_most(read_size));
   return {
       [=](const caf::io::new_data_msg& msg) {
         auto& st = self->state;
-        auto ok = st.reader.consume(msg.buf.data(), msg.buf.size(),
-                                    [&](const char* p, size_t n) {
-                                      st.batch.emplace_back();
-                                      decode_request(p, n, st.batch.back());
-                                    });
-        if (!st.batch.empty()) {
-          auto n = st.batch.size();
-          st.inflight += static_cast<uint32_t>(n);
-          self->send(coord, std::move(st.batch));
-          st.batch = {};
-          st.batch.reserve(std::min(n, size_t{256})); // reads repeat
-        }
-        if (!ok) {
-          write_error(self, hdl, 0, errc::frame_too_large,
-                      "frame length " +
-                          std::to_string(st.reader.rejected_length()) +
-                          " exceeds the maximum of " +
-                          std::to_string(opts.max_frame) + " bytes");
-          self->flush(hdl);
-          self->close(hdl);
-          self->quit();
+        if (st.halted || !st.parked.empty()) {
+          // At most max-consecutive-reads reads arrive after a halt.
+          st.parked.insert(st.parked.end(), msg.buf.begin(), msg.buf.end());
           return;
         }
+        if (!take(self, hdl, coord, opts, msg.buf.data(), msg.buf.size()))
+          return;
         check_backpressure(self, hdl, opts);
       },
       [=](std::vector<client_reply>& replies) {
@@ -104,7 +145,10 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
           return;
         st.halted = false;
         self->ack_writes(hdl, false);
-        self->trigger(hdl);
+        if (!take_parked(self, hdl, coord, opts))
+          return;
+        if (!st.halted)
+          self->trigger(hdl);
       },
       [=](const caf::io::connection_closed_msg&) { self->quit(); },
   };

@@ -12,7 +12,10 @@
 // Supervised by: the node. Monitors: nothing.
 // Backpressure: a connection stops reading while it has
 // `max_inflight_per_connection` requests unanswered or more than
-// `max_write_buffer` bytes unsent, and resumes at half of either.
+// `max_write_buffer` bytes unsent, and resumes at half of either. Bytes
+// CAF still reads in the event that halted it (up to
+// `middleman.max-consecutive-reads` reads) are parked undecoded and decoded
+// a read at a time on resume, so the limit holds to within one read.
 // On bad input: a frame that cannot be decoded gets an error reply; a length
 // prefix above `max_frame` gets a `frame_too_large` reply, then the
 // connection is closed (the stream cannot be resynchronized).
