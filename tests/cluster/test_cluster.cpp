@@ -190,3 +190,30 @@ TEST_CASE("a killed worker leaves the registry; its model then answers "
   CHECK(rep.id == 7);
   CHECK(rep.code == static_cast<uint8_t>(errc::unavailable));
 }
+
+TEST_CASE("a request whose every attempt fails gets worker_failed after "
+          "max-retries re-dispatches, once") {
+  temp_dir dir;
+  auto cargs = coordinator_args();
+  cargs.push_back("--max-retries=2");
+  node_process coord{dir.path(), "coord", cargs};
+  auto wa1 = worker_args(coord, "w1", "echo");
+  auto wa2 = worker_args(coord, "w2", "echo");
+  for (auto* wa : {&wa1, &wa2})
+    wa->push_back("--model.echo.fault=error"); // every batch fails
+  node_process w1{dir.path(), "w1", wa1};
+  node_process w2{dir.path(), "w2", wa2};
+  auto res = run_load(coord.client_port(), "echo", 4, 1, 1, 30s);
+  REQUIRE(res.error.empty());
+  REQUIRE(res.replies.size() == 4);
+  for (auto& [id, rs] : res.replies) {
+    REQUIRE(rs.size() == 1);
+    CHECK(rs[0].code == static_cast<uint8_t>(errc::worker_failed));
+    CHECK(rs[0].message.find("after 3 attempts") != std::string::npos);
+  }
+  auto stats = op(coord.client_port(), op_code::stats);
+  INFO("stats: " << stats.dump());
+  CHECK(stats["batchers"][0]["retries"] == 4 * 2);
+  CHECK(stats["requests"]["errors"]["worker_failed"] == 4);
+  CHECK(stats["requests"]["inflight"] == 0);
+}
