@@ -1,5 +1,8 @@
 #include "actors/client_listener.hpp"
 
+#include <algorithm>
+#include <memory>
+
 #include "messages/errc.hpp"
 #include "runtime/frame.hpp"
 #include "runtime/wire.hpp"
@@ -150,6 +153,11 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
         if (!st.halted)
           self->trigger(hdl);
       },
+      [=](sync_atom) {
+        // Every message sent here before this one has been handled: its
+        // replies are in the write buffer, which closing still sends.
+        return true;
+      },
       [=](const caf::io::connection_closed_msg&) { self->quit(); },
   };
 }
@@ -159,6 +167,18 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
 caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
                               listener_options opts) {
   auto doorman = std::make_shared<caf::io::accept_handle>();
+  auto conns = std::make_shared<std::vector<caf::actor>>();
+  auto draining = std::make_shared<bool>(false);
+  self->set_exit_handler([=](caf::exit_msg& em) {
+    // A connection that ended; anything else that failed stops us (and,
+    // linked, every connection), as the default handler would.
+    auto& cs = *conns;
+    cs.erase(std::remove_if(cs.begin(), cs.end(),
+                            [&](auto& c) { return c.address() == em.source; }),
+             cs.end());
+    if (em.reason && em.reason != caf::exit_reason::normal)
+      self->quit(em.reason);
+  });
   return {
       [=](join_atom) -> caf::result<uint16_t> {
         auto res = self->add_tcp_doorman(opts.port, opts.host.c_str(), true);
@@ -171,12 +191,40 @@ caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
         // Linked: stopping the acceptor stops every connection.
         auto conn = self->fork(connection, msg.handle, coord, opts);
         self->link_to(conn);
+        conns->push_back(conn);
       },
       [=](drain_atom) {
         // Stop accepting; open connections keep being served.
+        *draining = true;
         self->close(*doorman);
       },
-      [=](const caf::io::acceptor_closed_msg&) { self->quit(); },
+      [=](sync_atom) -> caf::result<bool> {
+        // Answers once every connection handled what was sent to it before
+        // (the node asks after the last request was answered, before it
+        // stops the connections).
+        auto rp = self->make_response_promise<bool>();
+        if (conns->empty()) {
+          rp.deliver(true);
+          return rp;
+        }
+        auto left = std::make_shared<size_t>(conns->size());
+        for (auto& c : *conns)
+          self->request(c, std::chrono::seconds{2}, sync_atom::value)
+              .then(
+                  [=](bool) mutable {
+                    if (--*left == 0)
+                      rp.deliver(true);
+                  },
+                  [=](caf::error&) mutable {
+                    if (--*left == 0) // a connection gone or stuck
+                      rp.deliver(true);
+                  });
+        return rp;
+      },
+      [=](const caf::io::acceptor_closed_msg&) {
+        if (!*draining) // the port failed: nothing left to serve
+          self->quit();
+      },
   };
 }
 

@@ -4,8 +4,10 @@
 // thread) and one forked broker per client connection.
 //
 // Interface: untyped. The acceptor answers `(join_atom)` with the bound
-// port; each connection broker reacts to `std::vector<client_reply>`
-// (`connection_actor`).
+// port, closes it on `(drain_atom)`, and answers `(sync_atom)` once every
+// connection handled what was sent to it before (the node's last step of
+// a drain); each connection broker reacts to `std::vector<client_reply>`
+// (`connection_actor`) and `(sync_atom)`.
 // Design (NOTES §10, "E1"): read with `at_most`, decode every complete
 // frame of a read, send ONE message per read to the coordinator, write all
 // replies of a message and flush once.

@@ -30,6 +30,7 @@ using fault_atom = caf::atom_constant<caf::atom("fault")>;
 using exists_atom = caf::atom_constant<caf::atom("exists")>;
 using lost_atom = caf::atom_constant<caf::atom("lost")>;
 using reroute_atom = caf::atom_constant<caf::atom("reroute")>;
+using sync_atom = caf::atom_constant<caf::atom("sync")>;
 
 /// A model session: runs one batch of one model and returns its results.
 /// `(tick, seq)` delivers a result held back by a simulated device delay;

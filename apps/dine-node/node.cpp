@@ -320,8 +320,14 @@ bool node::drain() {
       if (w && !cfg_.coordinator) // local workers drain with the coordinator
         self_->request(w, seconds{1}, drain_atom::value)
             .receive([&](uint64_t n) { left += n; }, [](caf::error&) {});
-    if (left == 0)
+    if (left == 0) {
+      // The last replies may still wait in a connection's mailbox: let
+      // every connection handle them before the node stops it.
+      if (acceptor_)
+        self_->request(acceptor_, seconds{3}, sync_atom::value)
+            .receive([](bool) {}, [](caf::error&) {});
       return true;
+    }
     if (steady_clock::now() >= until) {
       std::cerr << "dine-node: drain timed out with " << left << " in flight"
                 << std::endl;
