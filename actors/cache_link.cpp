@@ -1,7 +1,8 @@
 #include "actors/cache_link.hpp"
 
 #include <caf/actor_ostream.hpp>
-#include <caf/io/middleman.hpp>
+
+#include "actors/connect_to.hpp"
 
 namespace dine {
 
@@ -60,23 +61,18 @@ caf::behavior cache_link(self_ptr self, node_config cfg,
         if (st.cache || st.connecting)
           return;
         st.connecting = true;
-        auto mm = self->system().middleman().actor_handle();
-        self->request(mm, std::chrono::seconds{5}, caf::connect_atom::value,
-                      host, port)
-            .then(
-                [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
-                    const std::set<std::string>&) {
-                  auto c = caf::actor_cast<cache_actor>(ptr);
-                  if (!c) {
-                    retry_later(self, where + " publishes no actor");
-                    return;
-                  }
-                  connected(self, coord, std::move(c), where);
-                },
-                [=](caf::error& err) {
-                  retry_later(self, "cannot reach the cache node at " + where +
-                                        ": " + caf::to_string(err));
-                });
+        connect_to<cache_actor>(
+            self, host, port,
+            [=](cache_actor c) {
+              if (!c)
+                retry_later(self, where + " publishes no actor");
+              else
+                connected(self, coord, std::move(c), where);
+            },
+            [=](const caf::error& err) {
+              retry_later(self, "cannot reach the cache node at " + where +
+                                    ": " + caf::to_string(err));
+            });
       },
   };
 }

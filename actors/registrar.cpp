@@ -1,7 +1,8 @@
 #include "actors/registrar.hpp"
 
-#include <caf/io/middleman.hpp>
 #include <caf/stateful_actor.hpp>
+
+#include "actors/connect_to.hpp"
 
 namespace dine {
 
@@ -38,32 +39,28 @@ caf::behavior registrar(self_ptr self, node_config cfg, worker_info info,
         if (st.router || st.connecting)
           return;
         st.connecting = true;
-        auto mm = self->system().middleman().actor_handle();
-        self->request(mm, std::chrono::seconds{5}, caf::connect_atom::value,
-                      cfg.join_host, cfg.join_port)
-            .then(
-                [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
-                    const std::set<std::string>&) {
-                  auto r = caf::actor_cast<router_actor>(std::move(ptr));
-                  if (!r) {
-                    retry_later(self);
-                    return;
-                  }
-                  self->monitor(r);
-                  self->request(r, std::chrono::seconds{5},
-                                register_atom::value, info, worker)
-                      .then(
-                          [=](uint64_t id) {
-                            auto& st = self->state;
-                            st.router = r;
-                            st.connecting = false;
-                            st.retry.reset();
-                            if (on_registered)
-                              on_registered(id);
-                          },
-                          [=](caf::error&) { retry_later(self); });
-                },
-                [=](caf::error&) { retry_later(self); });
+        connect_to<router_actor>(
+            self, cfg.join_host, cfg.join_port,
+            [=](router_actor r) {
+              if (!r) {
+                retry_later(self);
+                return;
+              }
+              self->monitor(r);
+              self->request(r, std::chrono::seconds{5}, register_atom::value,
+                            info, worker)
+                  .then(
+                      [=](uint64_t id) {
+                        auto& st = self->state;
+                        st.router = r;
+                        st.connecting = false;
+                        st.retry.reset();
+                        if (on_registered)
+                          on_registered(id);
+                      },
+                      [=](caf::error&) { retry_later(self); });
+            },
+            [=](const caf::error&) { retry_later(self); });
       },
       [=](register_atom) {
         // The router lost track of us (missed heartbeats): register again.

@@ -1,7 +1,8 @@
 #include "actors/worker_link.hpp"
 
 #include <caf/actor_ostream.hpp>
-#include <caf/io/middleman.hpp>
+
+#include "actors/connect_to.hpp"
 
 namespace dine {
 
@@ -69,35 +70,31 @@ caf::behavior worker_link(self_ptr self, node_config cfg, router_actor router,
         if (st.worker || st.connecting)
           return;
         st.connecting = true;
-        auto mm = self->system().middleman().actor_handle();
-        self->request(mm, std::chrono::seconds{5}, caf::connect_atom::value,
-                      host, port)
-            .then(
-                [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
-                    const std::set<std::string>&) {
-                  auto ep = caf::actor_cast<worker_endpoint_actor>(ptr);
-                  if (!ep) {
-                    retry_later(self, where + " publishes no actor");
-                    return;
-                  }
-                  self->request(ep, std::chrono::seconds{5}, join_atom::value,
-                                caf::actor_cast<caf::actor>(self))
-                      .then(
-                          [=](worker_info& info, worker_actor& w) {
-                            self->monitor(w);
-                            register_worker(self, router, info, w, where);
-                          },
-                          [=](caf::error& err) {
-                            retry_later(self, where +
-                                                  " is not a dine worker "
-                                                  "endpoint: " +
-                                                  caf::to_string(err));
-                          });
-                },
-                [=](caf::error& err) {
-                  retry_later(self, "cannot reach " + where + ": " +
-                                        caf::to_string(err));
-                });
+        connect_to<worker_endpoint_actor>(
+            self, host, port,
+            [=](worker_endpoint_actor ep) {
+              if (!ep) {
+                retry_later(self, where + " publishes no actor");
+                return;
+              }
+              self->request(ep, std::chrono::seconds{5}, join_atom::value,
+                            caf::actor_cast<caf::actor>(self))
+                  .then(
+                      [=](worker_info& info, worker_actor& w) {
+                        self->monitor(w);
+                        register_worker(self, router, info, w, where);
+                      },
+                      [=](caf::error& err) {
+                        retry_later(self, where +
+                                              " is not a dine worker "
+                                              "endpoint: " +
+                                              caf::to_string(err));
+                      });
+            },
+            [=](const caf::error& err) {
+              retry_later(self,
+                          "cannot reach " + where + ": " + caf::to_string(err));
+            });
       },
       [=](heartbeat_atom) {
         auto& st = self->state;
