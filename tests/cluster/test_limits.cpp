@@ -3,10 +3,15 @@
 
 #include <doctest/doctest.h>
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "harness.hpp"
@@ -115,4 +120,82 @@ TEST_CASE("a connection at max-inflight-per-connection is not read until "
   }
   writer.join();
   CHECK(seen.size() == count);
+}
+
+TEST_CASE("a client that does not read its replies is no longer read once "
+          "4 MiB of replies wait; it gets every reply when it reads") {
+  temp_dir dir;
+  node_process node{dir.path(),
+                    "all",
+                    {"--role=all", "--client-port=0", "--listen=127.0.0.1:0"}};
+  auto port = node.client_port();
+  constexpr uint64_t count = 60000; // about 60 MiB of requests and replies
+  std::vector<char> buf;
+  for (uint64_t i = 1; i <= count; ++i) {
+    client_request req;
+    req.id = i;
+    req.model = "echo";
+    req.cache = false;
+    auto in = nlohmann::json::to_msgpack(
+        nlohmann::json{{"i", i}, {"pad", std::string(1000, 'x')}});
+    req.inputs.assign(in.begin(), in.end());
+    append_request(buf, req);
+  }
+  client_conn conn;
+  REQUIRE(conn.connect("127.0.0.1", port, 5s).empty());
+  // Write everything from another thread straight to the socket, without
+  // reading; it blocks once the node stops reading.
+  std::string write_error;
+  std::thread writer{[&, fd = conn.fd()] {
+    size_t off = 0;
+    auto until = std::chrono::steady_clock::now() + 60s;
+    while (off < buf.size() && std::chrono::steady_clock::now() < until) {
+      auto n = ::send(fd, buf.data() + off, buf.size() - off, MSG_NOSIGNAL);
+      if (n > 0) {
+        off += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        write_error = std::strerror(errno);
+        return;
+      }
+      pollfd p{fd, POLLOUT, 0};
+      ::poll(&p, 1, 100);
+    }
+    if (off < buf.size())
+      write_error = "not all written in 60 s";
+  }};
+  // The node accepts requests until replies pile up, then stops reading.
+  auto accepted = [&] {
+    return op(port, op_code::stats)["requests"]["accepted"].get<uint64_t>();
+  };
+  uint64_t last = 0;
+  int still = 0;
+  auto until = std::chrono::steady_clock::now() + 20s;
+  while (still < 5 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(100ms);
+    auto now = accepted();
+    still = now == last && now > 0 ? still + 1 : 0;
+    last = now;
+  }
+  MESSAGE("accepted while the client did not read: " << last);
+  CHECK(still >= 5);   // it stopped reading ...
+  CHECK(last < count); // ... before it had taken everything
+  CHECK(last > 1000);  // ... after serving a good part
+  // Reading the replies resumes it: every request is answered, once.
+  std::vector<char> seen(count + 1, 0);
+  uint64_t bad = 0;
+  for (uint64_t k = 0; k < count; ++k) {
+    client_reply rep;
+    auto err = conn.read_reply(rep, 30s);
+    REQUIRE_MESSAGE(err.empty(), err);
+    if (rep.id < 1 || rep.id > count || rep.code != 0)
+      ++bad;
+    else
+      ++seen[rep.id];
+  }
+  writer.join();
+  CHECK(write_error.empty());
+  CHECK(bad == 0);
+  CHECK(std::count(seen.begin() + 1, seen.end(), 1) == count);
 }
