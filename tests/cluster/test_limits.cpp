@@ -179,9 +179,13 @@ TEST_CASE("a client that does not read its replies is no longer read once "
     last = now;
   }
   MESSAGE("accepted while the client did not read: " << last);
-  CHECK(still >= 5);   // it stopped reading ...
-  CHECK(last < count); // ... before it had taken everything
-  CHECK(last > 1000);  // ... after serving a good part
+  CHECK(still >= 5);  // it stopped reading ...
+  CHECK(last > 1000); // ... after serving a good part, and before 16 MiB
+  // of replies: 4 MiB wait in the node, at most 4 MiB in its socket's send
+  // buffer (tcp_wmem here), the rest in the client's receive buffer, which
+  // does not grow while nothing reads it. Without the limit on unsent
+  // replies the node took 30-40k.
+  CHECK(last < 16000);
   // Reading the replies resumes it: every request is answered, once.
   std::vector<char> seen(count + 1, 0);
   uint64_t bad = 0;
