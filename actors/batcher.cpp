@@ -119,7 +119,7 @@ void remove_worker(self_ptr self, const caf::actor_addr& addr, bool retry,
   for (auto i = st.pool.begin(); i != st.pool.end(); ++i)
     if (i->hdl.address() == addr) {
       st.strategy->forget(i->id);
-      st.outliers->remove(i->id);
+      st.outliers->remove(i->id, clock::now());
       st.pool.erase(i);
       break;
     }

@@ -59,8 +59,17 @@ bool outlier_detector::add(uint64_t id) {
   return members_.emplace(id, member{}).second;
 }
 
-bool outlier_detector::remove(uint64_t id) {
-  return members_.erase(id) > 0;
+bool outlier_detector::remove(uint64_t id, time_point now) {
+  if (members_.erase(id) == 0)
+    return false;
+  if (members_.empty() || ejected_count(now) < members_.size())
+    return true;
+  auto first = members_.begin();
+  for (auto i = members_.begin(); i != members_.end(); ++i)
+    if (i->second.until < first->second.until)
+      first = i;
+  first->second.until = now; // probing: its next success readmits it
+  return true;
 }
 
 bool outlier_detector::contains(uint64_t id) const noexcept {

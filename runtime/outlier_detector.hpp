@@ -53,7 +53,8 @@ const char* to_string(outlier_state x);
 /// capped at `max_ejection_time`, where k counts its past ejections. The
 /// detector never ejects the last worker of the pool that is not ejected,
 /// nor more than `max_ejection_percent` of the pool (a refused ejection is
-/// retried on the worker's next failure). After its ejection time a worker
+/// retried on the worker's next failure); when the workers in service
+/// leave, an ejected one is probed at once. After its ejection time a worker
 /// is probing: it gets traffic again, a success readmits it and a failure
 /// ejects it again at once, for longer. Reports that arrive while a worker
 /// is ejected (late replies of batches sent before) are ignored. Past
@@ -75,8 +76,10 @@ public:
   /// Adds worker `id` as active; returns false if it already was one.
   bool add(uint64_t id);
 
-  /// Removes worker `id`; returns false if it was none.
-  bool remove(uint64_t id);
+  /// Removes worker `id`; returns false if it was none. If only ejected
+  /// workers remain, the one whose ejection ends first is probed at once:
+  /// the pool never waits out an ejection while it has a worker.
+  bool remove(uint64_t id, time_point now);
 
   /// Returns whether `id` is a worker of the pool.
   bool contains(uint64_t id) const noexcept;

@@ -150,7 +150,7 @@ TEST_CASE("outlier_detector ejects at most max_ejection_percent") {
   CHECK_FALSE(fail(d5, 3, 5, t0));
   CHECK(d5.ejected_count(t0) == 2);
   // A refused ejection is retried on the next failure once room is made.
-  d5.remove(1);
+  d5.remove(1, t0);
   CHECK(d5.ejected_count(t0) == 1);
   // 4 workers now: 2 may be ejected.
   CHECK(d5.on_failure(3, t0));
@@ -159,6 +159,29 @@ TEST_CASE("outlier_detector ejects at most max_ejection_percent") {
   cfg.max_ejection_percent = 0;
   auto d0 = make_pool(4, cfg);
   CHECK_FALSE(fail(d0, 1, 50, t0));
+}
+
+TEST_CASE("outlier_detector: when the workers in service leave, an ejected "
+          "one is probed at once") {
+  outlier_config cfg;
+  cfg.max_ejection_percent = 100; // only the last in service is protected
+  auto d = make_pool(3, cfg);
+  CHECK(fail(d, 1, 5, t0));       // 1 ejected for 1 s
+  CHECK(fail(d, 2, 5, t0 + 1ms)); // 2 ejected, a little later
+  CHECK(d.ejected_count(t0 + 2ms) == 2);
+  // Worker 3, the only one in service, leaves (killed, drained, silent).
+  CHECK(d.remove(3, t0 + 2ms));
+  // The pool is not left to wait out both ejections: the one that ends
+  // first is probed now, the other stays ejected.
+  CHECK(d.state(1, t0 + 2ms) == outlier_state::probing);
+  CHECK(d.state(2, t0 + 2ms) == outlier_state::ejected);
+  d.on_success(1, t0 + 3ms);
+  CHECK(d.state(1, t0 + 3ms) == outlier_state::active);
+  // While a worker is in service, a departure changes nothing.
+  auto e = make_pool(3);
+  CHECK(fail(e, 1, 5, t0));
+  CHECK(e.remove(2, t0));
+  CHECK(e.state(1, t0) == outlier_state::ejected);
 }
 
 TEST_CASE("outlier_detector membership") {
@@ -172,8 +195,8 @@ TEST_CASE("outlier_detector membership") {
   CHECK_FALSE(d.on_failure(99, t0));
   d.on_success(99, t0);
   CHECK_FALSE(d.contains(99));
-  CHECK(d.remove(7));
-  CHECK_FALSE(d.remove(7));
+  CHECK(d.remove(7, t0));
+  CHECK_FALSE(d.remove(7, t0));
 }
 
 TEST_CASE("outlier_detector checks its config") {
