@@ -29,7 +29,10 @@ router_state::batcher_entry& ensure_batcher(self_ptr self,
   opts.strategy = st.registry->balance_of(*m);
   opts.outlier = st.cfg.routing.outlier;
   opts.max_retries = st.cfg.max_retries;
-  opts.batch_timeout = st.cfg.request_timeout;
+  // A worker silent this long is taken for hung: never before the model's
+  // own requests may time out.
+  opts.batch_timeout =
+      std::max(st.cfg.request_timeout, m->config.routing.timeout);
   auto me = caf::actor_cast<router_actor>(self);
   auto b = self->spawn<caf::linked>(batcher, st.coord, me, opts);
   return st.batchers.emplace(t, router_state::batcher_entry{b, 0, false})
