@@ -157,8 +157,13 @@ std::string node::start_workers() {
     auto info = make_worker_info(cfg_, name);
     declare_shards(info, cfg_);
     if (!cfg_.coordinator && cfg_.join_host.empty()) {
-      // A static worker: a coordinator connects to it.
+      // A static worker: a coordinator connects to it. Its published
+      // handle cannot be replaced in place, so like the coordinator's core
+      // it is watched: if it fails, the node exits (status 5) for its
+      // process supervisor to start a fresh one, and the coordinator's
+      // link reconnects.
       auto w = sys_.spawn(worker_supervisor, cfg_, name);
+      watch(caf::actor_cast<caf::actor>(w), "worker");
       workers_.push_back(w);
       roots_.insert(roots_.begin(), caf::actor_cast<caf::actor>(w));
       return publish_worker(info, w);
