@@ -176,3 +176,29 @@ TEST_CASE("a model's timeout-ms applies to requests without a deadline, "
   CHECK(replies[1].times.total_us < 800000);
   CHECK(replies[2].code == 0);
 }
+
+TEST_CASE("a batch slower than request-timeout-ms but within the model's "
+          "timeout-ms runs once and succeeds") {
+  temp_dir dir;
+  node_process node{
+      dir.path(),
+      "all",
+      {"--role=all", "--client-port=0", "--listen=127.0.0.1:0",
+       "--model.sleep.fixed-us=1500000", "--model.sleep.per-item-us=0",
+       "--model.sleep.timeout-ms=5000", "--request-timeout-ms=1000"}};
+  client_request r;
+  r.id = 1;
+  r.model = "sleep";
+  r.inputs = inputs_for(1);
+  r.cache = false;
+  auto replies = burst(node.client_port(), {r});
+  REQUIRE(replies.size() == 1);
+  CHECK(replies[1].code == 0);
+  auto stats = op(node.client_port(), op_code::stats);
+  INFO("stats: " << stats.dump());
+  for (auto& b : stats["batchers"])
+    if (b["model"] == "sleep") {
+      CHECK(b["retries"] == 0);
+      CHECK(b["items"] == 1);
+    }
+}
