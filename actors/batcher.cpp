@@ -77,6 +77,7 @@ void requeue(self_ptr self, batcher_state::in_flight& f,
                                    why + " (retry budget exhausted)"));
     } else {
       ++st.stats.retries;
+      e.avoid = f.worker_id; // a key-based strategy tries another worker
       again.push_back(std::move(e));
     }
   }

@@ -118,10 +118,14 @@ void flush_by_key(self_ptr self, std::vector<worker_view>& views,
     auto taken =
         q.take(std::max(n, std::min(q.size(), free_slots * max_batch)));
     std::vector<uint64_t> keys;
+    std::vector<uint64_t> avoid;
     keys.reserve(taken.size());
-    for (auto& e : taken)
+    avoid.reserve(taken.size());
+    for (auto& e : taken) {
       keys.push_back(e.req.key_hash);
-    auto plan = plan_key_batches(*st.strategy, views, keys, max_batch);
+      avoid.push_back(e.avoid);
+    }
+    auto plan = plan_key_batches(*st.strategy, views, keys, max_batch, avoid);
     for (auto& pb : plan.batches) {
       std::vector<entry> items;
       items.reserve(pb.items.size());

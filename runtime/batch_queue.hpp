@@ -35,6 +35,9 @@ public:
     time_point enqueued;
     time_point deadline;
     uint32_t attempts = 0;
+    /// The worker (pool id) its last attempt failed on, 0 if none: a
+    /// key-based strategy picks another one for the retry if it can.
+    uint64_t avoid = 0;
   };
 
   explicit batch_queue(batch_limits limits);

@@ -13,17 +13,39 @@ std::vector<worker_view> affinity_views(const std::vector<worker_view>& pool) {
   return out;
 }
 
+namespace {
+
+/// Picks a worker for `key` as if worker `avoid` were down, unless it is
+/// the only healthy one.
+size_t pick_avoiding(balancer& strategy, const std::vector<worker_view>& views,
+                     uint64_t key, uint64_t avoid) {
+  auto others = views;
+  bool any = false;
+  for (auto& v : others) {
+    if (v.id == avoid)
+      v.healthy = false;
+    else
+      any = any || v.healthy;
+  }
+  return any ? strategy.pick(others, key) : strategy.pick(views, key);
+}
+
+} // namespace
+
 key_batch_plan plan_key_batches(balancer& strategy,
                                 const std::vector<worker_view>& pool,
                                 const std::vector<uint64_t>& key_hashes,
-                                size_t max_batch_size) {
+                                size_t max_batch_size,
+                                const std::vector<uint64_t>& avoid) {
   key_batch_plan plan;
   auto views = affinity_views(pool);
   // Requests per picked worker, in arrival order.
   std::vector<std::vector<size_t>> by_worker(pool.size());
   std::vector<size_t> order; // workers in first-picked order
   for (size_t i = 0; i < key_hashes.size(); ++i) {
-    auto w = strategy.pick(views, key_hashes[i]);
+    auto w = i < avoid.size() && avoid[i] != 0
+                 ? pick_avoiding(strategy, views, key_hashes[i], avoid[i])
+                 : strategy.pick(views, key_hashes[i]);
     if (w == balancer::none || w >= pool.size()) {
       plan.leftover.push_back(i);
       continue;

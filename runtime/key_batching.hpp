@@ -32,10 +32,14 @@ std::vector<worker_view> affinity_views(const std::vector<worker_view>& pool);
 /// Plans batches for the requests with `key_hashes`: `strategy` (one with
 /// `uses_key()`) picks each request's worker from `affinity_views(pool)`;
 /// the requests of a worker form batches of at most `max_batch_size`, as
-/// many as its free slots in `pool` allow; the rest are leftovers.
+/// many as its free slots in `pool` allow; the rest are leftovers. If
+/// `avoid` is not empty, `avoid[i]` names a worker (`worker_view::id`)
+/// request i just failed on (0: none): it is picked as if that worker were
+/// down, unless no other healthy worker is left.
 key_batch_plan plan_key_batches(balancer& strategy,
                                 const std::vector<worker_view>& pool,
                                 const std::vector<uint64_t>& key_hashes,
-                                size_t max_batch_size);
+                                size_t max_batch_size,
+                                const std::vector<uint64_t>& avoid = {});
 
 } // namespace dine

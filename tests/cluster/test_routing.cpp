@@ -425,3 +425,30 @@ TEST_CASE("static membership: a static worker SIGTERMed under load "
   }
   CHECK(workers_of(port).count("s1") == 0);
 }
+
+TEST_CASE("consistent_hash: a batch that fails on its key's worker is "
+          "retried on another one") {
+  temp_dir dir;
+  node_process coord{dir.path(), "coord",
+                     coordinator({"--balance=consistent_hash"})};
+  // w1 fails every batch but stays up; w2 is healthy.
+  node_process w1{dir.path(), "w1",
+                  worker(coord, "w1", "echo", {"--model.echo.fault=error"})};
+  node_process w2{dir.path(), "w2", worker(coord, "w2", "echo")};
+  auto port = coord.client_port();
+  REQUIRE(wait_workers(port, 2, 5s));
+  // One request at a time, so that w1 is not ejected (that takes 5
+  // failures in a row) before every key of its share has been tried.
+  size_t ok = 0;
+  for (auto& k : numbered_keys(12)) {
+    auto replies = send_keyed(port, "echo", {k});
+    CHECK(replies[0].code == 0);
+    CHECK(replies[0].worker == "w2");
+    ok += replies[0].code == 0 ? 1 : 0;
+  }
+  CHECK(ok == 12);
+  auto stats = op(port, op_code::stats);
+  INFO("stats: " << stats.dump());
+  // Some keys belong to w1: their first attempt failed there.
+  CHECK(stats["batchers"][0]["retries"].get<uint64_t>() > 0);
+}

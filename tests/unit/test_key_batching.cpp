@@ -102,3 +102,29 @@ TEST_CASE("key batching: modulo_hash works the same way") {
     for (auto i : b.items)
       CHECK(b.worker == ks[i] % 4);
 }
+
+TEST_CASE("key batching: a retry avoids the worker it failed on, unless it "
+          "is the only healthy one") {
+  consistent_hash ch;
+  auto pool = pool_of(3, 8);
+  auto ks = keys(60);
+  auto home = targets(plan_key_batches(ch, pool, ks, 128), ks.size());
+  // Every request failed on its home worker.
+  std::vector<uint64_t> avoid;
+  for (auto w : home)
+    avoid.push_back(pool[w].id);
+  auto retry = targets(plan_key_batches(ch, pool, ks, 128, avoid), ks.size());
+  for (size_t i = 0; i < ks.size(); ++i) {
+    CHECK(retry[i] != balancer::none);
+    CHECK(retry[i] != home[i]);
+  }
+  // Requests without a failed worker keep their home.
+  std::vector<uint64_t> none(ks.size(), 0);
+  CHECK(targets(plan_key_batches(ch, pool, ks, 128, none), ks.size()) == home);
+  // With one healthy worker left, a retry goes to it even if it failed.
+  pool[0].healthy = false;
+  pool[2].healthy = false;
+  std::vector<uint64_t> on_one(ks.size(), pool[1].id);
+  for (auto w : targets(plan_key_batches(ch, pool, ks, 128, on_one), ks.size()))
+    CHECK(w == 1);
+}
