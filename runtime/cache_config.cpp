@@ -126,12 +126,7 @@ std::string cache_usage() {
 
 std::string cache_config_text(const cache_settings& c) {
   std::string out;
-  auto kv = [&](const char* k, const std::string& v) {
-    out += "\n";
-    out += k;
-    out += " = ";
-    out += v;
-  };
+  auto kv = [&](const char* k, const std::string& v) { append_kv(out, k, v); };
   kv("cache", c.enabled ? "on" : "off");
   kv("cache-dir", c.dir);
   kv("cache-max-entries", std::to_string(c.max_entries));

@@ -76,4 +76,11 @@ std::string next_flag(int argc, char** argv, int& i, std::string& name,
   return {};
 }
 
+void append_kv(std::string& out, const char* key, const std::string& value) {
+  out += "\n";
+  out += key;
+  out += " = ";
+  out += value;
+}
+
 } // namespace dine

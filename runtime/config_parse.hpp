@@ -36,6 +36,10 @@ bool parse_endpoint(const std::string& s, std::string& host, uint16_t& port);
 /// Splits a comma-separated list, dropping spaces and empty items.
 std::vector<std::string> split_list(const std::string& s);
 
+/// Appends a `key = value` line, starting with a newline, to `out`: the
+/// config file format that `--check` prints.
+void append_kv(std::string& out, const char* key, const std::string& value);
+
 /// Reads the command-line flag at `argv[i]` as `--name=value` or
 /// `--name value` (then advancing `i`). Returns an empty string on success,
 /// else what is wrong.

@@ -433,12 +433,7 @@ std::string to_config_text(const node_config& cfg) {
   if (cfg.cache_role)
     role("cache");
   std::string out = "[node]\nrole = " + roles;
-  auto kv = [&](const char* k, const std::string& v) {
-    out += "\n";
-    out += k;
-    out += " = ";
-    out += v;
-  };
+  auto kv = [&](const char* k, const std::string& v) { append_kv(out, k, v); };
   kv("listen", cfg.listen_host + ":" + std::to_string(cfg.listen_port));
   kv("client-host", cfg.client_host);
   kv("client-port", std::to_string(cfg.client_port));

@@ -218,13 +218,6 @@ caf::error bad(const std::string& key, const std::string& value,
                         "` is invalid: expected " + expects);
 }
 
-void kv(std::string& out, const char* k, const std::string& v) {
-  out += "\n";
-  out += k;
-  out += " = ";
-  out += v;
-}
-
 std::string join(const std::vector<std::string>& xs) {
   std::string out;
   for (auto& x : xs)
@@ -332,29 +325,30 @@ caf::error validate_routing(const node_config& cfg) {
 std::string routing_node_text(const node_config& cfg) {
   auto& r = cfg.routing;
   std::string out;
-  kv(out, "balance", r.balance);
-  kv(out, "missed-heartbeats", std::to_string(r.missed_heartbeats));
+  append_kv(out, "balance", r.balance);
+  append_kv(out, "missed-heartbeats", std::to_string(r.missed_heartbeats));
   auto ms = [](outlier_config::duration d) {
     return std::to_string(
         std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
   };
-  kv(out, "outlier-failures", std::to_string(r.outlier.consecutive_failures));
-  kv(out, "outlier-ejection-ms", ms(r.outlier.base_ejection_time));
-  kv(out, "outlier-max-ejection-ms", ms(r.outlier.max_ejection_time));
-  kv(out, "outlier-max-percent",
-     std::to_string(r.outlier.max_ejection_percent));
-  kv(out, "outlier-decay-ms", ms(r.outlier.decay_interval));
+  append_kv(out, "outlier-failures",
+            std::to_string(r.outlier.consecutive_failures));
+  append_kv(out, "outlier-ejection-ms", ms(r.outlier.base_ejection_time));
+  append_kv(out, "outlier-max-ejection-ms", ms(r.outlier.max_ejection_time));
+  append_kv(out, "outlier-max-percent",
+            std::to_string(r.outlier.max_ejection_percent));
+  append_kv(out, "outlier-decay-ms", ms(r.outlier.decay_interval));
   if (!r.served_shards.empty()) {
     std::vector<std::string> xs;
     for (auto s : r.served_shards)
       xs.push_back(std::to_string(s));
-    kv(out, "shards", join(xs));
+    append_kv(out, "shards", join(xs));
   }
   if (!r.static_workers.empty()) {
     std::vector<std::string> xs;
     for (auto& [host, port] : r.static_workers)
       xs.push_back(host + ":" + std::to_string(port));
-    kv(out, "workers", join(xs));
+    append_kv(out, "workers", join(xs));
   }
   return out;
 }
@@ -362,17 +356,17 @@ std::string routing_node_text(const node_config& cfg) {
 std::string routing_model_text(const model_config& m) {
   auto& r = m.routing;
   std::string out;
-  kv(out, "shards", std::to_string(r.shards));
-  kv(out, "shard-mode", to_string(r.mode));
+  append_kv(out, "shards", std::to_string(r.shards));
+  append_kv(out, "shard-mode", to_string(r.mode));
   if (!r.balance.empty())
-    kv(out, "balance", r.balance);
-  kv(out, "fallback", to_string(r.fallback));
-  kv(out, "schema", to_string(r.schema));
+    append_kv(out, "balance", r.balance);
+  append_kv(out, "fallback", to_string(r.fallback));
+  append_kv(out, "schema", to_string(r.schema));
   if (!r.schema_keys.empty())
-    kv(out, "schema-keys", join(r.schema_keys));
-  kv(out, "quantized", r.quantized ? "true" : "false");
-  kv(out, "cacheable", m.cacheable ? "true" : "false");
-  kv(out, "timeout-ms", std::to_string(r.timeout.count()));
+    append_kv(out, "schema-keys", join(r.schema_keys));
+  append_kv(out, "quantized", r.quantized ? "true" : "false");
+  append_kv(out, "cacheable", m.cacheable ? "true" : "false");
+  append_kv(out, "timeout-ms", std::to_string(r.timeout.count()));
   return out;
 }
 
