@@ -64,10 +64,10 @@ bool outlier_detector::remove(uint64_t id, time_point now) {
     return false;
   if (members_.empty() || ejected_count(now) < members_.size())
     return true;
-  auto first = members_.begin();
-  for (auto i = members_.begin(); i != members_.end(); ++i)
-    if (i->second.until < first->second.until)
-      first = i;
+  auto first =
+      std::min_element(members_.begin(), members_.end(), [](auto& x, auto& y) {
+        return x.second.until < y.second.until;
+      });
   first->second.until = now; // probing: its next success readmits it
   return true;
 }

@@ -70,7 +70,7 @@ std::string node::start() {
 std::string node::start_cache() {
   if (!cfg_.cache_role && (!cfg_.coordinator || !cfg_.cache.enabled))
     return {};
-  if (!cfg_.cache.node_host.empty() && !cfg_.cache_role) {
+  if (uses_cache_node()) {
     // A shared cache on a `cache` role node, over the middleman. If it is
     // not up yet, the node serves without a cache until the cache link
     // (started with the coordinator) reaches it.
@@ -113,7 +113,7 @@ std::string node::start_coordinator() {
   caf::anon_send(router_, coordinator_);
   roots_.push_back(caf::actor_cast<caf::actor>(router_));
   roots_.push_back(caf::actor_cast<caf::actor>(coordinator_));
-  if (!cfg_.cache.node_host.empty() && !cfg_.cache_role && cfg_.cache.enabled)
+  if (uses_cache_node())
     roots_.push_back(sys_.spawn(cache_link, cfg_, coordinator_, cache_,
                                 cfg_.cache.node_host, cfg_.cache.node_port));
   auto cluster_port = sys_.middleman().publish(router_, cfg_.listen_port,

@@ -41,6 +41,12 @@ public:
   std::string failed() const;
 
 private:
+  /// Returns whether this coordinator uses a `cache` role node's cache.
+  bool uses_cache_node() const {
+    return cfg_.coordinator && cfg_.cache.enabled && !cfg_.cache_role &&
+           !cfg_.cache.node_host.empty();
+  }
+
   std::string start_cache();
   std::string start_coordinator();
   std::string start_workers();
