@@ -134,6 +134,17 @@ std::string node_process::log() const {
   return ss.str();
 }
 
+bool wait_inflight(uint16_t port, uint64_t n,
+                   std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (op(port, op_code::stats)["requests"]["inflight"] != n) {
+    if (std::chrono::steady_clock::now() >= until)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  return true;
+}
+
 std::vector<uint8_t> inputs_for(uint64_t i) {
   auto bytes = nlohmann::json::to_msgpack(nlohmann::json{{"i", i}});
   return {bytes.begin(), bytes.end()};

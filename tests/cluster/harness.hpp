@@ -92,6 +92,11 @@ client_reply call(uint16_t port, const client_request& req,
 /// Returns the `outputs` of an op (`stats`, `models`, `health`) as JSON.
 nlohmann::json op(uint16_t port, op_code which);
 
+/// Polls `stats` until the coordinator holds exactly `n` requests in
+/// flight; returns false if it did not within `timeout`.
+bool wait_inflight(uint16_t port, uint64_t n,
+                   std::chrono::milliseconds timeout = std::chrono::seconds{5});
+
 /// msgpack bytes of {"i": i}.
 std::vector<uint8_t> inputs_for(uint64_t i);
 

@@ -162,17 +162,13 @@ TEST_CASE("SIGTERM drains a coordinator: no new connections, shutting_down "
   };
   // One request runs for 3 s; wait until the coordinator holds it.
   send(1, "sleep");
-  auto until = std::chrono::steady_clock::now() + 5s;
-  while (op(port, op_code::stats)["requests"]["inflight"] != 1) {
-    REQUIRE(std::chrono::steady_clock::now() < until);
-    std::this_thread::sleep_for(10ms);
-  }
+  REQUIRE(wait_inflight(port, 1));
   node.signal(SIGTERM);
   // New requests on the open connection are refused once the drain began
   // (before that they are answered normally).
   client_reply rep;
   uint64_t id = 100;
-  until = std::chrono::steady_clock::now() + 5s;
+  auto until = std::chrono::steady_clock::now() + 5s;
   do {
     REQUIRE(std::chrono::steady_clock::now() < until);
     send(++id, "echo");
@@ -223,11 +219,7 @@ TEST_CASE("SIGTERM with 256 requests in flight on 8 connections: each gets "
     REQUIRE(cs.back()->send_frames(buf).empty());
   }
   // All of them are accepted before the signal.
-  auto until = std::chrono::steady_clock::now() + 5s;
-  while (op(port, op_code::stats)["requests"]["inflight"] != conns * depth) {
-    REQUIRE(std::chrono::steady_clock::now() < until);
-    std::this_thread::sleep_for(5ms);
-  }
+  REQUIRE(wait_inflight(port, conns * depth));
   node.signal(SIGTERM);
   std::map<uint64_t, int> seen;
   for (auto& c : cs) {

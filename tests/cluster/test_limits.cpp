@@ -62,11 +62,7 @@ TEST_CASE("exit status 4 when the drain times out with work in flight") {
   std::vector<char> buf;
   append_request(buf, req);
   REQUIRE(conn.send_frames(buf).empty());
-  auto until = std::chrono::steady_clock::now() + 5s;
-  while (op(node.client_port(), op_code::stats)["requests"]["inflight"] != 1) {
-    REQUIRE(std::chrono::steady_clock::now() < until);
-    std::this_thread::sleep_for(10ms);
-  }
+  REQUIRE(wait_inflight(node.client_port(), 1));
   node.signal(SIGTERM);
   auto status = node.wait_exit(15s);
   REQUIRE(WIFEXITED(status));
