@@ -25,6 +25,7 @@ constexpr const char* names[] = {
     "value_too_large",
     "supervisor_gave_up",
     "child_start_failed",
+    "worker_lost",
 };
 
 constexpr size_t num_names = sizeof(names) / sizeof(names[0]);

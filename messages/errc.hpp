@@ -47,6 +47,9 @@ enum class errc : uint8_t {
   supervisor_gave_up,
   /// A supervisor could not start one of its children initially.
   child_start_failed,
+  /// The worker running a streamed generation died after some of its
+  /// tokens were sent: the stream ends with this error, never resent.
+  worker_lost,
 };
 
 /// The CAF error category of `errc`.
