@@ -3,34 +3,33 @@
 // cache_link: a coordinator's connection to a shared cache node.
 //
 // Interface: untyped; its own timer `(join)` (connect).
-// Connects to the cache actor a `--role=cache` node published at HOST:PORT
-// (`cache-node` on the coordinator) and hands it to the coordinator, which
-// looks requests up in it and treats lookups as misses while it has none.
+// Connects through a `node_link` (actors/node_link.hpp) to the cache actor a
+// `--role=cache` node published at HOST:PORT (`cache-node` on the
+// coordinator) and hands it to the coordinator, which looks requests up in
+// it and treats lookups as misses while it has none.
 // Supervised by: the node (a root: stopped with the node).
 // Monitors: the cache. When the cache node is lost (process gone: at once;
 // frozen: after the middleman's connection timeout) the coordinator answers
 // lookups as misses, and the link reconnects with the reconnect backoff
-// (20 ms doubling, capped at `reconnect-max-ms`) until the cache node is
-// back, then hands the coordinator the new handle. A cache node that is
-// down when the coordinator starts is handled the same way.
+// (20 ms doubling, capped at `reconnect-max-ms`; every failed attempt
+// logged with the next delay) until the cache node is back, then hands the
+// coordinator the new handle. A cache node that is down when the
+// coordinator starts is handled the same way.
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include <string>
 
+#include "actors/node_link.hpp"
 #include "messages/interfaces.hpp"
-#include "runtime/backoff.hpp"
 #include "runtime/node_config.hpp"
 
 namespace dine {
 
 /// State of a cache link.
 struct cache_link_state {
-  cache_actor cache; ///< Set while connected.
-  backoff retry;     ///< Delay of the next connection attempt.
-  bool connecting = false;
-  uint32_t failures = 0; ///< Failed attempts since the last success.
+  node_link<cache_actor> link; ///< To the cache node.
 
   static inline const char* name = "dine.cache_link";
 };

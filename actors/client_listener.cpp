@@ -43,7 +43,8 @@ void write_error(conn_ptr self, caf::io::connection_handle hdl, uint64_t id,
 }
 
 /// Halts reading when a limit is reached; resumes (via a message to self,
-/// see NOTES §10 on trigger-after-halt) once both are below half.
+/// see docs/design.md, CAF 0.17 facts, on trigger-after-halt) once both
+/// are below half.
 void check_backpressure(conn_ptr self, caf::io::connection_handle hdl,
                         const listener_options& opts) {
   auto& st = self->state;

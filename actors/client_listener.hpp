@@ -8,9 +8,9 @@
 // connection handled what was sent to it before (the node's last step of
 // a drain); each connection broker reacts to `std::vector<client_reply>`
 // (`connection_actor`) and `(sync_atom)`.
-// Design (NOTES §10, "E1"): read with `at_most`, decode every complete
-// frame of a read, send ONE message per read to the coordinator, write all
-// replies of a message and flush once.
+// Design ("E1" in docs/design.md, CAF 0.17 facts): read with `at_most`,
+// decode every complete frame of a read, send ONE message per read to the
+// coordinator, write all replies of a message and flush once.
 // Supervised by: the node. Monitors: nothing.
 // Backpressure: a connection stops reading while it has
 // `max_inflight_per_connection` requests unanswered or more than

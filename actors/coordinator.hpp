@@ -16,7 +16,9 @@
 // On failure: the in-flight table guarantees exactly one reply per accepted
 // request: a sweep answers `deadline_exceeded` once a deadline passes, and
 // a result arriving after that is dropped (counted as `late`). A lookup
-// the cache does not answer within `cache-timeout-ms` counts as a miss.
+// the cache has not answered after 100 ms (`cache_timeout` in
+// coordinator.cpp, a constant, not a config key) counts as a miss; the
+// sweep that checks it runs every min(20 ms, request-timeout / 4).
 
 #include <caf/typed_event_based_actor.hpp>
 

@@ -2,8 +2,10 @@
 
 // model_session: one instance of one model on a worker.
 //
-// Interface: `session_actor`. Runs pre-process -> infer -> post-process of
-// a batch through its `model_backend` and returns one result per item.
+// Interface: `session_actor`. Runs each batch through its `model_backend`
+// in one `run` call and returns one result per item, in order. There are no
+// separate pre- or post-processing stages: whatever a backend does to its
+// inputs and outputs happens inside `run` (runtime/model_backend.hpp).
 // Simulated device time (the `sleep` model) is waited without blocking a
 // thread: the result is held and delivered by a timer.
 // Supervised by: its worker_supervisor (monitored; restarted on crash).

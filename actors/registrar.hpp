@@ -2,26 +2,29 @@
 
 // registrar: joins a worker to its coordinator.
 //
-// Interface: untyped, internal timers only. Connects to the coordinator's
-// published router through the middleman (never blocking a thread),
-// registers the worker, then sends heartbeats every heartbeat interval.
-// Supervised by: the node (linked to the worker_supervisor it serves).
-// Monitors: the remote router. When the connection is lost (process gone:
-// at once; frozen: after the middleman's connection timeout), it reconnects
-// with exponential backoff (20 ms doubling, capped at `reconnect-max-ms`)
-// and registers again; `(register)` from the router (it removed the worker
-// for missed heartbeats) registers again too. `(drain)` deregisters the worker
-// (the router sends it no new batches) and stops reconnecting; it answers true
-// once the router confirmed.
-
-#include <functional>
+// Interface: untyped. Its own timers `(join)` (connect) and `(heartbeat)`;
+// `(register)` from the router (it removed the worker for missed
+// heartbeats: register again); `(drain)` from the node (deregister, answers
+// true once the router confirmed).
+// Connects to the coordinator's published router through a `node_link`
+// (actors/node_link.hpp: never blocking a thread, every failed attempt
+// logged with the next delay), registers the worker, then sends heartbeats
+// every heartbeat interval.
+// Supervised by: the node (rest_for_one with the worker_supervisor it
+// serves).
+// Monitors: the remote router, once registered. When the connection is lost
+// (process gone: at once; frozen: after the middleman's connection timeout),
+// it reconnects with exponential backoff (20 ms doubling, capped at
+// `reconnect-max-ms`) and registers again. `(drain)` deregisters the worker
+// (the router sends it no new batches) and stops reconnecting.
 
 #include <caf/event_based_actor.hpp>
 
-#include <chrono>
+#include <cstdint>
+#include <functional>
 
+#include "actors/node_link.hpp"
 #include "messages/interfaces.hpp"
-#include "runtime/backoff.hpp"
 #include "runtime/node_config.hpp"
 
 namespace dine {
@@ -31,11 +34,8 @@ using registered_fn = std::function<void(uint64_t)>;
 
 /// State of a registrar.
 struct registrar_state {
-  router_actor router;
-  backoff retry; ///< Delay of the next connection attempt.
-  bool connecting = false;
+  node_link<router_actor> link; ///< To the coordinator's router.
   uint64_t seq = 0;
-  bool draining = false; ///< Deregistered: never reconnect.
 
   static inline const char* name = "dine.registrar";
 };

@@ -1,5 +1,6 @@
 #include "actors/worker_supervisor.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 
@@ -89,6 +90,15 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
     worker_supervisor_state::child c;
     c.model = cfg.model_table.at(m);
     c.fault.set(c.model.fault);
+    c.policy = supervisor_policy{
+        {restart_strategy::one_for_one, st.max_restarts, st.window},
+        {child_spec{m, restart_type::permanent}}};
+    c.policy.start_all();
+    // Doubles per restart within a window; the policy gives up before the
+    // cap matters.
+    auto cap =
+        st.first_restart_delay * (1 << std::min<size_t>(st.max_restarts, 16));
+    c.retry = backoff{cap, st.first_restart_delay};
     auto& slot = st.sessions.emplace(m, std::move(c)).first->second;
     start_session(self, slot);
   }
@@ -105,10 +115,9 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
       if (c.hdl.address() != dm.source)
         continue;
       c.hdl = nullptr;
-      auto now = std::chrono::steady_clock::now();
-      while (!c.restarts.empty() && now - c.restarts.front() > st.window)
-        c.restarts.pop_front();
-      if (c.restarts.size() >= st.max_restarts) {
+      auto d =
+          c.policy.on_child_exit(model, true, std::chrono::steady_clock::now());
+      if (d.action == supervisor_action::escalate) {
         c.given_up = true;
         caf::aout(self) << "worker " << st.worker_name << ": model `" << model
                         << "` crashed " << st.max_restarts + 1
@@ -117,9 +126,9 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
         fail_held(self, c);
         return;
       }
-      c.restarts.push_back(now);
-      auto backoff = std::chrono::milliseconds{10 << (c.restarts.size() - 1)};
-      self->delayed_send(self, backoff, restart_atom::value, model);
+      if (c.policy.recent_restarts() == 1)
+        c.retry.reset(); // the first restart of a window
+      self->delayed_send(self, c.retry.next(), restart_atom::value, model);
       return;
     }
   });

@@ -12,8 +12,10 @@
 // their counts survive session restarts.
 // Supervised by: the node.
 // Monitors: its sessions. A crashed session is restarted after a backoff
-// (10 ms doubling); more than `max_restarts` crashes within `window` make
-// the supervisor give up on that model and answer its batches with
+// (runtime/backoff.hpp: 10 ms, doubling per restart while earlier restarts
+// are still in the window); more than `max_restarts` crashes within
+// `window` (runtime/supervisor_policy.hpp, one policy per model) make the
+// supervisor give up on that model and answer its batches with
 // `unavailable` per item.
 
 #include <caf/typed_event_based_actor.hpp>
@@ -24,8 +26,10 @@
 #include <set>
 
 #include "messages/interfaces.hpp"
+#include "runtime/backoff.hpp"
 #include "runtime/fault_hook.hpp"
 #include "runtime/node_config.hpp"
+#include "runtime/supervisor_policy.hpp"
 
 namespace dine {
 
@@ -40,7 +44,8 @@ struct worker_supervisor_state {
   struct child {
     session_actor hdl;
     model_config model;
-    std::deque<std::chrono::steady_clock::time_point> restarts;
+    supervisor_policy policy; ///< Restart intensity of this model.
+    backoff retry;            ///< Delay before the next restart.
     bool given_up = false;
     fault_hook fault;            ///< Survives restarts of the session.
     std::deque<held_batch> held; ///< Arrived while restarting.
@@ -53,6 +58,8 @@ struct worker_supervisor_state {
   std::set<caf::actor_addr> linked; ///< Sessions whose exit_msg is due.
   size_t max_restarts = 5;
   std::chrono::seconds window{10};
+  /// Delay before the first restart of a window; doubles per restart.
+  std::chrono::milliseconds first_restart_delay{10};
 
   static inline const char* name = "dine.worker_supervisor";
 };

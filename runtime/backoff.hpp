@@ -5,17 +5,18 @@
 
 namespace dine {
 
-/// The delays between reconnect attempts: 20 ms first, then doubling after
-/// each failed attempt, capped at `max`; `reset` after a success starts
-/// over.
+/// The delays between attempts (reconnects, restarts): `first` (20 ms
+/// unless given), then doubling after each failed attempt, capped at `max`;
+/// `reset` after a success starts over.
 class backoff {
 public:
   using duration = std::chrono::milliseconds;
 
-  /// The first delay.
+  /// The default first delay.
   static constexpr duration initial{20};
 
-  explicit backoff(duration max = duration{2000}) : max_(max) {
+  explicit backoff(duration max = duration{2000}, duration first = initial)
+      : max_(max), first_(first), current_(first) {
     // nop
   }
 
@@ -27,12 +28,13 @@ public:
     return result;
   }
 
-  /// Starts over at `initial` (after a success).
-  void reset() noexcept { current_ = initial; }
+  /// Starts over at the first delay (after a success).
+  void reset() noexcept { current_ = first_; }
 
 private:
   duration max_;
-  duration current_ = initial;
+  duration first_;
+  duration current_;
 };
 
 } // namespace dine

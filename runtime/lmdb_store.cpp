@@ -3,16 +3,9 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
-#include <filesystem>
-#include <mutex>
-#include <set>
 #include <utility>
 
-#include <unistd.h>
-
 #include "messages/errc.hpp"
-
-namespace fs = std::filesystem;
 
 namespace dine {
 
@@ -21,17 +14,6 @@ namespace dine {
 namespace {
 
 constexpr size_t header_size = 8;
-
-/// LMDB forbids opening one environment twice in a process (closing either
-/// breaks the other's locks). Entries are (pid, canonical path), so a forked
-/// child may open what its parent has open.
-std::mutex registry_mtx;
-std::set<std::pair<pid_t, std::string>> registry;
-
-bool register_path(const std::string& path) {
-  std::lock_guard<std::mutex> guard{registry_mtx};
-  return registry.emplace(getpid(), path).second;
-}
 
 void store_le(uint8_t* p, uint64_t x) noexcept {
   for (int i = 0; i < 8; ++i)
@@ -82,36 +64,7 @@ caf::error exception_error(const char* op) {
   }
 }
 
-/// Resets the cached read transaction when leaving a scope.
-struct read_scope {
-  MDB_txn* t;
-  ~read_scope() { mdb_txn_reset(t); }
-};
-
 } // namespace
-
-const char* to_string(lmdb_sync_mode x) {
-  switch (x) {
-  case lmdb_sync_mode::nosync_meta:
-    return "nometasync";
-  case lmdb_sync_mode::nosync:
-    return "nosync";
-  default:
-    return "full";
-  }
-}
-
-caf::expected<lmdb_sync_mode> parse_lmdb_sync_mode(std::string_view name) {
-  if (name == "full")
-    return lmdb_sync_mode::full;
-  if (name == "nometasync")
-    return lmdb_sync_mode::nosync_meta;
-  if (name == "nosync")
-    return lmdb_sync_mode::nosync;
-  return make_error(errc::invalid_config,
-                    "unknown sync mode '" + std::string{name} +
-                        "' (expected full, nometasync or nosync)");
-}
 
 // -- opening and closing ------------------------------------------------------
 
@@ -122,142 +75,39 @@ caf::expected<lmdb_store> lmdb_store::open(const lmdb_options& opts) {
     if (opts.map_size == 0 || opts.max_map_size < opts.map_size)
       return make_error(errc::invalid_config,
                         "lmdb_store: need 0 < map_size <= max_map_size");
-    std::error_code ec;
-    fs::create_directories(opts.path, ec);
-    if (ec || !fs::is_directory(opts.path, ec))
-      return make_error(errc::storage_error,
-                        "lmdb_store: cannot create directory '" + opts.path +
-                            "': " + (ec ? ec.message() : "not a directory"));
-    auto canonical = fs::canonical(opts.path, ec).string();
-    if (ec)
-      return make_error(errc::storage_error, "lmdb_store: cannot resolve '" +
-                                                 opts.path +
-                                                 "': " + ec.message());
-    lmdb_store result;
-    result.opts_ = opts;
-    if (!register_path(canonical))
-      return make_error(errc::storage_error, "lmdb_store: '" + canonical +
-                                                 "' is already open in this"
-                                                 " process");
-    result.registered_path_ = std::move(canonical);
-    MDB_env* raw = nullptr;
-    if (auto rc = mdb_env_create(&raw))
-      return result.fail(rc, "mdb_env_create");
-    result.env_ = lmdb::env{raw};
-    if (auto rc = mdb_env_set_maxreaders(raw, opts.max_readers))
-      return result.fail(rc, "mdb_env_set_maxreaders");
-    // An existing environment keeps the map size it grew to: LMDB adopts
-    // the size stored in the file only if none is set before opening.
-    bool fresh = !fs::exists(opts.path + "/data.mdb", ec);
-    if (fresh)
-      if (auto rc = mdb_env_set_mapsize(raw, opts.map_size))
-        return result.fail(rc, "mdb_env_set_mapsize");
-    unsigned flags = MDB_NOTLS;
-    if (opts.sync == lmdb_sync_mode::nosync_meta)
-      flags |= MDB_NOMETASYNC;
-    else if (opts.sync == lmdb_sync_mode::nosync)
-      flags |= MDB_NOSYNC;
-    if (auto rc = mdb_env_open(raw, opts.path.c_str(), flags, 0644))
-      return result.fail(rc, "mdb_env_open");
-    MDB_envinfo info;
-    if (auto rc = mdb_env_info(raw, &info))
-      return result.fail(rc, "mdb_env_info");
-    if (info.me_mapsize < opts.map_size)
-      if (auto rc = mdb_env_set_mapsize(raw, opts.map_size))
-        return result.fail(rc, "mdb_env_set_mapsize");
-    int dead = 0;
-    if (auto rc = mdb_reader_check(raw, &dead))
-      return result.fail(rc, "mdb_reader_check");
-    result.max_key_size_ = static_cast<size_t>(mdb_env_get_maxkeysize(raw));
-    lmdb::txn t;
-    if (auto rc = lmdb::txn::begin(raw, 0, t))
-      return result.fail(rc, "mdb_txn_begin");
-    if (auto rc = mdb_dbi_open(t.get(), nullptr, 0, &result.dbi_))
-      return result.fail(rc, "mdb_dbi_open");
-    if (auto rc = t.commit())
-      return result.fail(rc, "mdb_txn_commit");
-    return caf::expected<lmdb_store>{std::move(result)};
+    lmdb_env_options eo;
+    eo.path = opts.path;
+    eo.map_size = opts.map_size;
+    eo.max_map_size = opts.max_map_size;
+    eo.max_readers = opts.max_readers;
+    eo.sync = opts.sync;
+    auto env = lmdb_env::open(eo);
+    if (!env)
+      return std::move(env.error());
+    return caf::expected<lmdb_store>{lmdb_store{opts, std::move(*env)}};
   } catch (...) {
     return exception_error("open");
   }
 }
 
-lmdb_store::lmdb_store(lmdb_store&& other) noexcept
-    : opts_(std::move(other.opts_)),
-      registered_path_(std::move(other.registered_path_)),
-      map_growths_(other.map_growths_), max_key_size_(other.max_key_size_),
-      dbi_(other.dbi_), env_(std::move(other.env_)),
-      read_txn_(std::move(other.read_txn_)) {
-  other.registered_path_.clear();
-}
-
-lmdb_store& lmdb_store::operator=(lmdb_store&& other) noexcept {
-  if (this != &other) {
-    read_txn_.abort();
-    env_ = lmdb::env{};
-    unregister();
-    opts_ = std::move(other.opts_);
-    registered_path_ = std::move(other.registered_path_);
-    other.registered_path_.clear();
-    map_growths_ = other.map_growths_;
-    max_key_size_ = other.max_key_size_;
-    dbi_ = other.dbi_;
-    env_ = std::move(other.env_);
-    read_txn_ = std::move(other.read_txn_);
-  }
-  return *this;
-}
-
-lmdb_store::~lmdb_store() {
-  read_txn_.abort();
-  env_ = lmdb::env{};
-  unregister();
-}
-
-void lmdb_store::unregister() noexcept {
-  if (registered_path_.empty())
-    return;
-  std::lock_guard<std::mutex> guard{registry_mtx};
-  registry.erase(std::make_pair(getpid(), registered_path_));
-  registered_path_.clear();
-}
-
 // -- reading ------------------------------------------------------------------
-
-int lmdb_store::begin_read() noexcept {
-  if (read_txn_) {
-    auto rc = mdb_txn_renew(read_txn_.get());
-    if (rc == MDB_SUCCESS)
-      return rc;
-    read_txn_.abort();
-  }
-  auto rc = lmdb::txn::begin(env_.get(), MDB_RDONLY, read_txn_);
-  if (rc == MDB_MAP_RESIZED) {
-    // Another process grew the map: adopt its size (no transaction is open).
-    read_txn_.abort();
-    if ((rc = mdb_env_set_mapsize(env_.get(), 0)) != MDB_SUCCESS)
-      return rc;
-    rc = lmdb::txn::begin(env_.get(), MDB_RDONLY, read_txn_);
-  }
-  return rc;
-}
 
 caf::expected<int> lmdb_store::lookup(std::string_view key,
                                       std::vector<uint8_t>* out) {
-  if (key.empty() || key.size() > max_key_size_)
+  if (key.empty() || key.size() > env_.max_key_size())
     return 0; // LMDB cannot hold such a key: it is absent.
   uint64_t expiry = 0;
   {
-    if (auto rc = begin_read())
-      return fail(rc, "mdb_txn_begin(read)");
-    read_scope guard{read_txn_.get()};
+    if (auto rc = env_.begin_read())
+      return env_.fail(rc, "mdb_txn_begin(read)");
+    lmdb_env::read_scope guard{env_.read_txn()};
     auto k = to_val(key);
     MDB_val v;
-    auto rc = mdb_get(read_txn_.get(), dbi_, &k, &v);
+    auto rc = mdb_get(env_.read_txn(), env_.dbi(), &k, &v);
     if (rc == MDB_NOTFOUND)
       return 0;
     if (rc != MDB_SUCCESS)
-      return fail(rc, "mdb_get");
+      return env_.fail(rc, "mdb_get");
     if (v.mv_size < header_size)
       return make_error(errc::storage_error,
                         "lmdb_store: malformed record for key '" +
@@ -305,12 +155,12 @@ caf::expected<bool> lmdb_store::exists(std::string_view key) {
 caf::expected<size_t>
 lmdb_store::for_each(const std::function<void(const lmdb_entry&)>& fn) {
   try {
-    if (auto rc = begin_read())
-      return fail(rc, "mdb_txn_begin(read)");
-    read_scope guard{read_txn_.get()};
+    if (auto rc = env_.begin_read())
+      return env_.fail(rc, "mdb_txn_begin(read)");
+    lmdb_env::read_scope guard{env_.read_txn()};
     lmdb::cursor c;
-    if (auto rc = lmdb::cursor::open(read_txn_.get(), dbi_, c))
-      return fail(rc, "mdb_cursor_open");
+    if (auto rc = lmdb::cursor::open(env_.read_txn(), env_.dbi(), c))
+      return env_.fail(rc, "mdb_cursor_open");
     auto now = now_ms();
     size_t n = 0;
     lmdb_entry e;
@@ -330,7 +180,7 @@ lmdb_store::for_each(const std::function<void(const lmdb_entry&)>& fn) {
       ++n;
     }
     if (rc != MDB_NOTFOUND)
-      return fail(rc, "mdb_cursor_get");
+      return env_.fail(rc, "mdb_cursor_get");
     return n;
   } catch (...) {
     return exception_error("for_each");
@@ -343,11 +193,11 @@ caf::error lmdb_store::check_sizes(std::string_view key,
                                    size_t value_size) const {
   if (key.empty())
     return make_error(errc::storage_error, "lmdb_store: empty key");
-  if (key.size() > max_key_size_)
+  if (key.size() > env_.max_key_size())
     return make_error(errc::value_too_large,
                       "lmdb_store: key of " + std::to_string(key.size()) +
                           " bytes exceeds LMDB's maximum of " +
-                          std::to_string(max_key_size_));
+                          std::to_string(env_.max_key_size()));
   if (value_size > opts_.max_value_size)
     return make_error(errc::value_too_large,
                       "lmdb_store: value of " + std::to_string(value_size) +
@@ -357,64 +207,15 @@ caf::error lmdb_store::check_sizes(std::string_view key,
   return caf::none;
 }
 
-caf::error lmdb_store::write(const char* op,
-                             const std::function<int(MDB_txn*)>& body) {
-  for (;;) {
-    lmdb::txn t;
-    auto rc = lmdb::txn::begin(env_.get(), 0, t);
-    if (rc == MDB_MAP_RESIZED) {
-      // Another process grew the map: adopt its size.
-      read_txn_.abort();
-      if ((rc = mdb_env_set_mapsize(env_.get(), 0)) != MDB_SUCCESS)
-        return fail(rc, "mdb_env_set_mapsize");
-      rc = lmdb::txn::begin(env_.get(), 0, t);
-    }
-    if (rc != MDB_SUCCESS)
-      return fail(rc, "mdb_txn_begin(write)");
-    rc = body(t.get());
-    if (rc == MDB_SUCCESS)
-      rc = t.commit();
-    if (rc == MDB_MAP_FULL) {
-      t.abort();
-      if (auto err = grow())
-        return err;
-      continue;
-    }
-    if (rc != MDB_SUCCESS)
-      return fail(rc, op);
-    return caf::none;
-  }
-}
-
-caf::error lmdb_store::grow() {
-  MDB_envinfo info;
-  if (auto rc = mdb_env_info(env_.get(), &info))
-    return fail(rc, "mdb_env_info");
-  auto current = info.me_mapsize;
-  if (current >= opts_.max_map_size)
-    return make_error(errc::storage_error,
-                      "lmdb_store: " + opts_.path + " is full: map size " +
-                          std::to_string(current) + " reached max_map_size " +
-                          std::to_string(opts_.max_map_size));
-  auto next =
-      current > opts_.max_map_size / 2 ? opts_.max_map_size : current * 2;
-  // mdb_env_set_mapsize requires that no transaction of this process is
-  // open; a reset read transaction still holds the old mapping.
-  read_txn_.abort();
-  if (auto rc = mdb_env_set_mapsize(env_.get(), next))
-    return fail(rc, "mdb_env_set_mapsize");
-  ++map_growths_;
-  return caf::none;
-}
-
 caf::error lmdb_store::put(std::string_view key,
                            const std::vector<uint8_t>& value,
                            uint64_t expiry_ms) {
   try {
     if (auto err = check_sizes(key, value.size()))
       return err;
-    return write("mdb_put", [&](MDB_txn* t) {
-      return put_record(t, dbi_, key, value.data(), value.size(), expiry_ms);
+    return env_.write("mdb_put", [&](MDB_txn* t) {
+      return put_record(t, env_.dbi(), key, value.data(), value.size(),
+                        expiry_ms);
     });
   } catch (...) {
     return exception_error("put");
@@ -428,10 +229,10 @@ caf::error lmdb_store::put_batch(const std::vector<lmdb_entry>& entries) {
     for (auto& e : entries)
       if (auto err = check_sizes(e.key, e.value.size()))
         return err;
-    return write("mdb_put(batch)", [&](MDB_txn* t) {
+    return env_.write("mdb_put(batch)", [&](MDB_txn* t) {
       for (auto& e : entries)
-        if (auto rc = put_record(t, dbi_, e.key, e.value.data(), e.value.size(),
-                                 e.expiry_ms))
+        if (auto rc = put_record(t, env_.dbi(), e.key, e.value.data(),
+                                 e.value.size(), e.expiry_ms))
           return rc;
       return MDB_SUCCESS;
     });
@@ -442,18 +243,18 @@ caf::error lmdb_store::put_batch(const std::vector<lmdb_entry>& entries) {
 
 caf::expected<bool> lmdb_store::erase(std::string_view key) {
   try {
-    if (key.empty() || key.size() > max_key_size_)
+    if (key.empty() || key.size() > env_.max_key_size())
       return false;
     bool live = false;
-    auto err = write("mdb_del", [&](MDB_txn* t) {
+    auto err = env_.write("mdb_del", [&](MDB_txn* t) {
       live = false;
       auto k = to_val(key);
       MDB_val v;
-      auto rc = mdb_get(t, dbi_, &k, &v);
+      auto rc = mdb_get(t, env_.dbi(), &k, &v);
       if (rc != MDB_SUCCESS)
         return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
       live = v.mv_size >= header_size && !expired(load_le(v.mv_data), now_ms());
-      return mdb_del(t, dbi_, &k, nullptr);
+      return mdb_del(t, env_.dbi(), &k, nullptr);
     });
     if (err)
       return err;
@@ -464,26 +265,26 @@ caf::expected<bool> lmdb_store::erase(std::string_view key) {
 }
 
 caf::error lmdb_store::delete_if_expired(std::string_view key) {
-  return write("mdb_del(expired)", [&](MDB_txn* t) {
+  return env_.write("mdb_del(expired)", [&](MDB_txn* t) {
     auto k = to_val(key);
     MDB_val v;
-    auto rc = mdb_get(t, dbi_, &k, &v);
+    auto rc = mdb_get(t, env_.dbi(), &k, &v);
     if (rc != MDB_SUCCESS)
       return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
     // Another process may have written a fresh value meanwhile.
     if (v.mv_size >= header_size && !expired(load_le(v.mv_data), now_ms()))
       return MDB_SUCCESS;
-    return mdb_del(t, dbi_, &k, nullptr);
+    return mdb_del(t, env_.dbi(), &k, nullptr);
   });
 }
 
 caf::expected<size_t> lmdb_store::purge_expired() {
   try {
     size_t n = 0;
-    auto err = write("purge_expired", [&](MDB_txn* t) {
+    auto err = env_.write("purge_expired", [&](MDB_txn* t) {
       n = 0;
       lmdb::cursor c;
-      if (auto rc = lmdb::cursor::open(t, dbi_, c))
+      if (auto rc = lmdb::cursor::open(t, env_.dbi(), c))
         return rc;
       auto now = now_ms();
       MDB_val k;
@@ -509,23 +310,16 @@ caf::expected<size_t> lmdb_store::purge_expired() {
 
 // -- maintenance --------------------------------------------------------------
 
-caf::expected<size_t> lmdb_store::check_readers() {
-  int dead = 0;
-  if (auto rc = mdb_reader_check(env_.get(), &dead))
-    return fail(rc, "mdb_reader_check");
-  return static_cast<size_t>(dead);
-}
-
 caf::expected<lmdb_stats> lmdb_store::stats() {
   MDB_envinfo info;
   if (auto rc = mdb_env_info(env_.get(), &info))
-    return fail(rc, "mdb_env_info");
-  if (auto rc = begin_read())
-    return fail(rc, "mdb_txn_begin(read)");
-  read_scope guard{read_txn_.get()};
+    return env_.fail(rc, "mdb_env_info");
+  if (auto rc = env_.begin_read())
+    return env_.fail(rc, "mdb_txn_begin(read)");
+  lmdb_env::read_scope guard{env_.read_txn()};
   MDB_stat st;
-  if (auto rc = mdb_stat(read_txn_.get(), dbi_, &st))
-    return fail(rc, "mdb_stat");
+  if (auto rc = mdb_stat(env_.read_txn(), env_.dbi(), &st))
+    return env_.fail(rc, "mdb_stat");
   lmdb_stats result;
   result.entries = st.ms_entries;
   result.map_size = info.me_mapsize;
@@ -534,14 +328,8 @@ caf::expected<lmdb_stats> lmdb_store::stats() {
       (static_cast<uint64_t>(info.me_last_pgno) + 1) * st.ms_psize;
   result.readers = info.me_numreaders;
   result.max_readers = info.me_maxreaders;
-  result.map_growths = map_growths_;
+  result.map_growths = env_.map_growths();
   return result;
-}
-
-caf::error lmdb_store::sync() {
-  if (auto rc = mdb_env_sync(env_.get(), 1))
-    return fail(rc, "mdb_env_sync");
-  return caf::none;
 }
 
 uint64_t lmdb_store::now_ms() const {
@@ -553,10 +341,12 @@ uint64_t lmdb_store::now_ms() const {
           .count());
 }
 
-caf::error lmdb_store::fail(int rc, const char* op) const {
-  return make_error(errc::storage_error, std::string{"lmdb_store: "} + op +
-                                             " failed for '" + opts_.path +
-                                             "': " + mdb_strerror(rc));
+caf::expected<size_t> lmdb_store::check_readers() {
+  return env_.check_readers();
+}
+
+caf::error lmdb_store::sync() {
+  return env_.sync();
 }
 
 } // namespace dine

@@ -12,127 +12,9 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
-#include <lmdb.h>
+#include "runtime/lmdb_env.hpp"
 
 namespace dine {
-
-namespace lmdb {
-
-/// Owns an `MDB_env`; closes it on destruction. Move-only.
-class env {
-public:
-  env() = default;
-  explicit env(MDB_env* ptr) noexcept : ptr_(ptr) {}
-  env(env&& other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {}
-  env& operator=(env&& other) noexcept {
-    std::swap(ptr_, other.ptr_); // `other` closes the old environment
-    return *this;
-  }
-  ~env() {
-    if (ptr_)
-      mdb_env_close(ptr_);
-  }
-
-  /// Returns the handle.
-  MDB_env* get() const noexcept { return ptr_; }
-
-private:
-  MDB_env* ptr_ = nullptr;
-};
-
-/// Owns an `MDB_txn`; aborts it on destruction unless committed. Move-only.
-/// A reset read transaction keeps its reader slot and may be renewed.
-class txn {
-public:
-  txn() = default;
-  txn(txn&& other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {}
-  txn& operator=(txn&& other) noexcept {
-    std::swap(ptr_, other.ptr_);
-    return *this;
-  }
-  ~txn() { abort(); }
-
-  /// Begins a top-level transaction in `out`; returns an LMDB error code.
-  static int begin(MDB_env* e, unsigned flags, txn& out) noexcept {
-    out.abort();
-    return mdb_txn_begin(e, nullptr, flags, &out.ptr_);
-  }
-
-  /// Commits; returns an LMDB error code. The handle is gone afterwards,
-  /// even on failure (LMDB frees it).
-  int commit() noexcept { return mdb_txn_commit(std::exchange(ptr_, nullptr)); }
-
-  /// Aborts the transaction, if any.
-  void abort() noexcept {
-    if (ptr_)
-      mdb_txn_abort(std::exchange(ptr_, nullptr));
-  }
-
-  /// Returns the handle.
-  MDB_txn* get() const noexcept { return ptr_; }
-
-  explicit operator bool() const noexcept { return ptr_ != nullptr; }
-
-private:
-  MDB_txn* ptr_ = nullptr;
-};
-
-/// Owns an `MDB_cursor`; closes it on destruction. Move-only. Must be
-/// destroyed before its transaction commits or aborts.
-class cursor {
-public:
-  cursor() = default;
-  cursor(cursor&& other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {}
-  cursor& operator=(cursor&& other) noexcept {
-    std::swap(ptr_, other.ptr_);
-    return *this;
-  }
-  ~cursor() {
-    if (ptr_)
-      mdb_cursor_close(ptr_);
-  }
-
-  /// Opens a cursor on `dbi` in `t`; returns an LMDB error code.
-  static int open(MDB_txn* t, MDB_dbi dbi, cursor& out) noexcept {
-    out = cursor{};
-    return mdb_cursor_open(t, dbi, &out.ptr_);
-  }
-
-  /// Returns the handle.
-  MDB_cursor* get() const noexcept { return ptr_; }
-
-private:
-  MDB_cursor* ptr_ = nullptr;
-};
-
-} // namespace lmdb
-
-/// When a commit reaches the disk. Committed data survives a crash (or kill)
-/// of the process in every mode: without `MDB_WRITEMAP`, LMDB writes each
-/// commit into the OS page cache before the commit returns, and the kernel
-/// writes it back later. The modes differ on a power loss or kernel crash
-/// (see `MDB_NOMETASYNC` and `MDB_NOSYNC` in lmdb.h):
-enum class lmdb_sync_mode {
-  /// Flushes data and meta page on every commit (`fdatasync`/`fsync`): a
-  /// power loss loses no committed transaction (on disks that honor
-  /// flushes).
-  full,
-  /// `MDB_NOMETASYNC`: flushes the data but defers the meta page to the next
-  /// commit or `sync()`. The database stays intact; a power loss may undo
-  /// the last committed transaction.
-  nosync_meta,
-  /// `MDB_NOSYNC`: never flushes on commit; call `lmdb_store::sync()`. A
-  /// power loss may lose every transaction since the last flush (by the
-  /// kernel or `sync()`); LMDB's integrity then relies on the file system
-  /// preserving write order, otherwise the file may be corrupt.
-  nosync,
-};
-
-/// Returns `full`, `nometasync` or `nosync`.
-const char* to_string(lmdb_sync_mode x);
-
-/// Parses the names of `to_string`.
-caf::expected<lmdb_sync_mode> parse_lmdb_sync_mode(std::string_view name);
 
 /// Configuration of an `lmdb_store`.
 struct lmdb_options {
@@ -190,9 +72,8 @@ public:
   /// left by dead processes, and opens the main database.
   static caf::expected<lmdb_store> open(const lmdb_options& opts);
 
-  lmdb_store(lmdb_store&& other) noexcept;
-  lmdb_store& operator=(lmdb_store&& other) noexcept;
-  ~lmdb_store();
+  lmdb_store(lmdb_store&&) noexcept = default;
+  lmdb_store& operator=(lmdb_store&&) noexcept = default;
 
   /// Returns the value of `key`, or `std::nullopt` when it is absent or
   /// expired (an expired record is deleted).
@@ -240,21 +121,12 @@ public:
   const lmdb_options& options() const noexcept { return opts_; }
 
 private:
-  lmdb_store() = default;
-
-  caf::error fail(int rc, const char* op) const;
+  explicit lmdb_store(lmdb_options opts, lmdb_env env)
+      : opts_(std::move(opts)), env_(std::move(env)) {
+    // nop
+  }
 
   caf::error check_sizes(std::string_view key, size_t value_size) const;
-
-  /// Renews the cached read transaction.
-  int begin_read() noexcept;
-
-  /// Runs `body` in a write transaction and commits; on `MDB_MAP_FULL`,
-  /// aborts, grows the map and runs everything again.
-  caf::error write(const char* op, const std::function<int(MDB_txn*)>& body);
-
-  /// Doubles the map size, up to the maximum; no transaction may be open.
-  caf::error grow();
 
   /// Looks up `key`; fills `out` (if not null) and returns 1 for a live
   /// record, returns 0 for a missing or expired one (deleting the latter).
@@ -263,17 +135,8 @@ private:
   /// Deletes `key` if it is still expired.
   caf::error delete_if_expired(std::string_view key);
 
-  void unregister() noexcept;
-
   lmdb_options opts_;
-  /// Canonical path, registered against double opening.
-  std::string registered_path_;
-  uint64_t map_growths_ = 0;
-  size_t max_key_size_ = 0;
-  MDB_dbi dbi_ = 0;
-  lmdb::env env_;
-  /// Reset between reads; destroyed before `env_`.
-  lmdb::txn read_txn_;
+  lmdb_env env_;
 };
 
 } // namespace dine

@@ -14,6 +14,7 @@
 #include "actors/cache_link.hpp"
 #include "actors/client_listener.hpp"
 #include "actors/coordinator.hpp"
+#include "actors/peer.hpp"
 #include "actors/registrar.hpp"
 #include "actors/router.hpp"
 #include "actors/supervisor.hpp"
@@ -36,6 +37,13 @@ void write_file(const std::string& path, const std::string& text) {
     out << text << '\n';
   }
   std::rename(tmp.c_str(), path.c_str());
+}
+
+/// The message of a port that could not be bound.
+std::string listen_error(caf::actor_system& sys, const std::string& host,
+                         uint16_t port, const caf::error& err) {
+  return "cannot listen on " + host + ":" + std::to_string(port) + ": " +
+         sys.render(err);
 }
 
 std::string default_worker_name() {
@@ -74,8 +82,8 @@ std::string node::start_cache() {
     // A shared cache on a `cache` role node, over the middleman. If it is
     // not up yet, the node serves without a cache until the cache link
     // (started with the coordinator) reaches it.
-    auto remote = sys_.middleman().remote_actor<cache_actor>(
-        cfg_.cache.node_host, cfg_.cache.node_port);
+    auto remote = connect_now<cache_actor>(sys_, cfg_.cache.node_host,
+                                           cfg_.cache.node_port);
     if (remote)
       cache_ = *remote;
     else
@@ -116,12 +124,11 @@ std::string node::start_coordinator() {
   if (uses_cache_node())
     roots_.push_back(sys_.spawn(cache_link, cfg_, coordinator_, cache_,
                                 cfg_.cache.node_host, cfg_.cache.node_port));
-  auto cluster_port = sys_.middleman().publish(router_, cfg_.listen_port,
-                                               cfg_.listen_host.c_str(), true);
+  auto cluster_port =
+      publish_actor(sys_, router_, cfg_.listen_host, cfg_.listen_port);
   if (!cluster_port)
-    return "cannot listen on " + cfg_.listen_host + ":" +
-           std::to_string(cfg_.listen_port) + ": " +
-           sys_.render(cluster_port.error());
+    return listen_error(sys_, cfg_.listen_host, cfg_.listen_port,
+                        cluster_port.error());
   listener_options lo;
   lo.host = cfg_.client_host;
   lo.port = cfg_.client_port;
@@ -248,12 +255,10 @@ std::string node::start_tree() {
     for (auto& k : kids)
       if (k.id == "cache")
         cache_ = caf::actor_cast<cache_actor>(k.handle);
-    auto port = sys_.middleman().publish(cache_, cfg_.listen_port,
-                                         cfg_.listen_host.c_str(), true);
+    auto port = publish_actor(sys_, cache_, cfg_.listen_host, cfg_.listen_port);
     if (!port)
-      return "cannot listen on " + cfg_.listen_host + ":" +
-             std::to_string(cfg_.listen_port) + ": " +
-             sys_.render(port.error());
+      return listen_error(sys_, cfg_.listen_host, cfg_.listen_port,
+                          port.error());
     ready_ += ", \"cluster_port\": " + std::to_string(*port);
     std::cout << "dine-node: cache serving on " << cfg_.listen_host << ":"
               << *port << std::endl;
@@ -283,11 +288,9 @@ std::string node::publish_worker(const worker_info& info,
   auto ep = sys_.spawn(worker_endpoint, info, w);
   roots_.push_back(caf::actor_cast<caf::actor>(ep));
   registrars_.push_back(caf::actor_cast<caf::actor>(ep)); // drains through it
-  auto port = sys_.middleman().publish(ep, cfg_.listen_port,
-                                       cfg_.listen_host.c_str(), true);
+  auto port = publish_actor(sys_, ep, cfg_.listen_host, cfg_.listen_port);
   if (!port)
-    return "cannot listen on " + cfg_.listen_host + ":" +
-           std::to_string(cfg_.listen_port) + ": " + sys_.render(port.error());
+    return listen_error(sys_, cfg_.listen_host, cfg_.listen_port, port.error());
   write_file(cfg_.ready_file,
              ready_ + ", \"cluster_port\": " + std::to_string(*port) +
                  ", \"worker\": \"" + info.name + "\"}");

@@ -24,3 +24,13 @@ TEST_CASE("a cap below 20 ms applies from the second attempt on") {
   CHECK(b.next() == ms{10});
   CHECK(b.next() == ms{10});
 }
+
+TEST_CASE("a backoff with its own first delay doubles from there") {
+  backoff b{ms{50}, ms{10}};
+  CHECK(b.next() == ms{10});
+  CHECK(b.next() == ms{20});
+  CHECK(b.next() == ms{40});
+  CHECK(b.next() == ms{50});
+  b.reset();
+  CHECK(b.next() == ms{10});
+}
