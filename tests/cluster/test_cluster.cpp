@@ -168,7 +168,7 @@ TEST_CASE("a worker that joins later gets traffic at once") {
   CHECK(items_by_worker(coord.client_port())["w2"] > 0);
 }
 
-TEST_CASE("a killed worker leaves the registry; its model then answers "
+TEST_CASE("a killed worker leaves the registry, its model then answers "
           "unavailable at once") {
   temp_dir dir;
   node_process coord{dir.path(), "coord", coordinator_args()};
