@@ -173,6 +173,18 @@ load_result run_load(uint16_t port, const std::string& model, size_t count,
     ids[i % conns].push_back(i + 1);
   auto until = std::chrono::steady_clock::now() + timeout;
   size_t done = 0;
+  auto record = [&](size_t c, client_reply& rep) {
+    auto& rs = res.replies[rep.id];
+    if (rep.id == 0 || rep.id > count || (rep.id - 1) % conns != c) {
+      ++res.unknown;
+    } else if (!rs.empty()) {
+      ++res.duplicates;
+    } else {
+      --outstanding[c];
+      ++done;
+    }
+    rs.push_back(std::move(rep));
+  };
   while (done < count && std::chrono::steady_clock::now() < until) {
     for (size_t c = 0; c < conns; ++c) {
       std::vector<char> buf;
@@ -194,7 +206,7 @@ load_result run_load(uint16_t port, const std::string& model, size_t count,
           return res;
         }
       }
-      // Drain whatever replies are there; wait briefly for the first.
+      // Drain whatever replies are there, wait briefly for the first.
       client_reply rep;
       auto wait = std::chrono::milliseconds{outstanding[c] > 0 ? 5 : 0};
       while (outstanding[c] > 0) {
@@ -206,12 +218,36 @@ load_result run_load(uint16_t port, const std::string& model, size_t count,
           }
           break;
         }
-        res.replies[rep.id].push_back(rep);
-        --outstanding[c];
-        ++done;
+        record(c, rep);
         wait = std::chrono::milliseconds{0};
       }
     }
+  }
+  if (done < count)
+    return res; // the caller reports what is missing
+  // The quiet period: any reply now is one too many.
+  auto quiet = std::chrono::milliseconds{deadline_ms + 250};
+  auto quiet_until = std::chrono::steady_clock::now() + quiet;
+  auto hard_until = quiet_until + 3 * quiet; // a node that never stops
+  while (std::chrono::steady_clock::now() < quiet_until &&
+         std::chrono::steady_clock::now() < hard_until) {
+    bool any = false;
+    for (size_t c = 0; c < conns; ++c) {
+      client_reply rep;
+      auto err =
+          cs[c]->read_reply(rep, std::chrono::milliseconds{c == 0 ? 10 : 0});
+      if (!err.empty()) {
+        if (!cs[c]->timed_out()) {
+          res.error = err;
+          return res;
+        }
+        continue;
+      }
+      record(c, rep);
+      any = true;
+    }
+    if (any) // a reply restarts the quiet period
+      quiet_until = std::chrono::steady_clock::now() + quiet;
   }
   return res;
 }

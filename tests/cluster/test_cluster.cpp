@@ -90,6 +90,8 @@ size_t check_exactly_once(const load_result& res, size_t count,
   }
   CHECK(missing == 0);
   CHECK(doubled == 0);
+  CHECK(res.duplicates == 0); // also none after the last expected reply
+  CHECK(res.unknown == 0);
   CHECK(res.replies.size() == count); // no reply with an unknown id
   return ok;
 }
@@ -102,7 +104,8 @@ TEST_CASE("a coordinator and two workers answer pipelined requests exactly "
   node_process coord{dir.path(), "coord", coordinator_args()};
   node_process w1{dir.path(), "w1", worker_args(coord, "w1", "echo,cost")};
   node_process w2{dir.path(), "w2", worker_args(coord, "w2", "echo,cost")};
-  auto res = run_load(coord.client_port(), "echo", 2000, 8, 32, 60s);
+  // A short deadline keeps the quiet period after the last reply short.
+  auto res = run_load(coord.client_port(), "echo", 2000, 8, 32, 60s, 2000);
   CHECK(check_exactly_once(res, 2000) == 2000);
   auto items = items_by_worker(coord.client_port());
   CHECK(items["w1"] > 0);
@@ -160,10 +163,10 @@ TEST_CASE("a worker that joins later gets traffic at once") {
   temp_dir dir;
   node_process coord{dir.path(), "coord", coordinator_args()};
   node_process w1{dir.path(), "w1", worker_args(coord, "w1", "echo")};
-  auto first = run_load(coord.client_port(), "echo", 200, 2, 8, 30s);
+  auto first = run_load(coord.client_port(), "echo", 200, 2, 8, 30s, 1000);
   CHECK(check_exactly_once(first, 200) == 200);
   node_process w2{dir.path(), "w2", worker_args(coord, "w2", "echo")};
-  auto second = run_load(coord.client_port(), "echo", 400, 4, 8, 30s);
+  auto second = run_load(coord.client_port(), "echo", 400, 4, 8, 30s, 1000);
   CHECK(check_exactly_once(second, 400) == 400);
   CHECK(items_by_worker(coord.client_port())["w2"] > 0);
 }
