@@ -10,6 +10,7 @@
 
 #include "harness.hpp"
 #include "messages/errc.hpp"
+#include "runtime/model_backend.hpp"
 
 using namespace dine;
 using namespace dine::test;
@@ -53,11 +54,7 @@ uint64_t outstanding_of(uint16_t port, const std::string& name) {
 
 /// The outputs `cost` and `sleep` compute: {"fnv1a": FNV-1a of the input}.
 std::vector<uint8_t> fnv_outputs(const std::vector<uint8_t>& in) {
-  uint64_t h = 14695981039346656037ull;
-  for (auto b : in)
-    h = (h ^ b) * 1099511628211ull;
-  auto bytes = nlohmann::json::to_msgpack(nlohmann::json{{"fnv1a", h}});
-  return {bytes.begin(), bytes.end()};
+  return fnv1a_outputs(in.data(), in.size());
 }
 
 /// Checks that ids 1..count got exactly one reply each; returns the number
