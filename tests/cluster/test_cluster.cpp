@@ -156,6 +156,43 @@ TEST_CASE("SIGKILL of a worker with requests in flight: every request still "
   CHECK(stats["batchers"][0]["retries"].get<uint64_t>() > 0);
 }
 
+TEST_CASE("SIGTERM of a worker with batches in flight: it drains them "
+          "itself, nothing is retried, exit status 0") {
+  temp_dir dir;
+  node_process coord{dir.path(), "coord", coordinator_args()};
+  auto wa1 = worker_args(coord, "w1", "sleep");
+  auto wa2 = worker_args(coord, "w2", "sleep");
+  for (auto* wa : {&wa1, &wa2}) {
+    // 200 ms per batch: batches are surely in flight at the signal.
+    wa->push_back("--model.sleep.fixed-us=200000");
+    wa->push_back("--model.sleep.per-item-us=0");
+  }
+  node_process w1{dir.path(), "w1", wa1};
+  node_process w2{dir.path(), "w2", wa2};
+  load_result res;
+  std::thread load{[&] {
+    res = run_load(coord.client_port(), "sleep", 1500, 4, 16, 60s, 3000);
+  }};
+  auto until = std::chrono::steady_clock::now() + 10s;
+  uint64_t in_flight = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    if (items_by_worker(coord.client_port())["w1"] >= 50 &&
+        (in_flight = outstanding_of(coord.client_port(), "w1")) > 0)
+      break;
+    std::this_thread::sleep_for(1ms);
+  }
+  w1.signal(SIGTERM);
+  load.join();
+  REQUIRE(in_flight > 0); // else the drain had nothing to do
+  CHECK(w1.wait_exit(10s) == 0);
+  CHECK(check_exactly_once(res, 1500, true) == 1500);
+  auto stats = op(coord.client_port(), op_code::stats);
+  INFO("stats after the load: " << stats.dump());
+  CHECK(stats["batchers"][0]["retries"] == 0); // w1 answered its batches
+  CHECK(stats["requests"]["inflight"] == 0);
+  CHECK(items_by_worker(coord.client_port()).count("w1") == 0);
+}
+
 TEST_CASE("a worker that joins later gets traffic at once") {
   temp_dir dir;
   node_process coord{dir.path(), "coord", coordinator_args()};
