@@ -169,9 +169,10 @@ TEST_CASE("a failing worker is ejected, traffic moves, and it is readmitted "
   // Every request still succeeds: w1's batches are retried elsewhere.
   auto first = run_load(port, "sleep", 600, 2, 4, 30s);
   REQUIRE(first.error.empty());
+  REQUIRE(first.replies.size() == 600);
+  CHECK(first.duplicates == 0);
   for (auto& [id, rs] : first.replies)
     CHECK(rs.front().code == 0);
-  CHECK(first.replies.size() == 600);
   auto ws = workers_of(port);
   MESSAGE(ws["w1"].dump());
   CHECK(ws["w1"]["ejections"].get<uint32_t>() >= 1);
@@ -180,16 +181,29 @@ TEST_CASE("a failing worker is ejected, traffic moves, and it is readmitted "
   CHECK(ws["w1"]["error_rate"].get<double>() > 0.5);
   CHECK(ws["w2"]["items"].get<uint64_t>() + ws["w3"]["items"].get<uint64_t>() ==
         600);
-  // Recovered: after its backoff it is probed and readmitted.
-  set_fault(port, "w1", "off");
+  // The detector's state, end to end: ejected (under load, while it
+  // fails), then probing once its ejection time passed, then active again
+  // after a success. A detector that never readmits stays `probing`.
+  auto outlier = [&] { return workers_of(port)["w1"]["outlier"]; };
   auto until = std::chrono::steady_clock::now() + 8s;
-  while (std::chrono::steady_clock::now() < until && items_of(port, "w1") == 0)
+  while (std::chrono::steady_clock::now() < until && outlier() != "ejected")
+    run_load(port, "sleep", 20, 1, 4, 10s);
+  REQUIRE(outlier() == "ejected");
+  set_fault(port, "w1", "off");
+  until = std::chrono::steady_clock::now() + 8s;
+  while (std::chrono::steady_clock::now() < until && outlier() != "probing")
+    std::this_thread::sleep_for(10ms); // no traffic: nothing readmits it
+  REQUIRE(outlier() == "probing");
+  until = std::chrono::steady_clock::now() + 8s;
+  while (std::chrono::steady_clock::now() < until && outlier() != "active")
     run_load(port, "sleep", 60, 1, 4, 10s);
+  CHECK(outlier() == "active");
   CHECK(items_of(port, "w1") > 0);
   auto again = run_load(port, "sleep", 600, 2, 4, 30s);
-  CHECK(again.replies.size() == 600);
+  REQUIRE(again.replies.size() == 600);
   ws = workers_of(port);
   CHECK(ws["w1"]["ejected"] == false);
+  CHECK(ws["w1"]["outlier"] == "active");
   CHECK(ws["w1"]["items"].get<uint64_t>() > 60);
 }
 
