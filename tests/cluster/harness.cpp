@@ -185,6 +185,19 @@ load_result run_load(uint16_t port, const std::string& model, size_t count,
     }
     rs.push_back(std::move(rep));
   };
+  // Reads and records one reply of connection `c`, waiting up to `wait`.
+  // Returns false if none came; a transport error sets `res.error`.
+  auto read_one = [&](size_t c, std::chrono::milliseconds wait) {
+    client_reply rep;
+    auto err = cs[c]->read_reply(rep, wait);
+    if (!err.empty()) {
+      if (!cs[c]->timed_out())
+        res.error = err;
+      return false;
+    }
+    record(c, rep);
+    return true;
+  };
   while (done < count && std::chrono::steady_clock::now() < until) {
     for (size_t c = 0; c < conns; ++c) {
       std::vector<char> buf;
@@ -207,20 +220,11 @@ load_result run_load(uint16_t port, const std::string& model, size_t count,
         }
       }
       // Drain whatever replies are there, wait briefly for the first.
-      client_reply rep;
-      auto wait = std::chrono::milliseconds{outstanding[c] > 0 ? 5 : 0};
-      while (outstanding[c] > 0) {
-        auto err = cs[c]->read_reply(rep, wait);
-        if (!err.empty()) {
-          if (!cs[c]->timed_out()) {
-            res.error = err;
-            return res;
-          }
-          break;
-        }
-        record(c, rep);
+      auto wait = std::chrono::milliseconds{5};
+      while (outstanding[c] > 0 && read_one(c, wait))
         wait = std::chrono::milliseconds{0};
-      }
+      if (!res.error.empty())
+        return res;
     }
   }
   if (done < count)
@@ -233,18 +237,9 @@ load_result run_load(uint16_t port, const std::string& model, size_t count,
          std::chrono::steady_clock::now() < hard_until) {
     bool any = false;
     for (size_t c = 0; c < conns; ++c) {
-      client_reply rep;
-      auto err =
-          cs[c]->read_reply(rep, std::chrono::milliseconds{c == 0 ? 10 : 0});
-      if (!err.empty()) {
-        if (!cs[c]->timed_out()) {
-          res.error = err;
-          return res;
-        }
-        continue;
-      }
-      record(c, rep);
-      any = true;
+      any = read_one(c, std::chrono::milliseconds{c == 0 ? 10 : 0}) || any;
+      if (!res.error.empty())
+        return res;
     }
     if (any) // a reply restarts the quiet period
       quiet_until = std::chrono::steady_clock::now() + quiet;

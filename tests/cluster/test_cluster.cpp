@@ -52,6 +52,29 @@ uint64_t outstanding_of(uint16_t port, const std::string& name) {
   return 0;
 }
 
+/// Arguments of a worker serving `sleep` with `fixed_us` per batch.
+std::vector<std::string> sleep_worker_args(const node_process& coord,
+                                           const std::string& name,
+                                           uint32_t fixed_us) {
+  auto args = worker_args(coord, name, "sleep");
+  args.push_back("--model.sleep.fixed-us=" + std::to_string(fixed_us));
+  args.push_back("--model.sleep.per-item-us=0");
+  return args;
+}
+
+/// Polls `stats` (up to 10 s) until worker `name` served `min_items` and
+/// has batches in flight; returns how many it had then (0: never).
+uint64_t wait_busy(uint16_t port, const std::string& name, uint64_t min_items) {
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < until) {
+    if (items_by_worker(port)[name] >= min_items)
+      if (auto n = outstanding_of(port, name); n > 0)
+        return n;
+    std::this_thread::sleep_for(1ms);
+  }
+  return 0;
+}
+
 /// The outputs `cost` and `sleep` compute: {"fnv1a": FNV-1a of the input}.
 std::vector<uint8_t> fnv_outputs(const std::vector<uint8_t>& in) {
   return fnv1a_outputs(in.data(), in.size());
@@ -123,27 +146,14 @@ TEST_CASE("SIGKILL of a worker with requests in flight: every request still "
   cargs.push_back("--model.sleep.fixed-us=50000");
   cargs.push_back("--model.sleep.per-item-us=0");
   node_process coord{dir.path(), "coord", cargs};
-  auto wa1 = worker_args(coord, "w1", "sleep");
-  auto wa2 = worker_args(coord, "w2", "sleep");
-  for (auto* wa : {&wa1, &wa2}) {
-    wa->push_back("--model.sleep.fixed-us=50000");
-    wa->push_back("--model.sleep.per-item-us=0");
-  }
-  node_process w1{dir.path(), "w1", wa1};
-  node_process w2{dir.path(), "w2", wa2};
+  node_process w1{dir.path(), "w1", sleep_worker_args(coord, "w1", 50000)};
+  node_process w2{dir.path(), "w2", sleep_worker_args(coord, "w2", 50000)};
   load_result res;
   std::thread load{[&] {
     res = run_load(coord.client_port(), "sleep", 6000, 8, 16, 60s, 3000);
   }};
   // Kill w1 once it has served some and has batches in flight right now.
-  auto until = std::chrono::steady_clock::now() + 10s;
-  uint64_t in_flight = 0;
-  while (std::chrono::steady_clock::now() < until) {
-    if (items_by_worker(coord.client_port())["w1"] >= 100 &&
-        (in_flight = outstanding_of(coord.client_port(), "w1")) > 0)
-      break;
-    std::this_thread::sleep_for(1ms);
-  }
+  auto in_flight = wait_busy(coord.client_port(), "w1", 100);
   w1.kill_now();
   load.join();
   MESSAGE("w1 outstanding at the kill: " << in_flight);
@@ -165,27 +175,14 @@ TEST_CASE("SIGTERM of a worker with batches in flight: it drains them "
           "itself, nothing is retried, exit status 0") {
   temp_dir dir;
   node_process coord{dir.path(), "coord", coordinator_args()};
-  auto wa1 = worker_args(coord, "w1", "sleep");
-  auto wa2 = worker_args(coord, "w2", "sleep");
-  for (auto* wa : {&wa1, &wa2}) {
-    // 200 ms per batch: batches are surely in flight at the signal.
-    wa->push_back("--model.sleep.fixed-us=200000");
-    wa->push_back("--model.sleep.per-item-us=0");
-  }
-  node_process w1{dir.path(), "w1", wa1};
-  node_process w2{dir.path(), "w2", wa2};
+  // 200 ms per batch: batches are surely in flight at the signal.
+  node_process w1{dir.path(), "w1", sleep_worker_args(coord, "w1", 200000)};
+  node_process w2{dir.path(), "w2", sleep_worker_args(coord, "w2", 200000)};
   load_result res;
   std::thread load{[&] {
     res = run_load(coord.client_port(), "sleep", 1500, 4, 16, 60s, 3000);
   }};
-  auto until = std::chrono::steady_clock::now() + 10s;
-  uint64_t in_flight = 0;
-  while (std::chrono::steady_clock::now() < until) {
-    if (items_by_worker(coord.client_port())["w1"] >= 50 &&
-        (in_flight = outstanding_of(coord.client_port(), "w1")) > 0)
-      break;
-    std::this_thread::sleep_for(1ms);
-  }
+  auto in_flight = wait_busy(coord.client_port(), "w1", 50);
   w1.signal(SIGTERM);
   load.join();
   REQUIRE(in_flight > 0); // else the drain had nothing to do
