@@ -16,6 +16,7 @@
 # only the targets its tests need, runs its tests with ctest, and restores
 # the file. The repository itself is never modified.
 #
+# The tests' output for each mutation is kept in $DINE_MUTATE_DIR/NAME.log.
 # Set DINE_MUTATE_BASELINE=0 to skip the baseline run (the same tests on
 # the unmutated copy, which must pass for a failure to mean anything).
 set -euo pipefail
@@ -107,13 +108,15 @@ done
 
 build() { nice cmake --build "$BUILD" -j"$JOBS" --target "$@" >"$WORK/build.log" 2>&1; }
 
-# run_tests REGEX: runs the tests; prints the names of the failed ones.
+# run_tests REGEX LOG: runs the tests (their output in LOG); prints the
+# names of the failed ones.
 run_tests() {
-  (cd "$BUILD" && ctest -R "$1" --timeout 300 >"$WORK/ctest.log" 2>&1) || true
+  (cd "$BUILD" && ctest -R "$1" --timeout 300 --output-on-failure >"$2" 2>&1) ||
+    true
   sed -n 's/^[[:space:]]*[0-9]* - \(.*\) (\(Failed\|Timeout\|Exception\|SEGFAULT\|Subprocess aborted\|Child aborted\)).*/\1/p' \
-    "$WORK/ctest.log"
-  if ! grep -q 'tests passed\|tests failed' "$WORK/ctest.log"; then
-    echo "(ctest ran nothing: see $WORK/ctest.log)"
+    "$2"
+  if ! grep -q 'tests passed\|tests failed' "$2"; then
+    echo "(ctest ran nothing: see $2)"
   fi
 }
 
@@ -124,13 +127,14 @@ if [[ ${DINE_MUTATE_BASELINE:-1} != 0 ]]; then
   regex=$(IFS='|'; echo "${regexes[*]}")
   regex=${regex//\\|/|}
   echo "== baseline: the tests of the selected mutations on the unmutated copy"
-  failed=$(run_tests "$regex")
+  failed=$(run_tests "$regex" "$WORK/baseline.log")
   if [[ -n $failed ]]; then
-    echo "mutate: the baseline fails, nothing can be concluded:" >&2
+    echo "mutate: the baseline fails, nothing can be concluded" \
+      "(see $WORK/baseline.log):" >&2
     echo "$failed" >&2
     exit 1
   fi
-  grep 'tests passed' "$WORK/ctest.log"
+  grep 'tests passed' "$WORK/baseline.log"
 fi
 
 survived=0
@@ -153,7 +157,7 @@ for m in "${MUTATIONS[@]}"; do
     summary+=("$name: does not build (see $WORK/build.log)")
     survived=$((survived + 1))
   else
-    failed=$(run_tests "$regex")
+    failed=$(run_tests "$regex" "$WORK/$name.log")
     if [[ -z $failed ]]; then
       summary+=("$name: SURVIVED (tests: $regex)")
       survived=$((survived + 1))
