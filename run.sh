@@ -4,6 +4,9 @@
 #                   + 2 workers), send real requests, print replies, stop it
 #   ./run.sh test   install deps, build, run the whole test suite (ctest)
 #   ./run.sh build  install deps and build only
+#   ./run.sh mutate [NAME...]
+#                   install deps, run the mutation smoke check
+#                   (tools/mutate.sh, docs/testing.md)
 #   ./run.sh demo-prebuilt
 #                   the demo against an existing build, without set-up (the
 #                   demo's own test runs this)
@@ -104,5 +107,6 @@ case "${1:-}" in
   test) install_deps; build; cd "$BUILD"
         ctest --output-on-failure --timeout 600 -j2 ;;
   build) install_deps; build ;;
-  *) echo "usage: $0 demo|test|build|demo-prebuilt" >&2; exit 2 ;;
+  mutate) install_deps; shift; exec "$ROOT/tools/mutate.sh" "$@" ;;
+  *) echo "usage: $0 demo|test|build|mutate|demo-prebuilt" >&2; exit 2 ;;
 esac

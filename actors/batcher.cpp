@@ -247,6 +247,7 @@ worker_stats snapshot(batcher_state& st, batcher_state::slot& s,
   auto ws = s.stats;
   ws.latency_us = static_cast<uint64_t>(s.latency.value());
   ws.ejected = st.outliers->is_ejected(s.id, now);
+  ws.outlier = static_cast<uint8_t>(st.outliers->state(s.id, now));
   return ws;
 }
 

@@ -8,6 +8,7 @@
 #include "actors/batcher.hpp"
 #include "messages/errc.hpp"
 #include "runtime/balancer.hpp"
+#include "runtime/outlier_detector.hpp"
 
 namespace dine {
 
@@ -280,6 +281,9 @@ caf::result<cluster_stats> collect_stats(self_ptr self) {
         ws.outstanding += w.outstanding;
         ws.ejections += w.ejections;
         ws.ejected = ws.ejected || w.ejected;
+        ws.outlier =
+            static_cast<uint8_t>(worse(static_cast<outlier_state>(ws.outlier),
+                                       static_cast<outlier_state>(w.outlier)));
       }
     acc->batchers.push_back(std::move(bs));
     if (--*left == 0)

@@ -65,13 +65,16 @@ struct worker_stats {
   uint64_t latency_us = 0;  ///< Moving average of batch latency.
   uint32_t ejections = 0;   ///< Times the outlier detector ejected it.
   bool ejected = false;     ///< Ejected now (no new batches).
+  /// Outlier detector state (`dine::outlier_state`: 0 active, 1 ejected,
+  /// 2 probing); merged over batchers, the worst one wins.
+  uint8_t outlier = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_stats& x) {
   return f(caf::meta::type_name("worker_stats"), x.name, x.models, x.batches,
            x.items, x.failures, x.outstanding, x.latency_us, x.ejections,
-           x.ejected);
+           x.ejected, x.outlier);
 }
 
 /// Counters of one batcher.

@@ -24,6 +24,16 @@ uint64_t fnv1a(const uint8_t* data, size_t size) {
   return h;
 }
 
+std::vector<uint8_t> fnv1a_outputs(const uint8_t* data, size_t size) {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk{buf};
+  pk.pack_map(1);
+  pk.pack(std::string{"fnv1a"});
+  pk.pack_uint64(fnv1a(data, size));
+  auto p = reinterpret_cast<const uint8_t*>(buf.data());
+  return {p, p + buf.size()};
+}
+
 namespace {
 
 /// Returns the inputs as outputs.
@@ -63,12 +73,7 @@ void hash_outputs(const std::vector<batch_item>& in,
       out[i].message = "inputs carry the key `invalid`";
       continue;
     }
-    msgpack::sbuffer buf;
-    msgpack::packer<msgpack::sbuffer> pk{buf};
-    pk.pack_map(1);
-    pk.pack(std::string{"fnv1a"});
-    pk.pack_uint64(fnv1a(in[i].inputs.data(), in[i].inputs.size()));
-    out[i].outputs.assign(buf.data(), buf.data() + buf.size());
+    out[i].outputs = fnv1a_outputs(in[i].inputs.data(), in[i].inputs.size());
   }
 }
 

@@ -41,4 +41,9 @@ make_backend(const model_config& cfg);
 /// error instead, without failing the rest of its batch.
 uint64_t fnv1a(const uint8_t* data, size_t size);
 
+/// The outputs `cost` and `sleep` give for an input (its msgpack bytes):
+/// the msgpack bytes of `{"fnv1a": fnv1a(data, size)}`. Tests and
+/// dine-chaos check every reply against it.
+std::vector<uint8_t> fnv1a_outputs(const uint8_t* data, size_t size);
+
 } // namespace dine

@@ -5,6 +5,7 @@
 #include <msgpack.hpp>
 
 #include "runtime/msgpack_reader.hpp"
+#include "runtime/outlier_detector.hpp"
 
 namespace dine {
 
@@ -200,7 +201,7 @@ std::vector<uint8_t> encode_stats(const cluster_stats& cs,
   str(pk, "workers");
   pk.pack_array(static_cast<uint32_t>(cs.workers.size()));
   for (auto& w : cs.workers) {
-    pk.pack_map(10);
+    pk.pack_map(11);
     str(pk, "name");
     str(pk, w.name);
     str(pk, "models");
@@ -224,6 +225,8 @@ std::vector<uint8_t> encode_stats(const cluster_stats& cs,
     pk.pack_uint32(w.ejections);
     str(pk, "ejected");
     pk.pack(w.ejected);
+    str(pk, "outlier");
+    str(pk, to_string(static_cast<outlier_state>(w.outlier)));
   }
   str(pk, "batchers");
   pk.pack_array(static_cast<uint32_t>(cs.batchers.size()));

@@ -37,6 +37,15 @@ const char* to_string(outlier_state x) {
   }
 }
 
+outlier_state worse(outlier_state a, outlier_state b) {
+  auto rank = [](outlier_state x) {
+    return x == outlier_state::ejected   ? 2
+           : x == outlier_state::probing ? 1
+                                         : 0;
+  };
+  return rank(a) >= rank(b) ? a : b;
+}
+
 outlier_detector::outlier_detector(outlier_config cfg) : cfg_(cfg) {
   using std::chrono::milliseconds;
   cfg_.consecutive_failures = std::max(cfg_.consecutive_failures, 1u);

@@ -47,6 +47,10 @@ enum class outlier_state : uint8_t {
 /// Returns `active`, `ejected` or `probing`.
 const char* to_string(outlier_state x);
 
+/// Returns the worse of two states of one worker in different pools
+/// (ejected, then probing, then active), for merged stats.
+outlier_state worse(outlier_state a, outlier_state b);
+
 /// Per-pool outlier ejection, after Envoy's consecutive-failure detection.
 /// A worker failing `consecutive_failures` times in a row (a success in
 /// between resets the count) is ejected for `base_ejection_time × 2^k`,

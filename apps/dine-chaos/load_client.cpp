@@ -18,6 +18,7 @@
 #include "messages/client.hpp"
 #include "runtime/client_conn.hpp"
 #include "runtime/frame.hpp"
+#include "runtime/model_backend.hpp"
 #include "runtime/wire.hpp"
 
 namespace dine::chaos {
@@ -132,8 +133,20 @@ void load_client::run() {
     if (abort_)
       break;
     bool sending = t < cfg_.duration_ns;
-    if (!sending && (inflight_ == 0 || t >= cfg_.duration_ns + cfg_.grace_ns))
+    if (!sending && t >= cfg_.duration_ns + cfg_.grace_ns + cfg_.quiet_ns)
       break;
+    if (!sending && inflight_ == 0) {
+      // Every request has its reply: the quiet period, counted from the
+      // last reply (a duplicate restarts it).
+      if (!quiet_) {
+        quiet_ = true;
+        last_reply_ns_ = t;
+      }
+      if (t - last_reply_ns_ >= cfg_.quiet_ns)
+        break;
+    } else if (!sending && t >= cfg_.duration_ns + cfg_.grace_ns) {
+      break; // the rest are lost
+    }
     for (auto& c : conns_) {
       if (sending && c->st == connection::state::down && t >= c->retry_at)
         try_connect(*c, t);
@@ -331,10 +344,13 @@ void load_client::on_frame(connection& c, const char* body, size_t size,
     ++res_.unknown_replies;
     return;
   }
+  last_reply_ns_ = t;
   auto& r = res_.requests[rep.id - 1];
   if (r.replies > 0) {
     if (r.replies < UINT16_MAX)
       ++r.replies; // a duplicate
+    if (quiet_)
+      ++res_.late_duplicates;
     return;
   }
   if (r.conn != c.index || c.inflight.erase(rep.id) == 0) {
@@ -347,6 +363,13 @@ void load_client::on_frame(connection& c, const char* body, size_t size,
   r.result = rep.code == 0 ? outcome::ok : outcome::error;
   r.code = rep.code;
   r.worker = intern(rep.worker);
+  if (rep.code == 0) {
+    auto in = inputs_for(rep.id);
+    if (cfg_.model == "echo")
+      r.wrong_output = rep.outputs != in;
+    else if (cfg_.model == "cost" || cfg_.model == "sleep")
+      r.wrong_output = rep.outputs != fnv1a_outputs(in.data(), in.size());
+  }
 }
 
 void load_client::flush(connection& c, int64_t t) {

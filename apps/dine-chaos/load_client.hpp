@@ -36,6 +36,9 @@ struct request_record {
   uint16_t worker = 0;  ///< Index into `load_result::workers`.
   uint16_t replies = 0; ///< More than one = duplicated.
   uint32_t conn = 0;
+  /// An ok reply whose outputs are not the model's function of the inputs
+  /// (checked for echo, cost and sleep).
+  bool wrong_output = false;
 };
 
 /// A connection going down or coming up.
@@ -56,6 +59,10 @@ struct load_settings {
   uint32_t deadline_ms = 0;
   bool cache = false;
   int64_t grace_ns = 0; ///< After `duration_ns`, wait this long at most.
+  /// Once every request has its reply, keep reading until no reply came
+  /// for this long (longer than the deadline), so that late duplicates are
+  /// seen; bounded by `grace_ns` + `quiet_ns` after `duration_ns`.
+  int64_t quiet_ns = 0;
   int64_t reconnect_ns = 100000000;
 };
 
@@ -66,6 +73,7 @@ struct load_result {
   std::vector<conn_event> events;
   uint64_t unknown_replies = 0; ///< Ids never sent on that connection.
   uint64_t bad_replies = 0;     ///< Frames that are no reply.
+  uint64_t late_duplicates = 0; ///< Duplicates read in the quiet period.
   int64_t end_ns = 0;           ///< When the load stopped.
 };
 
@@ -126,6 +134,8 @@ private:
   std::vector<std::unique_ptr<connection>> conns_;
   size_t next_conn_ = 0;
   size_t inflight_ = 0;
+  int64_t last_reply_ns_ = 0; ///< When the last frame arrived.
+  bool quiet_ = false;        ///< In the quiet period (all answered).
   uint64_t scheduled_ = 0;
   std::vector<char> rbuf_;
   load_result res_;

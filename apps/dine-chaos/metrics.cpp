@@ -77,6 +77,7 @@ counts count(const load_result& res, int64_t from_ns, int64_t to_ns) {
     switch (r.result) {
     case outcome::ok:
       ++c.ok;
+      c.wrong_outputs += r.wrong_output ? 1 : 0;
       ++c.worker_ok[res.workers[r.worker]];
       c.ok_latency.push_back(r.done_ns - r.sent_ns);
       break;
@@ -119,12 +120,8 @@ fault_timing timing(const load_result& res, int64_t fault_ns, int64_t late_ns) {
       first_any = e;
     last = std::max(last, e);
   }
-  if (out.disturbed == 0) {
-    out.detection_ns = 0; // masked: the client saw nothing
-    out.recovery_ns = 0;
-    out.recovered = true;
-    return out;
-  }
+  if (out.disturbed == 0)
+    return out; // masked, or the fault hit nothing: both stay undefined
   out.detection_ns = (first_seen >= 0 ? first_seen : first_any) - fault_ns;
   for (auto& r : res.requests)
     if (!disturbed(r, late_ns) && r.done_ns > last) {
@@ -154,6 +151,11 @@ std::optional<double> metric_value(const std::string& m,
       why = "no disruptive step ran";
       return std::nullopt;
     }
+    if (f.disturbed == 0) {
+      why = "no request was disturbed: nothing to detect (a masked fault, "
+            "or one that hit nothing)";
+      return std::nullopt;
+    }
     if (m == "recovery_ms" && !f.recovered) {
       why = "never recovered: the last requests were still disturbed";
       return std::nullopt;
@@ -169,6 +171,8 @@ std::optional<double> metric_value(const std::string& m,
     return static_cast<double>(facts.load->unknown_replies);
   if (m == "bad_replies")
     return static_cast<double>(facts.load->bad_replies);
+  if (m == "late_duplicates")
+    return static_cast<double>(facts.load->late_duplicates);
   if (m == "drops") {
     double n = 0;
     for (auto& e : facts.load->events)
@@ -200,6 +204,8 @@ std::optional<double> metric_value(const std::string& m,
     return static_cast<double>(c.duplicated);
   if (m == "unsent")
     return static_cast<double>(c.unsent);
+  if (m == "wrong_outputs")
+    return static_cast<double>(c.wrong_outputs);
   if (starts_with(m, "errors.")) {
     auto i = c.by_code.find(m.substr(7));
     return i == c.by_code.end() ? 0.0 : static_cast<double>(i->second);
@@ -223,10 +229,11 @@ std::optional<double> metric_value(const std::string& m,
 bool valid_metric(const std::string& m, bool windowed, const scenario& sc,
                   std::string& why) {
   static constexpr const char* counted[] = {
-      "sent", "ok", "errors", "lost", "disconnected", "duplicated", "unsent"};
+      "sent",         "ok",         "errors", "lost",
+      "disconnected", "duplicated", "unsent", "wrong_outputs"};
   static constexpr const char* whole_run[] = {
-      "detection_ms", "recovery_ms",     "disturbed",  "steps_failed",
-      "drops",        "unknown_replies", "bad_replies"};
+      "detection_ms", "recovery_ms",     "disturbed",   "steps_failed",
+      "drops",        "unknown_replies", "bad_replies", "late_duplicates"};
   auto fixed = [&](auto& names) {
     return std::any_of(std::begin(names), std::end(names),
                        [&](const char* x) { return m == x; });

@@ -25,6 +25,7 @@ struct counts {
   uint64_t disconnected = 0;
   uint64_t duplicated = 0; ///< Ids with more than one reply.
   uint64_t unsent = 0;
+  uint64_t wrong_outputs = 0; ///< Ok replies with outputs not f(inputs).
   std::map<std::string, uint64_t> by_code;   ///< Error replies by code.
   std::map<std::string, uint64_t> worker_ok; ///< Ok replies by worker.
   std::vector<int64_t> ok_latency;           ///< Nanoseconds, unsorted.

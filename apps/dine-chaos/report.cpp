@@ -163,10 +163,13 @@ std::string summary_line(const run_facts& f) {
   if (!c.by_code.empty())
     os << " {" << code_list(c.by_code) << "}";
   os << " lost=" << c.lost << " disconnected=" << c.disconnected
-     << " duplicated=" << c.duplicated << " unsent=" << c.unsent;
+     << " duplicated=" << c.duplicated << " unsent=" << c.unsent
+     << " wrong_outputs=" << c.wrong_outputs;
   auto& t = f.fault;
   if (t.fault_ns < 0)
     os << " detection_ms=n/a recovery_ms=n/a";
+  else if (t.disturbed == 0)
+    os << " detection_ms=n/a recovery_ms=n/a (masked) disturbed=0";
   else
     os << " detection_ms=" << t.detection_ns / ms_ns << " recovery_ms="
        << (t.recovered ? std::to_string(t.recovery_ns / ms_ns) : "never")
@@ -219,6 +222,8 @@ nlohmann::json summary_json(const run_facts& f,
   j["disconnected"] = c.disconnected;
   j["duplicated"] = c.duplicated;
   j["unsent"] = c.unsent;
+  j["wrong_outputs"] = c.wrong_outputs;
+  j["late_duplicates"] = f.load->late_duplicates;
   j["unknown_replies"] = f.load->unknown_replies;
   j["bad_replies"] = f.load->bad_replies;
   auto& t = f.fault;
@@ -226,7 +231,8 @@ nlohmann::json summary_json(const run_facts& f,
   j["recovery_ms"] = nullptr;
   if (t.fault_ns >= 0) {
     j["fault_at_ms"] = t.fault_ns / ms_ns;
-    j["detection_ms"] = t.detection_ns / ms_ns;
+    if (t.disturbed > 0)
+      j["detection_ms"] = t.detection_ns / ms_ns;
     if (t.recovered)
       j["recovery_ms"] = t.recovery_ns / ms_ns;
   }

@@ -133,6 +133,12 @@ bool runner::start_load() {
                    ? sc_.set.grace_ms
                    : (ld.deadline_ms > 0 ? ld.deadline_ms : 10000) + 1000;
   ls.grace_ns = grace * ms_ns;
+  // Longer than the deadline: whatever the nodes still hold is answered or
+  // dropped by then, so a reply after it is a late duplicate.
+  auto quiet = sc_.set.quiet_ms >= 0
+                   ? sc_.set.quiet_ms
+                   : (ld.deadline_ms > 0 ? ld.deadline_ms : 1000) + 250;
+  ls.quiet_ns = quiet * ms_ns;
   ls.reconnect_ns = sc_.set.reconnect_ms * ms_ns;
   load_ = std::make_unique<load_client>(ls, [this] {
     std::lock_guard<std::mutex> guard{target_mtx_};

@@ -108,6 +108,8 @@ private:
       auto& s = out_.set;
       if (k == "grace")
         s.grace_ms = to_duration(k, v);
+      else if (k == "quiet")
+        s.quiet_ms = to_duration(k, v);
       else if (k == "ready_timeout")
         s.ready_timeout_ms = to_duration(k, v);
       else if (k == "late")
@@ -118,7 +120,8 @@ private:
         s.step_timeout_ms = to_duration(k, v);
       else
         fail("set: unknown key `" + k +
-             "` (grace, ready_timeout, late, reconnect, step_timeout)");
+             "` (grace, quiet, ready_timeout, late, reconnect, "
+             "step_timeout)");
     }
   }
 

@@ -16,7 +16,8 @@ namespace dine::chaos {
 
 /// Global settings (`set KEY=VALUE`). Durations in milliseconds.
 struct settings {
-  int64_t grace_ms = -1;            ///< After the load; -1 = deadline + 1 s.
+  int64_t grace_ms = -1; ///< After the load; -1 = deadline + 1 s.
+  int64_t quiet_ms = -1; ///< Read after the last reply; -1 = deadline + 250.
   int64_t ready_timeout_ms = 20000; ///< Wait for a node's ready file.
   int64_t late_ms = 250;            ///< A reply slower than this is disturbed.
   int64_t reconnect_ms = 100;       ///< Pause before a client reconnects.

@@ -173,6 +173,31 @@ load_result run_load(uint16_t port, const std::string& model, size_t count,
     ids[i % conns].push_back(i + 1);
   auto until = std::chrono::steady_clock::now() + timeout;
   size_t done = 0;
+  auto record = [&](size_t c, client_reply& rep) {
+    auto& rs = res.replies[rep.id];
+    if (rep.id == 0 || rep.id > count || (rep.id - 1) % conns != c) {
+      ++res.unknown;
+    } else if (!rs.empty()) {
+      ++res.duplicates;
+    } else {
+      --outstanding[c];
+      ++done;
+    }
+    rs.push_back(std::move(rep));
+  };
+  // Reads and records one reply of connection `c`, waiting up to `wait`.
+  // Returns false if none came; a transport error sets `res.error`.
+  auto read_one = [&](size_t c, std::chrono::milliseconds wait) {
+    client_reply rep;
+    auto err = cs[c]->read_reply(rep, wait);
+    if (!err.empty()) {
+      if (!cs[c]->timed_out())
+        res.error = err;
+      return false;
+    }
+    record(c, rep);
+    return true;
+  };
   while (done < count && std::chrono::steady_clock::now() < until) {
     for (size_t c = 0; c < conns; ++c) {
       std::vector<char> buf;
@@ -194,24 +219,30 @@ load_result run_load(uint16_t port, const std::string& model, size_t count,
           return res;
         }
       }
-      // Drain whatever replies are there; wait briefly for the first.
-      client_reply rep;
-      auto wait = std::chrono::milliseconds{outstanding[c] > 0 ? 5 : 0};
-      while (outstanding[c] > 0) {
-        auto err = cs[c]->read_reply(rep, wait);
-        if (!err.empty()) {
-          if (!cs[c]->timed_out()) {
-            res.error = err;
-            return res;
-          }
-          break;
-        }
-        res.replies[rep.id].push_back(rep);
-        --outstanding[c];
-        ++done;
+      // Drain whatever replies are there, wait briefly for the first.
+      auto wait = std::chrono::milliseconds{5};
+      while (outstanding[c] > 0 && read_one(c, wait))
         wait = std::chrono::milliseconds{0};
-      }
+      if (!res.error.empty())
+        return res;
     }
+  }
+  if (done < count)
+    return res; // the caller reports what is missing
+  // The quiet period: any reply now is one too many.
+  auto quiet = std::chrono::milliseconds{deadline_ms + 250};
+  auto quiet_until = std::chrono::steady_clock::now() + quiet;
+  auto hard_until = quiet_until + 3 * quiet; // a node that never stops
+  while (std::chrono::steady_clock::now() < quiet_until &&
+         std::chrono::steady_clock::now() < hard_until) {
+    bool any = false;
+    for (size_t c = 0; c < conns; ++c) {
+      any = read_one(c, std::chrono::milliseconds{c == 0 ? 10 : 0}) || any;
+      if (!res.error.empty())
+        return res;
+    }
+    if (any) // a reply restarts the quiet period
+      quiet_until = std::chrono::steady_clock::now() + quiet;
   }
   return res;
 }

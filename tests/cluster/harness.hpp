@@ -73,13 +73,18 @@ std::string bin(const std::string& name);
 struct load_result {
   std::map<uint64_t, std::vector<client_reply>> replies; ///< By id.
   size_t sent = 0;
-  std::string error; ///< Connection-level failure, if any.
+  size_t duplicates = 0; ///< Replies beyond the first for an id.
+  size_t unknown = 0;    ///< Replies for ids never sent.
+  std::string error;     ///< Connection-level failure, if any.
 };
 
 /// Sends `count` infer requests for `model` over `conns` connections with
 /// `depth` in flight each; request i carries inputs {"i": i} and id i+1,
 /// and `cache: false`, so every request reaches a worker.
-/// Waits up to `timeout` for all replies.
+/// Waits up to `timeout` for all replies. Then it keeps reading for a
+/// quiet period longer than the deadline (`deadline_ms` + 250 ms; 250 ms
+/// without a deadline), so that a late second reply is seen and counted
+/// in `duplicates`: nothing the node still holds may answer after it.
 load_result run_load(uint16_t port, const std::string& model, size_t count,
                      size_t conns, size_t depth,
                      std::chrono::milliseconds timeout,

@@ -134,6 +134,7 @@ TEST_CASE("deadlines, priorities and a full queue are answered at once") {
     r.inputs = inputs_for(i);
     r.cache = false;
     r.deadline_ms = i == 12 ? 50 : 0;
+    r.priority = i == 5 ? 10 : 0; // queued behind 2..4, runs before them
     reqs.push_back(r);
   }
   auto replies = burst(node.client_port(), reqs);
@@ -144,6 +145,13 @@ TEST_CASE("deadlines, priorities and a full queue are answered at once") {
       ++overloaded;
   // One runs, five wait, the rest are refused at once.
   CHECK(overloaded >= 5);
+  // The high-priority request left the queue before the earlier ones: it
+  // finished first (one batch of one at a time, 200 ms each).
+  REQUIRE(replies[5].code == 0);
+  for (uint64_t i : {2, 3, 4}) {
+    REQUIRE(replies[i].code == 0);
+    CHECK(replies[5].times.total_us < replies[i].times.total_us);
+  }
   auto& last = replies[12];
   CHECK((last.code == static_cast<uint8_t>(errc::deadline_exceeded) ||
          last.code == static_cast<uint8_t>(errc::overloaded)));

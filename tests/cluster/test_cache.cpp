@@ -68,17 +68,23 @@ TEST_CASE("a repeated request is a cache hit that calls no worker, and "
     CHECK(hit.outputs == first_outputs);
     CHECK(hit.times.total_us < miss.times.total_us);
     CHECK(cost_items(port) == 1); // no worker was called
-    auto stats = op(port, op_code::stats);
-    CHECK(stats["cache"]["hits"] == 1);
-    CHECK(stats["cache"]["lmdb_entries"].get<uint64_t>() >= 1);
+    CHECK(op(port, op_code::stats)["cache"]["hits"] == 1);
     // cache: false runs the model again.
     auto fresh = cost_request(3, 42);
     fresh.cache = false;
     auto rep = call(port, fresh);
     CHECK_FALSE(rep.cached);
     CHECK(cost_items(port) == 2);
-    // Wait for the write-behind flush, then kill -9.
-    std::this_thread::sleep_for(50ms);
+    // Wait (polling, up to 5 s) for the write-behind flush, then kill -9.
+    auto flushed = [&] {
+      auto c = op(port, op_code::stats)["cache"];
+      return c["writes"].get<uint64_t>() >= 1 &&
+             c["lmdb_entries"].get<uint64_t>() >= 1;
+    };
+    auto until = std::chrono::steady_clock::now() + 5s;
+    while (!flushed() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(2ms);
+    REQUIRE(flushed());
     node.signal(SIGKILL);
     node.wait_exit(5s);
   }

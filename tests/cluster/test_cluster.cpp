@@ -10,6 +10,7 @@
 
 #include "harness.hpp"
 #include "messages/errc.hpp"
+#include "runtime/model_backend.hpp"
 
 using namespace dine;
 using namespace dine::test;
@@ -51,13 +52,32 @@ uint64_t outstanding_of(uint16_t port, const std::string& name) {
   return 0;
 }
 
+/// Arguments of a worker serving `sleep` with `fixed_us` per batch.
+std::vector<std::string> sleep_worker_args(const node_process& coord,
+                                           const std::string& name,
+                                           uint32_t fixed_us) {
+  auto args = worker_args(coord, name, "sleep");
+  args.push_back("--model.sleep.fixed-us=" + std::to_string(fixed_us));
+  args.push_back("--model.sleep.per-item-us=0");
+  return args;
+}
+
+/// Polls `stats` (up to 10 s) until worker `name` served `min_items` and
+/// has batches in flight; returns how many it had then (0: never).
+uint64_t wait_busy(uint16_t port, const std::string& name, uint64_t min_items) {
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < until) {
+    if (items_by_worker(port)[name] >= min_items)
+      if (auto n = outstanding_of(port, name); n > 0)
+        return n;
+    std::this_thread::sleep_for(1ms);
+  }
+  return 0;
+}
+
 /// The outputs `cost` and `sleep` compute: {"fnv1a": FNV-1a of the input}.
 std::vector<uint8_t> fnv_outputs(const std::vector<uint8_t>& in) {
-  uint64_t h = 14695981039346656037ull;
-  for (auto b : in)
-    h = (h ^ b) * 1099511628211ull;
-  auto bytes = nlohmann::json::to_msgpack(nlohmann::json{{"fnv1a", h}});
-  return {bytes.begin(), bytes.end()};
+  return fnv1a_outputs(in.data(), in.size());
 }
 
 /// Checks that ids 1..count got exactly one reply each; returns the number
@@ -90,6 +110,8 @@ size_t check_exactly_once(const load_result& res, size_t count,
   }
   CHECK(missing == 0);
   CHECK(doubled == 0);
+  CHECK(res.duplicates == 0); // also none after the last expected reply
+  CHECK(res.unknown == 0);
   CHECK(res.replies.size() == count); // no reply with an unknown id
   return ok;
 }
@@ -102,7 +124,8 @@ TEST_CASE("a coordinator and two workers answer pipelined requests exactly "
   node_process coord{dir.path(), "coord", coordinator_args()};
   node_process w1{dir.path(), "w1", worker_args(coord, "w1", "echo,cost")};
   node_process w2{dir.path(), "w2", worker_args(coord, "w2", "echo,cost")};
-  auto res = run_load(coord.client_port(), "echo", 2000, 8, 32, 60s);
+  // A short deadline keeps the quiet period after the last reply short.
+  auto res = run_load(coord.client_port(), "echo", 2000, 8, 32, 60s, 2000);
   CHECK(check_exactly_once(res, 2000) == 2000);
   auto items = items_by_worker(coord.client_port());
   CHECK(items["w1"] > 0);
@@ -123,29 +146,21 @@ TEST_CASE("SIGKILL of a worker with requests in flight: every request still "
   cargs.push_back("--model.sleep.fixed-us=50000");
   cargs.push_back("--model.sleep.per-item-us=0");
   node_process coord{dir.path(), "coord", cargs};
-  auto wa1 = worker_args(coord, "w1", "sleep");
-  auto wa2 = worker_args(coord, "w2", "sleep");
-  for (auto* wa : {&wa1, &wa2}) {
-    wa->push_back("--model.sleep.fixed-us=50000");
-    wa->push_back("--model.sleep.per-item-us=0");
-  }
-  node_process w1{dir.path(), "w1", wa1};
-  node_process w2{dir.path(), "w2", wa2};
+  node_process w1{dir.path(), "w1", sleep_worker_args(coord, "w1", 50000)};
+  node_process w2{dir.path(), "w2", sleep_worker_args(coord, "w2", 50000)};
   load_result res;
-  std::thread load{
-      [&] { res = run_load(coord.client_port(), "sleep", 6000, 8, 16, 60s); }};
+  std::thread load{[&] {
+    res = run_load(coord.client_port(), "sleep", 6000, 8, 16, 60s, 3000);
+  }};
   // Kill w1 once it has served some and has batches in flight right now.
-  auto until = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < until &&
-         items_by_worker(coord.client_port())["w1"] < 100)
-    std::this_thread::sleep_for(1ms);
-  MESSAGE("w1 outstanding at the kill: " << outstanding_of(coord.client_port(),
-                                                           "w1"));
+  auto in_flight = wait_busy(coord.client_port(), "w1", 100);
   w1.kill_now();
   load.join();
-  auto ok = check_exactly_once(res, 6000, true);
-  MESSAGE("ok replies: " << ok << " of 6000");
-  CHECK(ok > 0);
+  MESSAGE("w1 outstanding at the kill: " << in_flight);
+  REQUIRE(in_flight > 0); // else the kill tested nothing
+  // Every request had its batch re-dispatched (max-retries >= 1): none
+  // may fail, and each ok output is the model's function of its input.
+  CHECK(check_exactly_once(res, 6000, true) == 6000);
   // The survivor took over: w1 is gone from the registry.
   auto stats = op(coord.client_port(), op_code::stats);
   INFO("stats after the load: " << stats.dump()); // says why, if it fails
@@ -156,19 +171,43 @@ TEST_CASE("SIGKILL of a worker with requests in flight: every request still "
   CHECK(stats["batchers"][0]["retries"].get<uint64_t>() > 0);
 }
 
+TEST_CASE("SIGTERM of a worker with batches in flight: it drains them "
+          "itself, nothing is retried, exit status 0") {
+  temp_dir dir;
+  node_process coord{dir.path(), "coord", coordinator_args()};
+  // 200 ms per batch: batches are surely in flight at the signal.
+  node_process w1{dir.path(), "w1", sleep_worker_args(coord, "w1", 200000)};
+  node_process w2{dir.path(), "w2", sleep_worker_args(coord, "w2", 200000)};
+  load_result res;
+  std::thread load{[&] {
+    res = run_load(coord.client_port(), "sleep", 1500, 4, 16, 60s, 3000);
+  }};
+  auto in_flight = wait_busy(coord.client_port(), "w1", 50);
+  w1.signal(SIGTERM);
+  load.join();
+  REQUIRE(in_flight > 0); // else the drain had nothing to do
+  CHECK(w1.wait_exit(10s) == 0);
+  CHECK(check_exactly_once(res, 1500, true) == 1500);
+  auto stats = op(coord.client_port(), op_code::stats);
+  INFO("stats after the load: " << stats.dump());
+  CHECK(stats["batchers"][0]["retries"] == 0); // w1 answered its batches
+  CHECK(stats["requests"]["inflight"] == 0);
+  CHECK(items_by_worker(coord.client_port()).count("w1") == 0);
+}
+
 TEST_CASE("a worker that joins later gets traffic at once") {
   temp_dir dir;
   node_process coord{dir.path(), "coord", coordinator_args()};
   node_process w1{dir.path(), "w1", worker_args(coord, "w1", "echo")};
-  auto first = run_load(coord.client_port(), "echo", 200, 2, 8, 30s);
+  auto first = run_load(coord.client_port(), "echo", 200, 2, 8, 30s, 1000);
   CHECK(check_exactly_once(first, 200) == 200);
   node_process w2{dir.path(), "w2", worker_args(coord, "w2", "echo")};
-  auto second = run_load(coord.client_port(), "echo", 400, 4, 8, 30s);
+  auto second = run_load(coord.client_port(), "echo", 400, 4, 8, 30s, 1000);
   CHECK(check_exactly_once(second, 400) == 400);
   CHECK(items_by_worker(coord.client_port())["w2"] > 0);
 }
 
-TEST_CASE("a killed worker leaves the registry; its model then answers "
+TEST_CASE("a killed worker leaves the registry, its model then answers "
           "unavailable at once") {
   temp_dir dir;
   node_process coord{dir.path(), "coord", coordinator_args()};

@@ -42,9 +42,10 @@ TEST_CASE("--role=all answers requests with no other process") {
                     "all",
                     {"--role=all", "--client-port=0", "--listen=127.0.0.1:0",
                      "--local-workers=2"}};
-  auto res = run_load(node.client_port(), "echo", 500, 4, 16, 30s);
+  auto res = run_load(node.client_port(), "echo", 500, 4, 16, 30s, 1000);
   REQUIRE(res.error.empty());
   REQUIRE(res.replies.size() == 500);
+  CHECK(res.duplicates == 0);
   for (auto& [id, rs] : res.replies) {
     REQUIRE(rs.size() == 1);
     CHECK(rs[0].code == 0);

@@ -70,7 +70,7 @@ TEST_CASE("exit status 4 when the drain times out with work in flight") {
 }
 
 TEST_CASE("a connection at max-inflight-per-connection is not read until "
-          "half its requests are answered; then all are answered") {
+          "half its requests are answered, then all are answered") {
   temp_dir dir;
   node_process node{dir.path(),
                     "all",
@@ -119,7 +119,7 @@ TEST_CASE("a connection at max-inflight-per-connection is not read until "
 }
 
 TEST_CASE("a client that does not read its replies is no longer read once "
-          "4 MiB of replies wait; it gets every reply when it reads") {
+          "4 MiB of replies wait, it gets every reply when it reads") {
   temp_dir dir;
   node_process node{dir.path(),
                     "all",

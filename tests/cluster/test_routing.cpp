@@ -169,9 +169,10 @@ TEST_CASE("a failing worker is ejected, traffic moves, and it is readmitted "
   // Every request still succeeds: w1's batches are retried elsewhere.
   auto first = run_load(port, "sleep", 600, 2, 4, 30s);
   REQUIRE(first.error.empty());
+  REQUIRE(first.replies.size() == 600);
+  CHECK(first.duplicates == 0);
   for (auto& [id, rs] : first.replies)
     CHECK(rs.front().code == 0);
-  CHECK(first.replies.size() == 600);
   auto ws = workers_of(port);
   MESSAGE(ws["w1"].dump());
   CHECK(ws["w1"]["ejections"].get<uint32_t>() >= 1);
@@ -180,16 +181,29 @@ TEST_CASE("a failing worker is ejected, traffic moves, and it is readmitted "
   CHECK(ws["w1"]["error_rate"].get<double>() > 0.5);
   CHECK(ws["w2"]["items"].get<uint64_t>() + ws["w3"]["items"].get<uint64_t>() ==
         600);
-  // Recovered: after its backoff it is probed and readmitted.
-  set_fault(port, "w1", "off");
+  // The detector's state, end to end: ejected (under load, while it
+  // fails), then probing once its ejection time passed, then active again
+  // after a success. A detector that never readmits stays `probing`.
+  auto outlier = [&] { return workers_of(port)["w1"]["outlier"]; };
   auto until = std::chrono::steady_clock::now() + 8s;
-  while (std::chrono::steady_clock::now() < until && items_of(port, "w1") == 0)
+  while (std::chrono::steady_clock::now() < until && outlier() != "ejected")
+    run_load(port, "sleep", 20, 1, 4, 10s);
+  REQUIRE(outlier() == "ejected");
+  set_fault(port, "w1", "off");
+  until = std::chrono::steady_clock::now() + 8s;
+  while (std::chrono::steady_clock::now() < until && outlier() != "probing")
+    std::this_thread::sleep_for(10ms); // no traffic: nothing readmits it
+  REQUIRE(outlier() == "probing");
+  until = std::chrono::steady_clock::now() + 8s;
+  while (std::chrono::steady_clock::now() < until && outlier() != "active")
     run_load(port, "sleep", 60, 1, 4, 10s);
+  CHECK(outlier() == "active");
   CHECK(items_of(port, "w1") > 0);
   auto again = run_load(port, "sleep", 600, 2, 4, 30s);
-  CHECK(again.replies.size() == 600);
+  REQUIRE(again.replies.size() == 600);
   ws = workers_of(port);
   CHECK(ws["w1"]["ejected"] == false);
+  CHECK(ws["w1"]["outlier"] == "active");
   CHECK(ws["w1"]["items"].get<uint64_t>() > 60);
 }
 
@@ -396,8 +410,9 @@ TEST_CASE("static membership: a static worker SIGTERMed under load "
     return std::make_unique<node_process>(
         dir.path(), name,
         strings{"--role=worker", "--listen=127.0.0.1:0", "--name=" + name,
-                "--models=sleep", "--model.sleep.fixed-us=2000",
-                "--heartbeat-interval-ms=100", "--connection-timeout-ms=1000"});
+                "--models=sleep", "--model.sleep.fixed-us=50000",
+                "--model.sleep.per-item-us=0", "--heartbeat-interval-ms=100",
+                "--connection-timeout-ms=1000"});
   };
   auto s1 = static_worker("s1");
   auto s2 = static_worker("s2");
@@ -409,21 +424,36 @@ TEST_CASE("static membership: a static worker SIGTERMed under load "
   auto port = coord.client_port();
   REQUIRE(wait_workers(port, 2, 5s));
   load_result res;
-  std::thread load{[&] { res = run_load(port, "sleep", 4000, 4, 8, 30s); }};
+  std::thread load{
+      [&] { res = run_load(port, "sleep", 2000, 4, 8, 30s, 2000); }};
+  // SIGTERM while s1 has batches in flight (50 ms each): the drain, not a
+  // retry elsewhere, must answer them.
   auto until = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < until && items_of(port, "s1") < 200)
-    std::this_thread::sleep_for(5ms);
+  uint64_t in_flight = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    auto ws = workers_of(port);
+    if (ws.count("s1") && ws["s1"]["items"].get<uint64_t>() >= 100 &&
+        (in_flight = ws["s1"]["outstanding"].get<uint64_t>()) > 0)
+      break;
+    std::this_thread::sleep_for(1ms);
+  }
   s1->signal(SIGTERM);
   load.join();
+  REQUIRE(in_flight > 0);
   CHECK(s1->wait_exit(10s) == 0);
   INFO(res.error);
   REQUIRE(res.error.empty());
-  CHECK(res.replies.size() == 4000);
+  CHECK(res.replies.size() == 2000);
+  CHECK(res.duplicates == 0);
   for (auto& [id, rs] : res.replies) {
     CHECK(rs.size() == 1);
     CHECK(rs.front().code == 0);
   }
   CHECK(workers_of(port).count("s1") == 0);
+  auto stats = op(port, op_code::stats);
+  INFO("stats: " << stats.dump());
+  for (auto& b : stats["batchers"])
+    CHECK(b["retries"] == 0); // s1 finished its own batches
 }
 
 TEST_CASE("consistent_hash: a batch that fails on its key's worker is "

@@ -35,7 +35,7 @@ TEST_CASE("fault_hook fires about `rate` of the batches") {
   CHECK(fired < 5500);
 }
 
-TEST_CASE("crash_on_start never fires per batch; names parse") {
+TEST_CASE("crash_on_start never fires per batch, names parse") {
   fault_hook h;
   fault_spec s;
   s.kind = fault_kind::crash_on_start;

@@ -38,7 +38,7 @@ std::vector<size_t> targets(const key_batch_plan& plan, size_t n) {
 
 } // namespace
 
-TEST_CASE("key batching: one batch per worker; the same key, the same worker "
+TEST_CASE("key batching: one batch per worker, the same key, the same worker "
           "whatever the load") {
   consistent_hash ch;
   auto pool = pool_of(3, 4);
@@ -58,7 +58,7 @@ TEST_CASE("key batching: one batch per worker; the same key, the same worker "
       CHECK(where2[i] == where[i]);
 }
 
-TEST_CASE("key batching: batches respect max size and free slots; the rest "
+TEST_CASE("key batching: batches respect max size and free slots, the rest "
           "stays queued in order") {
   consistent_hash ch;
   auto pool = pool_of(1, 3);

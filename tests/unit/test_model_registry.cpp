@@ -58,7 +58,7 @@ TEST_CASE("registry: config models are known before any worker serves them") {
   CHECK(u.message == "unknown model `nope`");
 }
 
-TEST_CASE("registry: no version means the newest served; unknown versions "
+TEST_CASE("registry: no version means the newest served, unknown versions "
           "are unknown_model") {
   model_registry reg{table_with("m", 1, fallback_mode::any), "round_robin"};
   reg.declare(1, "a", {decl("m", 1)});
@@ -94,7 +94,7 @@ TEST_CASE("registry: default_versions lists what a request without a "
   CHECK(only(reg.default_versions()) == 1);
 }
 
-TEST_CASE("registry: workers declare shards; the rest are skipped") {
+TEST_CASE("registry: workers declare shards, the rest are skipped") {
   model_registry reg{table_with("m", 3, fallback_mode::any), "least_latency"};
   std::vector<std::string> skipped;
   auto ts = reg.declare(1, "a", {decl("m", 1, {0, 2, 9})}, &skipped);

@@ -215,3 +215,13 @@ TEST_CASE("outlier_detector checks its config") {
   CHECK_FALSE(outlier_detector::make(cfg));
   CHECK(std::string{to_string(outlier_state::probing)} == "probing");
 }
+
+TEST_CASE("worse: merged stats show ejected over probing over active") {
+  using s = outlier_state;
+  CHECK(worse(s::active, s::active) == s::active);
+  CHECK(worse(s::active, s::probing) == s::probing);
+  CHECK(worse(s::probing, s::active) == s::probing);
+  CHECK(worse(s::probing, s::ejected) == s::ejected);
+  CHECK(worse(s::ejected, s::active) == s::ejected);
+  CHECK(worse(s::ejected, s::probing) == s::ejected);
+}
