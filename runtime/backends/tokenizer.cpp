@@ -37,6 +37,11 @@ tokenizer::tokenizer(std::vector<std::string> pieces, std::vector<float> scores,
 }
 
 void tokenizer::index() {
+  // The header's max_token_length is not trusted: the real maximum bounds
+  // prompt lengths (docs/models.md).
+  for (auto& p : pieces_)
+    if (p.size() > max_token_length_)
+      max_token_length_ = static_cast<uint32_t>(p.size());
   ids_.clear();
   ids_.reserve(pieces_.size());
   // The first occurrence wins, as with llama2.c's sorted lookup of a
