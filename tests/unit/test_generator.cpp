@@ -299,12 +299,16 @@ TEST_CASE("generator queues when the KV pool is full, then overloads") {
   });
   REQUIRE(!g->add(1, in, far()));
   REQUIRE(!g->add(2, in, far()));
-  REQUIRE(!g->add(3, in, clock_type::now() + std::chrono::milliseconds{1}));
+  auto deadline = clock_type::now() + std::chrono::milliseconds{1};
+  REQUIRE(!g->add(3, in, deadline));
   std::vector<gen_event> evs;
   g->step(evs);
   CHECK(g->stats().running == 1);
   CHECK(g->stats().waiting == 2);
   CHECK(g->stats().kv_blocks_used == 2);
+  // 3's deadline passes while 1 still holds the blocks (no step runs).
+  while (clock_type::now() <= deadline)
+    continue;
   results first;
   collect(evs, first);
   auto r = run(*g, 10000, first);
