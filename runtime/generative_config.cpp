@@ -47,6 +47,10 @@ const std::vector<gen_option>& gen_options() {
        [](model_config& m, const std::string& v) {
          return parse_uint(v, m.max_running, 1, 4096);
        }},
+      {"threads", "transformer: compute threads of one step", "an integer 1-64",
+       [](model_config& m, const std::string& v) {
+         return parse_uint(v, m.threads, 1, 64);
+       }},
   };
   return table;
 }
@@ -121,6 +125,7 @@ std::string generative_model_text(const model_config& m) {
   append_kv(out, "kv-cache-bytes", std::to_string(m.kv_cache_bytes));
   append_kv(out, "kv-block-size", std::to_string(m.kv_block_size));
   append_kv(out, "max-running", std::to_string(m.max_running));
+  append_kv(out, "threads", std::to_string(m.threads));
   return out;
 }
 

@@ -37,6 +37,7 @@ struct model_config {
   uint64_t kv_cache_bytes = 64ull << 20; ///< KV pool size.
   uint32_t kv_block_size = 16;           ///< Tokens per KV block.
   uint32_t max_running = 64;             ///< Sequences per decode step.
+  uint32_t threads = 1;                  ///< Compute threads of one step.
 };
 
 /// Everything a `dine-node` process needs to know, after the config file

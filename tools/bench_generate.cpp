@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,14 @@
 using namespace dine;
 
 namespace {
+
+/// CPU seconds of this process (all threads): with other load on the
+/// machine, tokens per CPU second is the steadier figure.
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
 
 std::vector<uint8_t> request(const std::string& prompt, uint32_t max_tokens) {
   msgpack::sbuffer buf;
@@ -96,6 +105,7 @@ int main(int argc, char** argv) {
     uint64_t tokens = 0;
     uint32_t steps = 0;
     auto t0 = std::chrono::steady_clock::now();
+    auto c0 = cpu_seconds();
     while (g.busy() && steps < 100000) {
       evs.clear();
       g.step(evs);
@@ -106,10 +116,12 @@ int main(int argc, char** argv) {
     double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
             .count();
+    double cpu = cpu_seconds() - c0;
     std::printf("batch %3u: %6llu tokens in %7.3f s = %8.1f tok/s (%u steps, "
-                "%.2f ms/step)\n",
+                "%.2f ms/step; %.3f CPU s = %.1f tok per CPU s)\n",
                 b, static_cast<unsigned long long>(tokens), secs,
-                static_cast<double>(tokens) / secs, steps, 1e3 * secs / steps);
+                static_cast<double>(tokens) / secs, steps, 1e3 * secs / steps,
+                cpu, static_cast<double>(tokens) / cpu);
     std::fflush(stdout);
   }
   return 0;

@@ -34,7 +34,9 @@ bool is_generative(const std::string& backend) {
 caf::expected<std::unique_ptr<generator>>
 make_generator(const model_config& cfg) {
   if (cfg.backend == "transformer") {
-    auto g = transformer_generator::make(cfg);
+    transformer_options opts;
+    opts.threads = static_cast<int32_t>(cfg.threads);
+    auto g = transformer_generator::make(cfg, opts);
     if (!g)
       return std::move(g.error());
     return std::unique_ptr<generator>{std::move(*g)};

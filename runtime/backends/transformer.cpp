@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include <omp.h>
+
 namespace dine {
 
 namespace {
@@ -19,8 +21,9 @@ void rmsnorm(float* out, const float* x, const float* weight, int32_t n) {
 } // namespace
 
 transformer::transformer(const checkpoint& cp, kv_pool& pool,
-                         gemm_kernel kernel)
-    : w_(cp.weights()), s_(cp.shape()), pool_(pool), kernel_(kernel) {
+                         gemm_kernel kernel, int32_t threads)
+    : w_(cp.weights()), s_(cp.shape()), pool_(pool), kernel_(kernel),
+      threads_(threads > 0 ? threads : 1) {
   // llama2.c's rotary embedding: pairs (2i, 2i+1) of each head rotate by
   // pos / 10000^(2i / head_size).
   int32_t hs = s_.head_size();
@@ -33,6 +36,30 @@ transformer::transformer(const checkpoint& cp, kv_pool& pool,
       cos_[size_t(pos) * hs / 2 + i / 2] = cosf(val);
       sin_[size_t(pos) * hs / 2 + i / 2] = sinf(val);
     }
+  if (kernel_ != gemm_kernel::blocked)
+    return;
+  const size_t d = s_.dim, hd = s_.hidden_dim, kv = s_.kv_dim();
+  for (int32_t l = 0; l < s_.n_layers; ++l) {
+    packed_layer p;
+    p.wq = pack_wt(w_.wq + l * d * d, s_.dim, s_.dim);
+    p.wk = pack_wt(w_.wk + l * d * kv, s_.kv_dim(), s_.dim);
+    p.wv = pack_wt(w_.wv + l * d * kv, s_.kv_dim(), s_.dim);
+    p.wo = pack_wt(w_.wo + l * d * d, s_.dim, s_.dim);
+    p.w1 = pack_wt(w_.w1 + l * d * hd, s_.hidden_dim, s_.dim);
+    p.w2 = pack_wt(w_.w2 + l * hd * d, s_.dim, s_.hidden_dim);
+    p.w3 = pack_wt(w_.w3 + l * d * hd, s_.hidden_dim, s_.dim);
+    packed_.push_back(std::move(p));
+  }
+  packed_cls_ = pack_wt(w_.wcls, s_.vocab_size, s_.dim);
+}
+
+void transformer::mm(const float* x, int32_t rows, const float* w,
+                     const packed_matrix& pw, int32_t in, int32_t out, float* y,
+                     bool accumulate) {
+  if (kernel_ == gemm_kernel::blocked)
+    matmul_packed(x, rows, pw, y, accumulate, threads_);
+  else
+    matmul_blas(x, rows, in, w, out, y, accumulate);
 }
 
 void transformer::forward(const std::vector<fwd_row>& rows,
@@ -53,16 +80,17 @@ void transformer::forward(const std::vector<fwd_row>& rows,
                 w_.token_embedding + size_t(rows[r].token) * d,
                 sizeof(float) * d);
   const uint32_t bs = pool_.block_size();
+  static const packed_layer none{};
   for (int32_t l = 0; l < s_.n_layers; ++l) {
+    const auto& pl = packed_.empty() ? none : packed_[size_t(l)];
     for (int32_t r = 0; r < n; ++r)
       rmsnorm(&xb_[size_t(r) * d], &x_[size_t(r) * d],
               w_.rms_att + size_t(l) * d, d);
-    matmul_wt(kernel_, xb_.data(), n, d, w_.wq + size_t(l) * d * d, d,
-              q_.data(), false);
-    matmul_wt(kernel_, xb_.data(), n, d, w_.wk + size_t(l) * d * kv, kv,
-              k_.data(), false);
-    matmul_wt(kernel_, xb_.data(), n, d, w_.wv + size_t(l) * d * kv, kv,
-              v_.data(), false);
+    mm(xb_.data(), n, w_.wq + size_t(l) * d * d, pl.wq, d, d, q_.data(), false);
+    mm(xb_.data(), n, w_.wk + size_t(l) * d * kv, pl.wk, d, kv, k_.data(),
+       false);
+    mm(xb_.data(), n, w_.wv + size_t(l) * d * kv, pl.wv, d, kv, v_.data(),
+       false);
     // Rotary embedding of q and k, then k and v into the cache.
     for (int32_t r = 0; r < n; ++r) {
       const float* c = &cos_[size_t(rows[r].pos) * hs / 2];
@@ -85,21 +113,21 @@ void transformer::forward(const std::vector<fwd_row>& rows,
                   sizeof(float) * kv);
     }
     attention(rows, l);
-    matmul_wt(kernel_, att_out_.data(), n, d, w_.wo + size_t(l) * d * d, d,
-              x_.data(), true);
+    mm(att_out_.data(), n, w_.wo + size_t(l) * d * d, pl.wo, d, d, x_.data(),
+       true);
     for (int32_t r = 0; r < n; ++r)
       rmsnorm(&xb_[size_t(r) * d], &x_[size_t(r) * d],
               w_.rms_ffn + size_t(l) * d, d);
-    matmul_wt(kernel_, xb_.data(), n, d, w_.w1 + size_t(l) * d * hd, hd,
-              h1_.data(), false);
-    matmul_wt(kernel_, xb_.data(), n, d, w_.w3 + size_t(l) * d * hd, hd,
-              h3_.data(), false);
+    mm(xb_.data(), n, w_.w1 + size_t(l) * d * hd, pl.w1, d, hd, h1_.data(),
+       false);
+    mm(xb_.data(), n, w_.w3 + size_t(l) * d * hd, pl.w3, d, hd, h3_.data(),
+       false);
     for (size_t i = 0; i < size_t(n) * hd; ++i) {
       float g = h1_[i];
       h1_[i] = g / (1.0f + std::exp(-g)) * h3_[i];
     }
-    matmul_wt(kernel_, h1_.data(), n, hd, w_.w2 + size_t(l) * hd * d, d,
-              x_.data(), true);
+    mm(h1_.data(), n, w_.w2 + size_t(l) * hd * d, pl.w2, hd, d, x_.data(),
+       true);
   }
   // Classifier over the rows that want logits only.
   int32_t m = 0;
@@ -108,48 +136,43 @@ void transformer::forward(const std::vector<fwd_row>& rows,
       rmsnorm(&xb_[size_t(m++) * d], &x_[size_t(r) * d], w_.rms_final, d);
   logits.resize(size_t(m) * s_.vocab_size);
   if (m > 0)
-    matmul_wt(kernel_, xb_.data(), m, d, w_.wcls, s_.vocab_size, logits.data(),
-              false);
+    mm(xb_.data(), m, w_.wcls, packed_cls_, d, s_.vocab_size, logits.data(),
+       false);
 }
 
 void transformer::attention(const std::vector<fwd_row>& rows, int32_t l) {
   const int32_t d = s_.dim, kv = s_.kv_dim(), hs = s_.head_size();
   const int32_t kv_mul = s_.n_heads / s_.n_kv_heads;
   const uint32_t bs = pool_.block_size();
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
-  scores_.resize(size_t(s_.seq_len));
+  const int32_t n = static_cast<int32_t>(rows.size());
+  // Per row, the layer's key area of each block it covers.
+  size_t per_row = (size_t(s_.seq_len) + bs - 1) / bs;
+  block_ptrs_.resize(rows.size() * per_row);
   for (size_t r = 0; r < rows.size(); ++r) {
-    const auto& row = rows[r];
-    int32_t len = row.pos + 1;
-    for (int32_t h = 0; h < s_.n_heads; ++h) {
-      const float* q = &q_[r * d + size_t(h) * hs];
-      const size_t off = size_t(h / kv_mul) * hs;
-      float mx = -INFINITY;
-      for (int32_t t = 0; t < len; ++t) {
-        const float* k = pool_.keys(row.blocks[uint32_t(t) / bs], l) +
-                         size_t(uint32_t(t) % bs) * kv + off;
-        float s = 0;
-        for (int32_t i = 0; i < hs; ++i)
-          s += q[i] * k[i];
-        s *= scale;
-        scores_[t] = s;
-        mx = s > mx ? s : mx;
-      }
-      float sum = 0;
-      for (int32_t t = 0; t < len; ++t) {
-        scores_[t] = std::exp(scores_[t] - mx);
-        sum += scores_[t];
-      }
-      float* out = &att_out_[r * d + size_t(h) * hs];
-      std::memset(out, 0, sizeof(float) * hs);
-      for (int32_t t = 0; t < len; ++t) {
-        const float* v = pool_.keys(row.blocks[uint32_t(t) / bs], l) +
-                         size_t(bs) * kv + size_t(uint32_t(t) % bs) * kv + off;
-        float a = scores_[t] / sum;
-        for (int32_t i = 0; i < hs; ++i)
-          out[i] += a * v[i];
-      }
-    }
+    uint32_t nb = uint32_t(rows[r].pos) / bs + 1;
+    for (uint32_t b = 0; b < nb; ++b)
+      block_ptrs_[r * per_row + b] = pool_.keys(rows[r].blocks[b], l);
+  }
+  int threads =
+      n * int32_t(s_.n_heads) * (rows.back().pos + 1) > 1 << 14 ? threads_ : 1;
+  scores_.resize(size_t(threads) * size_t(s_.seq_len));
+  // Rows and heads are independent: split them over the threads.
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 4)
+  for (int32_t task = 0; task < n * s_.n_heads; ++task) {
+    int32_t r = task / s_.n_heads, h = task % s_.n_heads;
+    float* scores = &scores_[size_t(omp_get_thread_num()) * s_.seq_len];
+    // Keys of KV head h / kv_mul start at that head's offset in a row.
+    std::vector<const float*>::const_pointer ptrs =
+        &block_ptrs_[size_t(r) * per_row];
+    thread_local std::vector<const float*> shifted;
+    uint32_t nb = uint32_t(rows[r].pos) / bs + 1;
+    shifted.resize(nb);
+    size_t off = size_t(h / kv_mul) * hs;
+    for (uint32_t b = 0; b < nb; ++b)
+      shifted[b] = ptrs[b] + off;
+    attend(&q_[size_t(r) * d + size_t(h) * hs], hs, rows[r].pos + 1,
+           shifted.data(), bs, kv, scores,
+           &att_out_[size_t(r) * d + size_t(h) * hs]);
   }
 }
 

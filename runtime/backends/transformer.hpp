@@ -26,8 +26,9 @@ struct fwd_row {
 /// tied or untied classifier (docs/design.md, "Transformer backend").
 class transformer {
 public:
+  /// `threads`: OpenMP threads of one step with the `blocked` kernel.
   transformer(const checkpoint& cp, kv_pool& pool,
-              gemm_kernel kernel = gemm_kernel::blas);
+              gemm_kernel kernel = gemm_kernel::blocked, int32_t threads = 1);
 
   /// Writes the keys and values of every row into the cache, then fills
   /// `logits` (rows with `logits` set, in order, vocab_size floats each).
@@ -38,15 +39,28 @@ public:
   const model_shape& shape() const { return s_; }
 
 private:
+  /// The weights of one layer repacked for the `blocked` kernel.
+  struct packed_layer {
+    packed_matrix wq, wk, wv, wo, w1, w2, w3;
+  };
+
   void attention(const std::vector<fwd_row>& rows, int32_t layer);
+
+  /// y = x * w^T with the configured kernel (`pw`: w packed).
+  void mm(const float* x, int32_t rows, const float* w, const packed_matrix& pw,
+          int32_t in, int32_t out, float* y, bool accumulate);
 
   const model_weights& w_;
   model_shape s_;
   kv_pool& pool_;
   gemm_kernel kernel_;
-  std::vector<float> cos_, sin_; // seq_len x head_size/2
+  int32_t threads_;
+  std::vector<float> cos_, sin_;     // seq_len x head_size/2
+  std::vector<packed_layer> packed_; ///< Empty with the blas kernel.
+  packed_matrix packed_cls_;
   // Workspace, resized to the batch.
   std::vector<float> x_, xb_, q_, k_, v_, att_out_, h1_, h3_, scores_;
+  std::vector<const float*> block_ptrs_;
 };
 
 } // namespace dine

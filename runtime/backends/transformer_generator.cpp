@@ -70,7 +70,8 @@ transformer_generator::transformer_generator(checkpoint cp, tokenizer tok,
                                              transformer_options opts)
     : cp_(std::move(cp)), tok_(std::move(tok)), pool_(std::move(pool)),
       max_running_(max_running), opts_(opts) {
-  model_ = std::make_unique<transformer>(cp_, *pool_, opts_.kernel);
+  model_ =
+      std::make_unique<transformer>(cp_, *pool_, opts_.kernel, opts_.threads);
   if (opts_.max_step_rows == 0)
     opts_.max_step_rows = 1;
 }
