@@ -65,6 +65,9 @@ void transformer::mm(const float* x, int32_t rows, const float* w,
 void transformer::forward(const std::vector<fwd_row>& rows,
                           std::vector<float>& logits) {
   const int32_t n = static_cast<int32_t>(rows.size());
+  logits.clear();
+  if (n == 0)
+    return;
   const int32_t d = s_.dim, hd = s_.hidden_dim, kv = s_.kv_dim();
   const int32_t hs = s_.head_size();
   x_.resize(size_t(n) * d);
@@ -153,8 +156,11 @@ void transformer::attention(const std::vector<fwd_row>& rows, int32_t l) {
     for (uint32_t b = 0; b < nb; ++b)
       block_ptrs_[r * per_row + b] = pool_.keys(rows[r].blocks[b], l);
   }
-  int threads =
-      n * int32_t(s_.n_heads) * (rows.back().pos + 1) > 1 << 14 ? threads_ : 1;
+  // Worth waking the other threads only for enough score work.
+  int64_t work = 0;
+  for (auto& row : rows)
+    work += int64_t(row.pos + 1) * s_.n_heads;
+  int threads = work > (1 << 12) ? threads_ : 1;
   scores_.resize(size_t(threads) * size_t(s_.seq_len));
   // Rows and heads are independent: split them over the threads.
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 4)
@@ -162,8 +168,7 @@ void transformer::attention(const std::vector<fwd_row>& rows, int32_t l) {
     int32_t r = task / s_.n_heads, h = task % s_.n_heads;
     float* scores = &scores_[size_t(omp_get_thread_num()) * s_.seq_len];
     // Keys of KV head h / kv_mul start at that head's offset in a row.
-    std::vector<const float*>::const_pointer ptrs =
-        &block_ptrs_[size_t(r) * per_row];
+    const float* const* ptrs = &block_ptrs_[size_t(r) * per_row];
     thread_local std::vector<const float*> shifted;
     uint32_t nb = uint32_t(rows[r].pos) / bs + 1;
     shifted.resize(nb);

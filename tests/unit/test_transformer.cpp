@@ -294,3 +294,27 @@ TEST_CASE("kv_pool reserves without over-committing and returns blocks") {
   auto too_small = kv_pool::make(s, 100, 4);
   CHECK_FALSE(too_small);
 }
+
+TEST_CASE("transformer gives the same logits with two threads as with one") {
+  // 60 rows: large enough that the classifier and attention split.
+  model_files files;
+  auto cp = checkpoint::open(files.checkpoint);
+  REQUIRE(cp);
+  const size_t n = 60;
+  std::vector<std::vector<float>> results;
+  for (int32_t threads : {1, 2}) {
+    kv_pool pool{cp->shape(), 4, 64};
+    transformer m{*cp, pool, gemm_kernel::blocked, threads};
+    table t;
+    t.grow(pool, n);
+    std::vector<fwd_row> rows;
+    for (size_t p = 0; p < n; ++p)
+      rows.push_back(fwd_row{int32_t(1 + p * 37 % 511), int32_t(p),
+                             t.blocks.data(), true});
+    std::vector<float> out;
+    m.forward(rows, out);
+    results.push_back(out);
+  }
+  REQUIRE(results[0].size() == n * 512);
+  CHECK(max_diff(results[0].data(), results[1].data(), n * 512) < 1e-5f);
+}
