@@ -3,7 +3,8 @@
 #include <cstring>
 
 #include <cblas.h>
-#include <omp.h>
+
+#include "runtime/backends/step_pool.hpp"
 
 // Vector types pass only between always-inlined functions of one ISA.
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -71,6 +72,16 @@ DINE_INLINE void panels(const float* x, int32_t rows, const packed_matrix& w,
     for (; i + R <= rows; i += R)
       tile<L, R>(x + size_t(i) * w.in, w.in, p, y + size_t(i) * w.out + j,
                  w.out, ncols, acc);
+    if (R > 4 && rows - i >= 4) {
+      tile<L, 4>(x + size_t(i) * w.in, w.in, p, y + size_t(i) * w.out + j,
+                 w.out, ncols, acc);
+      i += 4;
+    }
+    if (R > 2 && rows - i >= 2) {
+      tile<L, 2>(x + size_t(i) * w.in, w.in, p, y + size_t(i) * w.out + j,
+                 w.out, ncols, acc);
+      i += 2;
+    }
     for (; i < rows; ++i)
       tile<L, 1>(x + size_t(i) * w.in, w.in, p, y + size_t(i) * w.out + j,
                  w.out, ncols, acc);
@@ -213,22 +224,22 @@ packed_matrix pack_wt(const float* w, int32_t out, int32_t in) {
 }
 
 void matmul_packed(const float* x, int32_t rows, const packed_matrix& w,
-                   float* y, bool accumulate, int32_t threads) {
+                   float* y, bool accumulate, step_pool* pool) {
   static const panels_fn fn = pick();
   int32_t n = (w.out + panel - 1) / panel;
   uint64_t work = uint64_t(rows) * uint64_t(w.in) * uint64_t(w.out);
-  // Waking the other threads costs microseconds: small products run alone.
-  if (threads < 2 || n < 2 || work < (uint64_t{1} << 18)) {
+  // Waking a helper costs tens of microseconds on a busy VM: only products
+  // of 2M multiply-adds and more (~0.1 ms) are split.
+  int32_t threads = pool != nullptr ? pool->size() : 1;
+  if (threads < 2 || n < 2 || work < (uint64_t{1} << 21)) {
     fn(x, rows, w, y, accumulate, 0, n);
     return;
   }
-#pragma omp parallel num_threads(threads)
-  {
-    int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    int32_t p0 = int32_t(int64_t(n) * t / nt);
-    int32_t p1 = int32_t(int64_t(n) * (t + 1) / nt);
+  pool->run(threads, [&](int32_t t, int32_t) {
+    int32_t p0 = int32_t(int64_t(n) * t / threads);
+    int32_t p1 = int32_t(int64_t(n) * (t + 1) / threads);
     fn(x, rows, w, y, accumulate, p0, p1);
-  }
+  });
 }
 
 void matmul_blas(const float* x, int32_t rows, int32_t in, const float* w,

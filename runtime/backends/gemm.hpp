@@ -5,6 +5,8 @@
 
 namespace dine {
 
+class step_pool;
+
 /// The matrix kernels of the transformer backend (docs/design.md,
 /// "Transformer backend", says which is used and why).
 enum class gemm_kernel : uint8_t {
@@ -31,10 +33,10 @@ void matmul_blas(const float* x, int32_t rows, int32_t in, const float* w,
 
 /// The same product with our kernel on a packed matrix: each 32-column
 /// panel streams once from memory while tiles of x rows (in cache) are
-/// broadcast against it; large products split the panels over `threads`
-/// OpenMP threads.
+/// broadcast against it; large products split the panels over `pool`'s
+/// threads (none: the calling thread only).
 void matmul_packed(const float* x, int32_t rows, const packed_matrix& w,
-                   float* y, bool accumulate, int32_t threads = 1);
+                   float* y, bool accumulate, step_pool* pool = nullptr);
 
 /// Attention of one query head `q` (head_size floats) over positions
 /// 0..len-1 of a paged cache: position t's key is at

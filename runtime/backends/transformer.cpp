@@ -3,8 +3,6 @@
 #include <cmath>
 #include <cstring>
 
-#include <omp.h>
-
 namespace dine {
 
 namespace {
@@ -23,7 +21,7 @@ void rmsnorm(float* out, const float* x, const float* weight, int32_t n) {
 transformer::transformer(const checkpoint& cp, kv_pool& pool,
                          gemm_kernel kernel, int32_t threads)
     : w_(cp.weights()), s_(cp.shape()), pool_(pool), kernel_(kernel),
-      threads_(threads > 0 ? threads : 1) {
+      pool_threads_(std::make_unique<step_pool>(threads > 0 ? threads : 1)) {
   // llama2.c's rotary embedding: pairs (2i, 2i+1) of each head rotate by
   // pos / 10000^(2i / head_size).
   int32_t hs = s_.head_size();
@@ -57,7 +55,7 @@ void transformer::mm(const float* x, int32_t rows, const float* w,
                      const packed_matrix& pw, int32_t in, int32_t out, float* y,
                      bool accumulate) {
   if (kernel_ == gemm_kernel::blocked)
-    matmul_packed(x, rows, pw, y, accumulate, threads_);
+    matmul_packed(x, rows, pw, y, accumulate, pool_threads_.get());
   else
     matmul_blas(x, rows, in, w, out, y, accumulate);
 }
@@ -160,25 +158,34 @@ void transformer::attention(const std::vector<fwd_row>& rows, int32_t l) {
   int64_t work = 0;
   for (auto& row : rows)
     work += int64_t(row.pos + 1) * s_.n_heads;
-  int threads = work > (1 << 12) ? threads_ : 1;
+  int32_t threads = work > (1 << 13) ? pool_threads_->size() : 1;
   scores_.resize(size_t(threads) * size_t(s_.seq_len));
-  // Rows and heads are independent: split them over the threads.
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 4)
-  for (int32_t task = 0; task < n * s_.n_heads; ++task) {
-    int32_t r = task / s_.n_heads, h = task % s_.n_heads;
-    float* scores = &scores_[size_t(omp_get_thread_num()) * s_.seq_len];
-    // Keys of KV head h / kv_mul start at that head's offset in a row.
-    const float* const* ptrs = &block_ptrs_[size_t(r) * per_row];
-    thread_local std::vector<const float*> shifted;
-    uint32_t nb = uint32_t(rows[r].pos) / bs + 1;
-    shifted.resize(nb);
-    size_t off = size_t(h / kv_mul) * hs;
-    for (uint32_t b = 0; b < nb; ++b)
-      shifted[b] = ptrs[b] + off;
-    attend(&q_[size_t(r) * d + size_t(h) * hs], hs, rows[r].pos + 1,
-           shifted.data(), bs, kv, scores,
-           &att_out_[size_t(r) * d + size_t(h) * hs]);
-  }
+  // Rows and heads are independent: split them over the threads, in
+  // contiguous chunks.
+  const int32_t tasks = n * s_.n_heads;
+  const int32_t chunks = threads > 1 ? threads * 4 : 1;
+  auto body = [&](int32_t c, int32_t tid) {
+    float* scores = &scores_[size_t(tid) * s_.seq_len];
+    std::vector<const float*> shifted(per_row);
+    int32_t t0 = int32_t(int64_t(tasks) * c / chunks);
+    int32_t t1 = int32_t(int64_t(tasks) * (c + 1) / chunks);
+    for (int32_t task = t0; task < t1; ++task) {
+      int32_t r = task / s_.n_heads, h = task % s_.n_heads;
+      // Keys of KV head h / kv_mul start at that head's offset in a row.
+      const float* const* ptrs = &block_ptrs_[size_t(r) * per_row];
+      uint32_t nb = uint32_t(rows[r].pos) / bs + 1;
+      size_t off = size_t(h / kv_mul) * hs;
+      for (uint32_t b = 0; b < nb; ++b)
+        shifted[b] = ptrs[b] + off;
+      attend(&q_[size_t(r) * d + size_t(h) * hs], hs, rows[r].pos + 1,
+             shifted.data(), bs, kv, scores,
+             &att_out_[size_t(r) * d + size_t(h) * hs]);
+    }
+  };
+  if (threads > 1)
+    pool_threads_->run(chunks, body);
+  else
+    body(0, 0);
 }
 
 } // namespace dine

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "runtime/backends/checkpoint.hpp"
 #include "runtime/backends/gemm.hpp"
 #include "runtime/backends/kv_pool.hpp"
+#include "runtime/backends/step_pool.hpp"
 
 namespace dine {
 
@@ -26,7 +28,7 @@ struct fwd_row {
 /// tied or untied classifier (docs/design.md, "Transformer backend").
 class transformer {
 public:
-  /// `threads`: OpenMP threads of one step with the `blocked` kernel.
+  /// `threads`: threads of one step with the `blocked` kernel.
   transformer(const checkpoint& cp, kv_pool& pool,
               gemm_kernel kernel = gemm_kernel::blocked, int32_t threads = 1);
 
@@ -54,7 +56,7 @@ private:
   model_shape s_;
   kv_pool& pool_;
   gemm_kernel kernel_;
-  int32_t threads_;
+  std::unique_ptr<step_pool> pool_threads_;
   std::vector<float> cos_, sin_;     // seq_len x head_size/2
   std::vector<packed_layer> packed_; ///< Empty with the blas kernel.
   packed_matrix packed_cls_;
