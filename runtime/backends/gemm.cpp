@@ -231,7 +231,9 @@ void matmul_packed(const float* x, int32_t rows, const packed_matrix& w,
   // Waking a helper costs tens of microseconds on a busy VM: only products
   // of 2M multiply-adds and more (~0.1 ms) are split.
   int32_t threads = pool != nullptr ? pool->size() : 1;
-  if (threads < 2 || n < 2 || work < (uint64_t{1} << 21)) {
+  // Below 8 rows a product streams its weights faster than it computes
+  // (memory-bound: one core already saturates the bus), so it runs alone.
+  if (threads < 2 || n < 2 || rows < 8 || work < (uint64_t{1} << 21)) {
     fn(x, rows, w, y, accumulate, 0, n);
     return;
   }
