@@ -104,7 +104,7 @@ caf::error apply_generative_node_option(node_config& cfg,
 
 caf::error validate_generative(const node_config& cfg) {
   for (auto& [name, m] : cfg.model_table)
-    if (is_generative(m.backend) && m.backend == "transformer" &&
+    if (m.backend == "transformer" &&
         (m.checkpoint.empty() || m.tokenizer.empty()))
       return make_error(errc::invalid_config,
                         "model `" + name +
