@@ -51,7 +51,6 @@ int main(int argc, char** argv) {
   cfg.backend = "transformer";
   cfg.kv_cache_bytes = 1ull << 30;
   transformer_options opts;
-  opts.threads = 2;
   std::vector<uint32_t> batches{1, 4, 16, 64};
   uint32_t max_tokens = 128;
   std::string prompt = "Once upon a time";

@@ -28,8 +28,8 @@ namespace dine {
 
 /// Tuning knobs the benchmark varies; the defaults are what nodes run.
 struct transformer_options {
-  gemm_kernel kernel = gemm_kernel::blas;
-  int32_t threads = 0;          ///< OpenBLAS threads; 0 = its default.
+  gemm_kernel kernel = gemm_kernel::blocked;
+  int32_t threads = 1;          ///< Threads of one step (model key `threads`).
   uint32_t max_step_rows = 512; ///< Prompt tokens per step (chunking).
 };
 
