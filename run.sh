@@ -15,7 +15,8 @@ cd "$(dirname "$0")"
 ROOT=$PWD
 BUILD=${DINE_BUILD_DIR:-$ROOT/build}
 PACKAGES=(g++ cmake make pkg-config libcaf-dev libssl-dev libmsgpack-cxx-dev
-          libboost-dev liblmdb-dev doctest-dev nlohmann-json3-dev iproute2)
+          libboost-dev liblmdb-dev doctest-dev nlohmann-json3-dev iproute2
+          libopenblas-dev)
 
 install_deps() {
   local missing=()

@@ -2,6 +2,7 @@
 
 #include "runtime/config_parse.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <sstream>
 
 #include "messages/errc.hpp"
+#include "runtime/generative_config.hpp"
 
 namespace dine {
 
@@ -150,10 +152,12 @@ struct model_option {
 
 const std::vector<model_option>& model_options() {
   static const std::vector<model_option> table = {
-      {"backend", "echo | cost | sleep", "one of echo, cost, sleep",
+      {"backend", "echo | cost | sleep | transformer",
+       "one of echo, cost, sleep, transformer",
        [](model_config& m, const std::string& v) {
          m.backend = v;
-         return v == "echo" || v == "cost" || v == "sleep";
+         return v == "echo" || v == "cost" || v == "sleep" ||
+                v == "transformer";
        }},
       {"version", "model version", "an integer 1-4294967295",
        [](model_config& m, const std::string& v) {
@@ -291,6 +295,11 @@ caf::error apply_option(node_config& cfg, const std::string& key,
         return bad_value(key, value, opt.expects, origin);
       return caf::none;
     }
+    if (is_generative_model_key(sub)) {
+      auto& m = cfg.model_table[name];
+      m.name = name;
+      return apply_generative_model_option(m, sub, key, value, origin);
+    }
     if (is_model_routing_key(sub)) {
       auto& m = cfg.model_table[name];
       m.name = name;
@@ -309,6 +318,8 @@ caf::error apply_option(node_config& cfg, const std::string& key,
   }
   if (is_cache_key(key))
     return apply_cache_option(cfg, key, value, origin);
+  if (is_generative_node_key(key))
+    return apply_generative_node_option(cfg, key, value, origin);
   if (is_routing_key(key))
     return apply_routing_option(cfg, key, value, origin);
   return make_error(errc::invalid_config,
@@ -372,6 +383,8 @@ caf::error validate(const node_config& cfg) {
                           "`models`: unknown model `" + m +
                               "` (built in: echo, cost, sleep; define "
                               "others in [model.NAME])");
+  if (auto err = validate_generative(cfg))
+    return err;
   return validate_routing(cfg);
 }
 
@@ -414,6 +427,12 @@ caf::expected<node_config> load_config(const std::vector<std::string>& args) {
     if (key != "config")
       if (auto err = apply_option(cfg, key, value, "command line"))
         return err;
+  // `--models` after `--checkpoint` must not drop the model it defined.
+  for (auto& [key, value] : flags)
+    if (is_generative_node_key(key) &&
+        std::find(cfg.models.begin(), cfg.models.end(), "transformer") ==
+            cfg.models.end())
+      cfg.models.emplace_back("transformer");
   if (auto err = validate(cfg))
     return err;
   return cfg;
@@ -484,6 +503,7 @@ std::string to_config_text(const node_config& cfg) {
     kv("fixed-us", std::to_string(m.fixed_us));
     kv("per-item-us", std::to_string(m.per_item_us));
     kv("cache-ttl-ms", std::to_string(m.cache_ttl_ms));
+    out += generative_model_text(m);
     out += routing_model_text(m);
   }
   out += "\n";
@@ -504,6 +524,7 @@ std::string usage() {
     out += '\n';
   }
   out += routing_node_usage();
+  out += generative_node_usage();
   out += "\nResponse cache keys:\n" + cache_usage();
   out += "\nPer-model keys (--model.NAME.KEY=V, or KEY = V in [model.NAME]):\n";
   for (auto& opt : model_options()) {
@@ -513,6 +534,7 @@ std::string usage() {
     out += opt.help;
     out += '\n';
   }
+  out += generative_model_usage();
   out += routing_model_usage();
   return out;
 }

@@ -18,7 +18,7 @@ namespace dine {
 /// a worker runs for it.
 struct model_config {
   std::string name;
-  std::string backend = "echo"; ///< echo | cost | sleep
+  std::string backend = "echo"; ///< echo | cost | sleep | transformer
   uint32_t version = 1;
   uint32_t max_batch_size = 64;
   std::chrono::microseconds max_delay{0};
@@ -31,6 +31,13 @@ struct model_config {
   uint32_t fixed_us = 2000;    ///< cost/sleep: time per invocation.
   uint32_t per_item_us = 50;   ///< cost/sleep: time per item.
   model_routing routing;       ///< Shards, balancing, schema, timeout.
+  // Generative backends (`transformer`, docs/models.md).
+  std::string checkpoint;                ///< llama2.c checkpoint file.
+  std::string tokenizer;                 ///< llama2.c tokenizer.bin file.
+  uint64_t kv_cache_bytes = 64ull << 20; ///< KV pool size.
+  uint32_t kv_block_size = 16;           ///< Tokens per KV block.
+  uint32_t max_running = 64;             ///< Sequences per decode step.
+  uint32_t threads = 1;                  ///< Compute threads of one step.
 };
 
 /// Everything a `dine-node` process needs to know, after the config file
