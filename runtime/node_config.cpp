@@ -100,6 +100,11 @@ const std::vector<option>& options() {
       {"max-frame-bytes", "largest accepted client frame body",
        "an integer 64-1073741824",
        uint_setter(&node_config::max_frame, 64, 1u << 30)},
+      {"max-node-frame",
+       "largest inter-node (BASP) payload read; a larger header drops the "
+       "connection",
+       "an integer 65536-1073741824",
+       uint_setter(&node_config::max_node_frame, 65536, 1u << 30)},
       {"max-inflight-per-connection",
        "requests in flight per client connection before reading pauses",
        "an integer 1-1000000",
@@ -450,6 +455,7 @@ std::string to_config_text(const node_config& cfg) {
   kv("max-frame-bytes", std::to_string(cfg.max_frame));
   kv("max-inflight-per-connection",
      std::to_string(cfg.max_inflight_per_connection));
+  kv("max-node-frame", std::to_string(cfg.max_node_frame));
   kv("max-retries", std::to_string(cfg.max_retries));
   kv("request-timeout-ms", std::to_string(cfg.request_timeout.count()));
   kv("heartbeat-interval-ms", std::to_string(cfg.heartbeat_interval.count()));

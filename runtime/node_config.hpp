@@ -50,6 +50,8 @@ struct node_config {
   uint32_t capacity = 4;      ///< Batches in flight per worker.
   uint32_t max_frame = 16u << 20;
   uint32_t max_inflight_per_connection = 4096;
+  /// Largest BASP payload read from another node (docs/security.md).
+  uint32_t max_node_frame = 16u << 20;
   uint32_t max_retries = 2; ///< Re-dispatches of a failed batch.
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::milliseconds heartbeat_interval{250};
