@@ -4,12 +4,14 @@
 #include <iostream>
 #include <mutex>
 
+#include <caf/exit_reason.hpp>
 #include <caf/io/basp_broker.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/middleman_actor_impl.hpp>
 #include <caf/io/network/default_multiplexer.hpp>
 #include <caf/io/network/doorman_impl.hpp>
 #include <caf/io/network/scribe_impl.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include "runtime/node_frame_check.hpp"
 
@@ -154,6 +156,20 @@ caf::actor install_node_guard(caf::actor_system& sys, uint32_t max_node_frame) {
       sys.spawn<guard_actor, caf::hidden>(std::move(basp), max_node_frame));
   sys.registry().put(guard_name, g);
   return g;
+}
+
+void uninstall_node_guard(caf::actor_system& sys) {
+  caf::actor g;
+  {
+    std::lock_guard<std::mutex> guard{install_mtx};
+    g = sys.registry().get<caf::actor>(guard_name);
+    if (!g)
+      return;
+    sys.registry().erase(guard_name);
+  }
+  caf::scoped_actor self{sys, true};
+  self->send_exit(g, caf::exit_reason::kill);
+  self->wait_for(g);
 }
 
 caf::actor node_guard(caf::actor_system& sys) {
