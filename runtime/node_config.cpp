@@ -136,6 +136,12 @@ const std::vector<option>& options() {
        }},
       {"threads", "CAF scheduler threads", "an integer 1-256",
        uint_setter(&node_config::threads, 1, 256)},
+      {"enable-fault-injection",
+       "accept the `fault` op (fault hooks at run time; off by default)",
+       "true or false",
+       [](node_config& c, const std::string& v) {
+         return parse_bool(v, c.fault_injection);
+       }},
       {"ready-file", "written (JSON with the bound ports) once serving",
        "a path",
        [](node_config& c, const std::string& v) {
@@ -224,7 +230,7 @@ const std::vector<model_option>& model_options() {
        }},
       {"fault-slow-ms", "delay the `slow` fault adds", "milliseconds 0-600000",
        [](model_config& m, const std::string& v) {
-         return parse_uint(v, m.fault.slow_ms, 0, 600000);
+         return parse_uint(v, m.fault.slow_ms, 0, max_fault_slow_ms);
        }},
       {"cache-ttl-ms", "TTL of this model's cached results (0 = node default)",
        "milliseconds 0-4294967295",
@@ -393,6 +399,10 @@ caf::expected<node_config> load_config(const std::vector<std::string>& args) {
       cfg.check = true;
       continue;
     }
+    if (arg == "--enable-fault-injection") { // a bare flag means true
+      flags.emplace_back("enable-fault-injection", "true");
+      continue;
+    }
     if (arg.rfind("--", 0) != 0)
       return make_error(errc::invalid_config,
                         "unexpected argument `" + arg +
@@ -456,6 +466,8 @@ std::string to_config_text(const node_config& cfg) {
   kv("max-inflight-per-connection",
      std::to_string(cfg.max_inflight_per_connection));
   kv("max-node-frame", std::to_string(cfg.max_node_frame));
+  if (cfg.fault_injection)
+    kv("enable-fault-injection", "true");
   kv("max-retries", std::to_string(cfg.max_retries));
   kv("request-timeout-ms", std::to_string(cfg.request_timeout.count()));
   kv("heartbeat-interval-ms", std::to_string(cfg.heartbeat_interval.count()));

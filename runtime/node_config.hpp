@@ -65,6 +65,8 @@ struct node_config {
   cache_settings cache;    ///< The response cache.
   std::map<std::string, model_config> model_table; ///< Known models.
   routing_config routing; ///< Balancing, health, static membership.
+  /// Whether the `fault` op is accepted (`--enable-fault-injection`).
+  bool fault_injection = false;
   bool help = false;
   bool check = false; ///< `--check`: validate, print, exit.
 };

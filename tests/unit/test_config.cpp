@@ -181,3 +181,27 @@ TEST_CASE("a role on the command line replaces the file's, cache included") {
   CHECK(cfg.coordinator);
   CHECK_FALSE(cfg.cache_role);
 }
+
+TEST_CASE("fault injection is off unless enabled, as a flag or a key") {
+  auto off = load_config({"--role=all"});
+  REQUIRE(off);
+  CHECK_FALSE(off->fault_injection);
+  auto flag = load_config({"--role=all", "--enable-fault-injection"});
+  REQUIRE(flag);
+  CHECK(flag->fault_injection);
+  auto key = load_config({"--role=all", "--enable-fault-injection=true"});
+  REQUIRE(key);
+  CHECK(key->fault_injection);
+  CHECK_FALSE(load_config({"--enable-fault-injection=yes"}));
+  node_config cfg;
+  REQUIRE_FALSE(
+      apply_config_text(cfg, "enable-fault-injection = true\n", "f.ini"));
+  CHECK(cfg.fault_injection);
+  CHECK(to_config_text(cfg).find("enable-fault-injection") !=
+        std::string::npos);
+}
+
+TEST_CASE("a model's fault-slow-ms is held to 600000") {
+  CHECK(load_config({"--model.sleep.fault-slow-ms=600000"}));
+  CHECK_FALSE(load_config({"--model.sleep.fault-slow-ms=600001"}));
+}
