@@ -356,7 +356,14 @@ caf::error apply_config_text(node_config& cfg, const std::string& text,
                         where + ": expected `key = value`");
     auto key = trim(s.substr(0, eq));
     auto value = trim(s.substr(eq + 1));
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+    auto quoted = !value.empty() && value.front() == '"';
+    auto closed = value.size() >= 2 && value.back() == '"';
+    if (quoted != closed)
+      return make_error(errc::invalid_config,
+                        where + ": `" + key + "`: " +
+                            (quoted ? "unterminated quote" : "stray quote") +
+                            " in value " + value);
+    if (quoted)
       value = value.substr(1, value.size() - 2);
     if (section.rfind("model.", 0) == 0)
       key = section + "." + key;

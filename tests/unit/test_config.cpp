@@ -182,6 +182,27 @@ TEST_CASE("a role on the command line replaces the file's, cache included") {
   CHECK_FALSE(cfg.cache_role);
 }
 
+TEST_CASE("an unterminated or stray quote is an error naming key and line") {
+  node_config cfg;
+  auto err =
+      apply_config_text(cfg, "role = all\nname = \"unterminated\n", "my.ini");
+  REQUIRE(err);
+  CHECK(message_of(err).find("my.ini:2") != std::string::npos);
+  CHECK(message_of(err).find("`name`") != std::string::npos);
+  CHECK(message_of(err).find("unterminated quote") != std::string::npos);
+  err = apply_config_text(cfg, "name = half\"\n", "my.ini");
+  REQUIRE(err);
+  CHECK(message_of(err).find("stray quote") != std::string::npos);
+  err = apply_config_text(cfg, "name = \"\n", "my.ini");
+  REQUIRE(err);
+  CHECK(message_of(err).find("my.ini:1") != std::string::npos);
+  // Properly quoted values still work, and an empty quoted name is still
+  // validated by its key.
+  REQUIRE_FALSE(apply_config_text(cfg, "name = \"w 1\"\n", "my.ini"));
+  CHECK(cfg.name == "w 1");
+  CHECK(apply_config_text(cfg, "name = \"\"\n", "my.ini"));
+}
+
 TEST_CASE("fault injection is off unless enabled, as a flag or a key") {
   auto off = load_config({"--role=all"});
   REQUIRE(off);
