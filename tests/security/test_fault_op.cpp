@@ -9,8 +9,8 @@
 #include <string>
 #include <thread>
 
-#include "../cluster/harness.hpp"
 #include "messages/errc.hpp"
+#include "security_util.hpp"
 
 using namespace dine;
 using namespace dine::test;
@@ -51,43 +51,46 @@ bool wait_code(uint16_t port, const std::string& model, errc code,
   return false;
 }
 
-bool wait_workers(uint16_t port, size_t n, std::chrono::milliseconds timeout) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (op(port, op_code::stats)["workers"].size() == n)
-      return true;
-    std::this_thread::sleep_for(20ms);
+/// A coordinator (fault injection enabled or not) and one worker `w1`
+/// serving echo and cost, registered.
+struct cluster {
+  temp_dir dir;
+  node_process coord;
+  node_process w1;
+  uint16_t port;
+
+  explicit cluster(bool faults)
+      : coord{dir.path(), "coord", coordinator(faults)},
+        w1{dir.path(), "w1", worker(coord)}, port{coord.client_port()} {
+    REQUIRE(wait_worker_count(port, 1, 5s));
   }
-  return false;
-}
 
-strings coordinator(strings extra = {}) {
-  strings args{"--role=coordinator",           "--client-port=0",
-               "--listen=127.0.0.1:0",         "--heartbeat-interval-ms=100",
-               "--connection-timeout-ms=1000", "--cache=off"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
+  static strings coordinator(bool faults) {
+    strings args{"--role=coordinator",           "--client-port=0",
+                 "--listen=127.0.0.1:0",         "--heartbeat-interval-ms=100",
+                 "--connection-timeout-ms=1000", "--cache=off"};
+    if (faults)
+      args.push_back("--enable-fault-injection");
+    return args;
+  }
 
-strings worker(const node_process& coord, const std::string& name) {
-  return {"--role=worker",
-          "--join=127.0.0.1:" + std::to_string(coord.cluster_port()),
-          "--name=" + name,
-          "--models=echo,cost",
-          "--model.cost.fixed-us=100",
-          "--heartbeat-interval-ms=100",
-          "--connection-timeout-ms=1000"};
-}
+  static strings worker(const node_process& coord) {
+    return {"--role=worker",
+            "--join=127.0.0.1:" + std::to_string(coord.cluster_port()),
+            "--name=w1",
+            "--models=echo,cost",
+            "--model.cost.fixed-us=100",
+            "--heartbeat-interval-ms=100",
+            "--connection-timeout-ms=1000"};
+  }
+};
 
 } // namespace
 
 TEST_CASE("the fault op is forbidden on a node started without "
           "--enable-fault-injection, and changes nothing") {
-  temp_dir dir;
-  node_process coord{dir.path(), "coord", coordinator()};
-  node_process w1{dir.path(), "w1", worker(coord, "w1")};
-  auto port = coord.client_port();
-  REQUIRE(wait_workers(port, 1, 5s));
+  cluster c{false};
+  auto port = c.port;
   for (auto kind : {"crash_on_start", "crash", "off"}) {
     auto rep = fault(port, {{"kind", kind}});
     CHECK(rep.code == static_cast<uint8_t>(errc::forbidden));
@@ -98,22 +101,18 @@ TEST_CASE("the fault op is forbidden on a node started without "
     CHECK(infer(port, "echo", i).code == 0);
     CHECK(infer(port, "cost", 100 + i).code == 0);
   }
-  CHECK(w1.log().find("giving up") == std::string::npos);
+  CHECK(c.w1.log().find("giving up") == std::string::npos);
   // An embedded node refuses it the same way.
   node_process all{
-      dir.path(), "all", {"--role=all", "--client-port=0", "--cache=off"}};
+      c.dir.path(), "all", {"--role=all", "--client-port=0", "--cache=off"}};
   CHECK(fault(all.client_port(), {{"kind", "crash"}}).code ==
         static_cast<uint8_t>(errc::forbidden));
 }
 
 TEST_CASE("with --enable-fault-injection the fault op is held to the "
           "config's bounds") {
-  temp_dir dir;
-  node_process coord{dir.path(), "coord",
-                     coordinator({"--enable-fault-injection"})};
-  node_process w1{dir.path(), "w1", worker(coord, "w1")};
-  auto port = coord.client_port();
-  REQUIRE(wait_workers(port, 1, 5s));
+  cluster c{true};
+  auto port = c.port;
   auto big = fault(port, {{"kind", "slow"}, {"slow_ms", 4294967295u}});
   CHECK(big.code == static_cast<uint8_t>(errc::invalid_request));
   CHECK(big.message.find("slow_ms") != std::string::npos);
@@ -129,12 +128,8 @@ TEST_CASE("with --enable-fault-injection the fault op is held to the "
 
 TEST_CASE("fault kind off brings back every model after crash_on_start + "
           "crash made the worker give up on all of them") {
-  temp_dir dir;
-  node_process coord{dir.path(), "coord",
-                     coordinator({"--enable-fault-injection"})};
-  node_process w1{dir.path(), "w1", worker(coord, "w1")};
-  auto port = coord.client_port();
-  REQUIRE(wait_workers(port, 1, 5s));
+  cluster c{true};
+  auto port = c.port;
   // The two frames, no model named.
   REQUIRE(fault(port, {{"kind", "crash_on_start"}}).code == 0);
   REQUIRE(fault(port, {{"kind", "crash"}}).code == 0);
@@ -143,7 +138,7 @@ TEST_CASE("fault kind off brings back every model after crash_on_start + "
   REQUIRE(wait_code(port, "echo", errc::unavailable, 10s));
   REQUIRE(wait_code(port, "cost", errc::unavailable, 10s));
   auto gave_up = [&] {
-    auto log = w1.log();
+    auto log = c.w1.log();
     return log.find("`echo` crashed") != std::string::npos &&
            log.find("`cost` crashed") != std::string::npos;
   };
@@ -154,13 +149,7 @@ TEST_CASE("fault kind off brings back every model after crash_on_start + "
   CHECK(wait_code(port, "echo", errc::none, 5s));
   CHECK(wait_code(port, "cost", errc::none, 5s));
   // And it stays up: a burst on both models, all ok, all on w1.
-  auto echo = run_load(port, "echo", 200, 2, 8, 10s);
-  REQUIRE(echo.replies.size() == 200);
-  for (auto& [id, rs] : echo.replies)
-    CHECK(rs.front().code == 0);
-  auto cost = run_load(port, "cost", 100, 2, 8, 10s);
-  REQUIRE(cost.replies.size() == 100);
-  for (auto& [id, rs] : cost.replies)
-    CHECK(rs.front().code == 0);
-  CHECK(w1.log().find("restarted (fault hooks off)") != std::string::npos);
+  check_serves(port, "echo", 200, "w1");
+  check_serves(port, "cost", 100, "w1");
+  CHECK(c.w1.log().find("restarted (fault hooks off)") != std::string::npos);
 }
