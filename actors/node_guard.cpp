@@ -39,7 +39,7 @@ public:
   void configure_read(caf::io::receive_policy::config cfg) override {
     if (!check_.allows_read(cfg.second)) {
       // Unreachable while headers are checked; kept as the last line.
-      reject(nullptr, frame_verdict::too_large);
+      reject(frame_verdict::too_large); // dropped at its next read
       return;
     }
     net::scribe_impl::configure_read(cfg);
@@ -50,14 +50,14 @@ public:
       return drop(ctx);
     auto v = check_.on_read(static_cast<const char*>(buf), n);
     if (v != frame_verdict::ok) {
-      reject(ctx, v);
+      reject(v);
       return drop(ctx);
     }
     return caf::io::scribe::consume(ctx, buf, n);
   }
 
 private:
-  void reject(caf::execution_unit*, frame_verdict v) {
+  void reject(frame_verdict v) {
     if (rejected_)
       return;
     rejected_ = true;
@@ -105,7 +105,9 @@ private:
   uint32_t max_payload_;
 };
 
-/// CAF's middleman actor with guarded sockets.
+/// CAF's middleman actor with guarded sockets. Like CAF's own it runs on
+/// its own thread (detached): `connect` blocks in the TCP connect, which to
+/// an unreachable host takes long, and must not hold a scheduler thread.
 class guard_actor : public caf::io::middleman_actor_impl {
 public:
   guard_actor(caf::actor_config& cfg, caf::actor basp, uint32_t max_payload)
@@ -153,7 +155,8 @@ caf::actor install_node_guard(caf::actor_system& sys, uint32_t max_node_frame) {
   auto basp =
       sys.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
   auto g = caf::actor_cast<caf::actor>(
-      sys.spawn<guard_actor, caf::hidden>(std::move(basp), max_node_frame));
+      sys.spawn<guard_actor, caf::detached + caf::hidden>(std::move(basp),
+                                                          max_node_frame));
   sys.registry().put(guard_name, g);
   return g;
 }
@@ -176,10 +179,6 @@ caf::actor node_guard(caf::actor_system& sys) {
   if (auto g = sys.registry().get<caf::actor>(guard_name))
     return g;
   return caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
-}
-
-uint64_t node_frames_refused() {
-  return refused.load();
 }
 
 } // namespace dine

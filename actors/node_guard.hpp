@@ -50,7 +50,4 @@ private:
 /// (actor tests).
 caf::actor node_guard(caf::actor_system& sys);
 
-/// Connections the guards of this process dropped for a bad frame.
-uint64_t node_frames_refused();
-
 } // namespace dine
