@@ -24,6 +24,13 @@ void reply(self_ptr self, const connection_actor& conn, client_reply r) {
 
 /// Sets a fault hook on the workers the spec names.
 void answer_fault(self_ptr self, connection_actor conn, client_request req) {
+  if (!self->state.cfg.fault_injection) {
+    reply(self, conn,
+          op_error(req.id, errc::forbidden,
+                   "fault injection is disabled on this node (start it with "
+                   "--enable-fault-injection)"));
+    return;
+  }
   auto spec = decode_fault_spec(req.inputs);
   if (!spec) {
     auto [code, msg] = classify(spec.error());

@@ -224,6 +224,26 @@ uint64_t do_register(self_ptr self, worker_info& info, worker_actor& w) {
   return st.workers.back().id;
 }
 
+/// Offers worker `e` again to the batchers of what it serves (of `model`
+/// only, unless empty): a batcher drops a worker from its pool when the
+/// worker gave up on the model, and a fault hook turned `off` revives the
+/// model on the worker. A batcher ignores a worker already in its pool.
+void rejoin(self_ptr self, const router_state::worker_entry& e,
+            const std::string& model) {
+  auto& st = self->state;
+  for (auto& t : st.registry->targets_of(e.id)) {
+    if (!model.empty() && t.model != model)
+      continue;
+    auto b = st.batchers.find(t);
+    if (b == st.batchers.end())
+      continue;
+    ++b->second.joins;
+    b->second.empty = false;
+    self->send(b->second.hdl, worker_atom::value, e.hdl, e.info.name,
+               e.info.capacity);
+  }
+}
+
 /// Removes remote workers whose heartbeats stopped.
 void check_heartbeats(self_ptr self) {
   auto& st = self->state;
@@ -346,6 +366,8 @@ router_actor::behavior_type router(self_ptr self, node_config cfg) {
             continue;
           self->send(e.hdl, fault_atom::value, spec);
           affected.push_back(e.info.name);
+          if (spec.kind == fault_kind::off)
+            rejoin(self, e, spec.model);
         }
         return affected;
       },

@@ -79,6 +79,16 @@ void fail_held(self_ptr self, worker_supervisor_state::child& c) {
   c.held.clear();
 }
 
+/// A fresh restart policy for one model (no restarts counted yet).
+supervisor_policy make_policy(const worker_supervisor_state& st,
+                              const std::string& model) {
+  supervisor_policy p{
+      {restart_strategy::one_for_one, st.max_restarts, st.window},
+      {child_spec{model, restart_type::permanent}}};
+  p.start_all();
+  return p;
+}
+
 } // namespace
 
 worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
@@ -90,10 +100,7 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
     worker_supervisor_state::child c;
     c.model = cfg.model_table.at(m);
     c.fault.set(c.model.fault);
-    c.policy = supervisor_policy{
-        {restart_strategy::one_for_one, st.max_restarts, st.window},
-        {child_spec{m, restart_type::permanent}}};
-    c.policy.start_all();
+    c.policy = make_policy(st, m);
     // Doubles per restart within a window; the policy gives up before the
     // cap matters.
     auto cap =
@@ -156,10 +163,23 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
         return rp;
       },
       [=](fault_atom, fault_spec& spec) {
-        for (auto& [model, c] : self->state.sessions)
+        auto& st = self->state;
+        for (auto& [model, c] : st.sessions)
           if (spec.model.empty() || spec.model == model) {
             c.fault.set(spec);
             c.model.fault = spec; // crash_on_start acts on the next start
+            if (spec.kind != fault_kind::off || !c.given_up || c.hdl)
+              continue;
+            // Turning faults off revives a model given up on: a fresh
+            // restart window, and the router offers the worker to its
+            // batchers again (docs/operations.md, "Fault hooks").
+            c.given_up = false;
+            c.policy = make_policy(st, model);
+            c.retry.reset();
+            start_session(self, c);
+            caf::aout(self)
+                << "worker " << st.worker_name << ": model `" << model
+                << "` restarted (fault hooks off)" << std::endl;
           }
       },
       [=](drain_atom) { return self->state.inflight; },

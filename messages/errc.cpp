@@ -26,6 +26,7 @@ constexpr const char* names[] = {
     "supervisor_gave_up",
     "child_start_failed",
     "worker_lost",
+    "forbidden",
 };
 
 constexpr size_t num_names = sizeof(names) / sizeof(names[0]);

@@ -50,6 +50,9 @@ enum class errc : uint8_t {
   /// The worker running a streamed generation died after some of its
   /// tokens were sent: the stream ends with this error, never resent.
   worker_lost,
+  /// The operation is not allowed on this node: the `fault` op on a node
+  /// started without `--enable-fault-injection` (docs/security.md).
+  forbidden,
 };
 
 /// The CAF error category of `errc`.

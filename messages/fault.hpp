@@ -10,6 +10,9 @@
 
 namespace dine {
 
+/// The largest `slow_ms` a fault hook may have (config and `fault` op).
+constexpr uint32_t max_fault_slow_ms = 600000;
+
 /// The kinds of injected fault.
 enum class fault_kind : uint8_t {
   off,            ///< No fault.

@@ -178,13 +178,20 @@ model_registry::declare(uint64_t id, const std::string& name,
   return out;
 }
 
-std::vector<route_target> model_registry::withdraw(uint64_t id) {
+std::vector<route_target> model_registry::targets_of(uint64_t id) const {
   std::vector<route_target> out;
   for (auto& [name, m] : models_)
     for (auto& [version, by_shard] : m.serving)
       for (uint32_t s = 0; s < by_shard.size(); ++s)
-        if (by_shard[s].erase(id) > 0)
+        if (by_shard[s].count(id) > 0)
           out.push_back(route_target{name, version, s});
+  return out;
+}
+
+std::vector<route_target> model_registry::withdraw(uint64_t id) {
+  auto out = targets_of(id);
+  for (auto& t : out)
+    models_[t.model].serving[t.version][t.shard].erase(id);
   return out;
 }
 

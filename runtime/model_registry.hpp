@@ -87,6 +87,9 @@ public:
           const std::vector<model_decl>& decls,
           std::vector<std::string>* skipped = nullptr);
 
+  /// Returns the targets worker `id` serves.
+  std::vector<route_target> targets_of(uint64_t id) const;
+
   /// Removes worker `id` everywhere; returns the targets it served.
   std::vector<route_target> withdraw(uint64_t id);
 

@@ -102,6 +102,11 @@ const std::vector<option>& options() {
       {"max-frame-bytes", "largest accepted client frame body",
        "an integer 64-1073741824",
        uint_setter(&node_config::max_frame, 64, 1u << 30)},
+      {"max-node-frame",
+       "largest inter-node (BASP) payload read; a larger header drops the "
+       "connection",
+       "an integer 65536-1073741824",
+       uint_setter(&node_config::max_node_frame, 65536, 1u << 30)},
       {"max-inflight-per-connection",
        "requests in flight per client connection before reading pauses",
        "an integer 1-1000000",
@@ -133,6 +138,12 @@ const std::vector<option>& options() {
        }},
       {"threads", "CAF scheduler threads", "an integer 1-256",
        uint_setter(&node_config::threads, 1, 256)},
+      {"enable-fault-injection",
+       "accept the `fault` op (fault hooks at run time; off by default)",
+       "true or false",
+       [](node_config& c, const std::string& v) {
+         return parse_bool(v, c.fault_injection);
+       }},
       {"ready-file", "written (JSON with the bound ports) once serving",
        "a path",
        [](node_config& c, const std::string& v) {
@@ -223,7 +234,7 @@ const std::vector<model_option>& model_options() {
        }},
       {"fault-slow-ms", "delay the `slow` fault adds", "milliseconds 0-600000",
        [](model_config& m, const std::string& v) {
-         return parse_uint(v, m.fault.slow_ms, 0, 600000);
+         return parse_uint(v, m.fault.slow_ms, 0, max_fault_slow_ms);
        }},
       {"cache-ttl-ms", "TTL of this model's cached results (0 = node default)",
        "milliseconds 0-4294967295",
@@ -356,7 +367,14 @@ caf::error apply_config_text(node_config& cfg, const std::string& text,
                         where + ": expected `key = value`");
     auto key = trim(s.substr(0, eq));
     auto value = trim(s.substr(eq + 1));
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+    auto quoted = !value.empty() && value.front() == '"';
+    auto closed = value.size() >= 2 && value.back() == '"';
+    if (quoted != closed)
+      return make_error(errc::invalid_config,
+                        where + ": `" + key + "`: " +
+                            (quoted ? "unterminated quote" : "stray quote") +
+                            " in value " + value);
+    if (quoted)
       value = value.substr(1, value.size() - 2);
     if (section.rfind("model.", 0) == 0)
       key = section + "." + key;
@@ -399,6 +417,10 @@ caf::expected<node_config> load_config(const std::vector<std::string>& args) {
     }
     if (arg == "--check") {
       cfg.check = true;
+      continue;
+    }
+    if (arg == "--enable-fault-injection") { // a bare flag means true
+      flags.emplace_back("enable-fault-injection", "true");
       continue;
     }
     if (arg.rfind("--", 0) != 0)
@@ -469,6 +491,9 @@ std::string to_config_text(const node_config& cfg) {
   kv("max-frame-bytes", std::to_string(cfg.max_frame));
   kv("max-inflight-per-connection",
      std::to_string(cfg.max_inflight_per_connection));
+  kv("max-node-frame", std::to_string(cfg.max_node_frame));
+  if (cfg.fault_injection)
+    kv("enable-fault-injection", "true");
   kv("max-retries", std::to_string(cfg.max_retries));
   kv("request-timeout-ms", std::to_string(cfg.request_timeout.count()));
   kv("heartbeat-interval-ms", std::to_string(cfg.heartbeat_interval.count()));

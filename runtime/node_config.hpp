@@ -57,6 +57,8 @@ struct node_config {
   uint32_t capacity = 4;      ///< Batches in flight per worker.
   uint32_t max_frame = 16u << 20;
   uint32_t max_inflight_per_connection = 4096;
+  /// Largest BASP payload read from another node (docs/security.md).
+  uint32_t max_node_frame = 16u << 20;
   uint32_t max_retries = 2; ///< Re-dispatches of a failed batch.
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::milliseconds heartbeat_interval{250};
@@ -70,6 +72,8 @@ struct node_config {
   cache_settings cache;    ///< The response cache.
   std::map<std::string, model_config> model_table; ///< Known models.
   routing_config routing; ///< Balancing, health, static membership.
+  /// Whether the `fault` op is accepted (`--enable-fault-injection`).
+  bool fault_injection = false;
   bool help = false;
   bool check = false; ///< `--check`: validate, print, exit.
 };

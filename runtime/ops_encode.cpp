@@ -297,6 +297,9 @@ caf::expected<fault_spec> decode_fault_spec(const std::vector<uint8_t>& in) {
     } else if (key == "count" || key == "slow_ms") {
       if (!rd.read_uint(u) || u > UINT32_MAX)
         return bad("`" + std::string{key} + "` must be an unsigned integer");
+      if (key == "slow_ms" && u > max_fault_slow_ms)
+        return bad("`slow_ms` must be at most " +
+                   std::to_string(max_fault_slow_ms));
       (key == "count" ? spec.count : spec.slow_ms) = static_cast<uint32_t>(u);
     } else if (!rd.skip()) {
       return bad("malformed inputs");

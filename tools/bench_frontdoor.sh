@@ -7,10 +7,13 @@
 # core) from /proc/PID/stat.
 #   tools/bench_frontdoor.sh [runs=5] [requests=500000]
 # DEPTH=N sets the requests in flight per connection (default 32).
+# SETUPS="floor all cluster" (the default) picks the setups that run;
+# DINE_BUILD_DIR=DIR the build whose binaries run (common.sh).
 set -euo pipefail
 RUNS=${1:-5}
 REQS=${2:-500000}
 DEPTH=${DEPTH:-32}
+SETUPS=${SETUPS:-floor all cluster}
 # shellcheck source=tools/common.sh
 source "$(dirname "$0")/common.sh"
 
@@ -45,13 +48,19 @@ print(f'{sys.argv[1]:12s} median {statistics.median(rps):>10.0f} req/s over {len
 PY
 }
 
-start_floor floor
-run floor "$PORT" "$PID"
-stop "$PID"
+if [[ " $SETUPS " == *" floor "* ]]; then
+  start_floor floor
+  run floor "$PORT" "$PID"
+  stop "$PID"
+fi
 
-start_node all --role=all --client-port=0 --listen=127.0.0.1:0 --threads=1
-run role=all "$PORT" "$PID"
-stop "$PID"
+if [[ " $SETUPS " == *" all "* ]]; then
+  start_node all --role=all --client-port=0 --listen=127.0.0.1:0 --threads=1
+  run role=all "$PORT" "$PID"
+  stop "$PID"
+fi
 
-start_cluster coord
-run 3-process "$PORT" "${CLUSTER[@]}"
+if [[ " $SETUPS " == *" cluster "* ]]; then
+  start_cluster coord
+  run 3-process "$PORT" "${CLUSTER[@]}"
+fi

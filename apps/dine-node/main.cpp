@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/node_guard.hpp"
 #include "messages/errc.hpp"
 #include "messages/types.hpp"
 #include "node.hpp"
@@ -57,6 +58,9 @@ int main(int argc, char** argv) {
   caf::actor_system_config sys_cfg;
   configure_caf(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
+  // Before any node port opens: every BASP connection goes through it. It
+  // is stopped before `sys` ends.
+  node_guard_scope guard{sys, cfg.max_node_frame};
   int status = 0;
   {
     node n{sys, cfg};

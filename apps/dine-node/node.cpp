@@ -124,8 +124,14 @@ std::string node::start_coordinator() {
   if (uses_cache_node())
     roots_.push_back(sys_.spawn(cache_link, cfg_, coordinator_, cache_,
                                 cfg_.cache.node_host, cfg_.cache.node_port));
-  auto cluster_port =
-      publish_actor(sys_, router_, cfg_.listen_host, cfg_.listen_port);
+  // The node port only where the role needs it: a coordinator without
+  // local workers, or any node given `listen` (docs/security.md). Two
+  // embedded nodes on one host then do not collide on 7401.
+  caf::expected<uint16_t> cluster_port{uint16_t{0}};
+  auto open_port = !cfg_.worker || cfg_.routing.listen_given;
+  if (open_port)
+    cluster_port =
+        publish_actor(sys_, router_, cfg_.listen_host, cfg_.listen_port);
   if (!cluster_port)
     return listen_error(sys_, cfg_.listen_host, cfg_.listen_port,
                         cluster_port.error());
@@ -145,14 +151,20 @@ std::string node::start_coordinator() {
   if (!err.empty())
     return "cannot listen on " + cfg_.client_host + ":" +
            std::to_string(cfg_.client_port) + ": " + err;
-  ready_ += ", \"client_port\": " + std::to_string(client_port) +
-            ", \"cluster_port\": " + std::to_string(*cluster_port);
+  ready_ += ", \"client_port\": " + std::to_string(client_port);
+  if (open_port)
+    ready_ += ", \"cluster_port\": " + std::to_string(*cluster_port);
   // Static membership: one link per `--worker=HOST:PORT`.
   for (auto& [host, port] : cfg_.routing.static_workers)
     roots_.push_back(sys_.spawn(worker_link, cfg_, router_, host, port));
   std::cout << "dine-node: coordinator serving clients on " << cfg_.client_host
-            << ":" << client_port << ", cluster endpoint " << cfg_.listen_host
-            << ":" << *cluster_port << std::endl;
+            << ":" << client_port;
+  if (open_port)
+    std::cout << ", cluster endpoint " << cfg_.listen_host << ":"
+              << *cluster_port;
+  else
+    std::cout << ", no cluster endpoint (no --listen)";
+  std::cout << std::endl;
   return {};
 }
 

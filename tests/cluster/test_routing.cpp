@@ -159,7 +159,8 @@ TEST_CASE("a failing worker is ejected, traffic moves, and it is readmitted "
   node_process coord{
       dir.path(), "coord",
       coordinator({"--outlier-failures=3", "--outlier-ejection-ms=300",
-                   "--outlier-max-ejection-ms=600"})};
+                   "--outlier-max-ejection-ms=600",
+                   "--enable-fault-injection"})};
   strings quick{"--model.sleep.fixed-us=500", "--model.sleep.per-item-us=0"};
   node_process w1{dir.path(), "w1", worker(coord, "w1", "sleep", quick)};
   node_process w2{dir.path(), "w2", worker(coord, "w2", "sleep", quick)};

@@ -181,3 +181,48 @@ TEST_CASE("a role on the command line replaces the file's, cache included") {
   CHECK(cfg.coordinator);
   CHECK_FALSE(cfg.cache_role);
 }
+
+TEST_CASE("an unterminated or stray quote is an error naming key and line") {
+  node_config cfg;
+  auto err =
+      apply_config_text(cfg, "role = all\nname = \"unterminated\n", "my.ini");
+  REQUIRE(err);
+  CHECK(message_of(err).find("my.ini:2") != std::string::npos);
+  CHECK(message_of(err).find("`name`") != std::string::npos);
+  CHECK(message_of(err).find("unterminated quote") != std::string::npos);
+  err = apply_config_text(cfg, "name = half\"\n", "my.ini");
+  REQUIRE(err);
+  CHECK(message_of(err).find("stray quote") != std::string::npos);
+  err = apply_config_text(cfg, "name = \"\n", "my.ini");
+  REQUIRE(err);
+  CHECK(message_of(err).find("my.ini:1") != std::string::npos);
+  // Properly quoted values still work, and an empty quoted name is still
+  // validated by its key.
+  REQUIRE_FALSE(apply_config_text(cfg, "name = \"w 1\"\n", "my.ini"));
+  CHECK(cfg.name == "w 1");
+  CHECK(apply_config_text(cfg, "name = \"\"\n", "my.ini"));
+}
+
+TEST_CASE("fault injection is off unless enabled, as a flag or a key") {
+  auto off = load_config({"--role=all"});
+  REQUIRE(off);
+  CHECK_FALSE(off->fault_injection);
+  auto flag = load_config({"--role=all", "--enable-fault-injection"});
+  REQUIRE(flag);
+  CHECK(flag->fault_injection);
+  auto key = load_config({"--role=all", "--enable-fault-injection=true"});
+  REQUIRE(key);
+  CHECK(key->fault_injection);
+  CHECK_FALSE(load_config({"--enable-fault-injection=yes"}));
+  node_config cfg;
+  REQUIRE_FALSE(
+      apply_config_text(cfg, "enable-fault-injection = true\n", "f.ini"));
+  CHECK(cfg.fault_injection);
+  CHECK(to_config_text(cfg).find("enable-fault-injection") !=
+        std::string::npos);
+}
+
+TEST_CASE("a model's fault-slow-ms is held to 600000") {
+  CHECK(load_config({"--model.sleep.fault-slow-ms=600000"}));
+  CHECK_FALSE(load_config({"--model.sleep.fault-slow-ms=600001"}));
+}

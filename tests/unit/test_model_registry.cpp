@@ -259,3 +259,17 @@ TEST_CASE("check_inputs: required map keys") {
   std::vector<uint8_t> bad{0x82, 0xA4, 't', 'e', 'x', 't', 0x01};
   CHECK(check_inputs(r, bad) == "inputs are malformed msgpack");
 }
+
+TEST_CASE("registry: targets_of lists what a worker serves without "
+          "withdrawing it") {
+  model_registry reg{table_with("m", 2, fallback_mode::any), "round_robin"};
+  reg.declare(1, "a", {decl("m", 1, {1})});
+  reg.declare(2, "b", {decl("m", 1)});
+  auto a = reg.targets_of(1);
+  REQUIRE(a.size() == 1);
+  CHECK(a[0].shard == 1);
+  CHECK(reg.targets_of(2).size() == 2);
+  CHECK(reg.targets_of(3).empty());
+  CHECK(reg.withdraw(1).size() == 1); // still declared
+  CHECK(reg.targets_of(1).empty());
+}
