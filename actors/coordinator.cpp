@@ -56,23 +56,21 @@ uint32_t micros_since(clock::time_point t, clock::time_point now) {
   return static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX));
 }
 
-/// Answers request `rid` with `r` (id rewritten) if it is still in flight.
+/// Answers request `rid` with its final reply `r` (id rewritten) if it is
+/// still in flight; else drops `r` (counted `late` by the table).
 void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
             clock::time_point now) {
   auto& st = self->state;
-  auto i = st.inflight.find(rid);
-  if (i == st.inflight.end()) {
-    ++st.counters.late; // answered already (deadline): never twice
-    return;
-  }
-  r.id = i->second.client_id;
-  r.times.total_us = micros_since(i->second.accepted, now);
+  auto e = st.inflight.finish(rid);
+  if (!e)
+    return; // answered already (deadline): never twice
+  r.id = e->client_id;
+  r.times.total_us = micros_since(e->accepted, now);
   if (r.code == 0)
     ++st.counters.ok;
   else
     st.counters.count_error(static_cast<errc>(r.code));
-  sink.add(i->second.conn, std::move(r));
-  st.inflight.erase(i);
+  sink.add(e->conn, std::move(r));
 }
 
 /// Shares the leader's result with its followers, or hands the leadership
@@ -120,7 +118,7 @@ void on_hits(self_ptr self, coordinator_state::lookup&& lk,
       r.cached = true;
       r.batch = 0;
       auto e = st.inflight.find(req.id);
-      std::string key = e != st.inflight.end() ? e->second.key : std::string{};
+      std::string key = e != nullptr ? e->key : std::string{};
       ++st.counters.cached;
       std::vector<client_request> none;
       if (!key.empty())
@@ -146,8 +144,10 @@ void look_up(self_ptr self, std::vector<client_request>&& reqs) {
   cache_lookup lk;
   lk.tag = st.next_tag++;
   lk.keys.reserve(reqs.size());
-  for (auto& r : reqs)
-    lk.keys.push_back(st.inflight[r.id].key);
+  for (auto& r : reqs) {
+    auto e = st.inflight.find(r.id);
+    lk.keys.push_back(e != nullptr ? e->key : std::string{});
+  }
   st.lookups.emplace(lk.tag,
                      coordinator_state::lookup{std::move(reqs), clock::now()});
   self->send(st.cache, std::move(lk));
@@ -162,6 +162,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
   st.router = std::move(router);
   st.cache = std::move(cache);
   st.cfg = std::move(cfg);
+  st.admit = admission_policy{st.cfg};
   if (st.cache)
     self->monitor(st.cache);
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -204,45 +205,29 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
                                                  "node is shutting down"));
             continue;
           }
-          auto model = st.cfg.model_table.find(r.model);
-          bool cacheable =
-              model == st.cfg.model_table.end() || model->second.cacheable;
           auto rid = st.next_rid++;
-          // The request's deadline, else the model's, else the node's.
-          auto timeout = st.cfg.request_timeout;
-          if (r.deadline_ms > 0)
-            timeout = std::chrono::milliseconds{r.deadline_ms};
-          else if (model != st.cfg.model_table.end() &&
-                   model->second.routing.timeout.count() > 0)
-            timeout = model->second.routing.timeout;
-          coordinator_state::entry e{conn, r.id, now,   now + timeout,
-                                     {},   0,    false, 0};
+          auto adm = st.admit.admit(r, now);
+          coordinator_state::entry e;
+          e.conn = conn;
+          e.client_id = r.id;
+          e.accepted = now;
+          e.deadline = adm.deadline;
           ++st.counters.accepted;
           r.id = rid;
-          r.deadline_ms = static_cast<uint32_t>(timeout.count());
-          if (r.cache && cacheable) {
-            // The key names the version that will run: a request without
-            // one gets the model's current default.
-            e.key_version = r.version;
-            if (e.key_version == 0)
-              if (auto v = st.default_versions.find(r.model);
-                  v != st.default_versions.end())
-                e.key_version = v->second;
-            e.key = r.key.empty()
-                        ? cache_key(r.model, e.key_version, r.inputs)
-                        : cache_key_for_key(r.model, e.key_version, r.key);
-            e.store = true;
-            if (model != st.cfg.model_table.end())
-              e.ttl_ms = model->second.cache_ttl_ms;
+          r.deadline_ms = static_cast<uint32_t>(adm.timeout.count());
+          if (!adm.key.empty()) {
+            e.key = std::move(adm.key);
+            e.key_version = adm.key_version;
+            e.ttl_ms = adm.ttl_ms;
             bool leads = st.coalesce.join(e.key, rid);
-            st.inflight.emplace(rid, std::move(e));
+            st.inflight.add(rid, std::move(e));
             if (leads)
               cached.push_back(std::move(r));
             else
               st.followers.emplace(rid, std::move(r));
             continue;
           }
-          st.inflight.emplace(rid, std::move(e));
+          st.inflight.add(rid, std::move(e));
           routed.push_back(std::move(r));
         }
         if (!immediate.empty())
@@ -260,10 +245,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         on_hits(self, std::move(lk), &hits);
       },
       [=](std::vector<model_version>& vs) {
-        auto& m = self->state.default_versions;
-        m.clear();
-        for (auto& v : vs)
-          m.emplace(std::move(v.model), v.version);
+        self->state.admit.set_default_versions(vs);
       },
       [=](cache_actor& c) {
         auto& st = self->state;
@@ -278,17 +260,16 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         std::vector<cache_entry> puts;
         std::vector<client_request> reroute;
         for (auto& r : results) {
-          auto i = st.inflight.find(r.id);
-          if (i == st.inflight.end()) {
-            ++st.counters.late;
+          auto e = st.inflight.find(r.id);
+          if (e == nullptr) {
+            st.inflight.finish(r.id); // counts it late
             continue;
           }
           auto rid = r.id;
-          if (!i->second.key.empty()) {
-            auto key = i->second.key;
-            if (r.code == 0 && i->second.store && st.cache &&
-                r.version == i->second.key_version)
-              puts.push_back(cache_entry{key, r.outputs, i->second.ttl_ms});
+          if (!e->key.empty()) {
+            auto key = e->key;
+            if (r.code == 0 && st.cache && r.version == e->key_version)
+              puts.push_back(cache_entry{key, r.outputs, e->ttl_ms});
             // An error may be the worker's, not the input's: followers
             // retry rather than inherit it, except for invalid input.
             bool share = r.code == 0 ||
@@ -313,27 +294,20 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         auto now = clock::now();
         reply_sink sink;
         std::vector<client_request> reroute;
-        for (auto i = st.inflight.begin(); i != st.inflight.end();) {
-          if (i->second.deadline > now) {
-            ++i;
-            continue;
-          }
-          auto rid = i->first;
-          auto key = i->second.key;
-          auto r =
-              make_error_reply(i->second.client_id, errc::deadline_exceeded,
-                               "no result within the request's deadline");
-          r.times.total_us = micros_since(i->second.accepted, now);
+        st.inflight.expire(now, [&](uint64_t rid,
+                                    coordinator_state::entry&& e) {
+          auto r = make_error_reply(e.client_id, errc::deadline_exceeded,
+                                    "no result within the request's deadline");
+          r.times.total_us = micros_since(e.accepted, now);
           st.counters.count_error(errc::deadline_exceeded);
-          sink.add(i->second.conn, std::move(r));
-          i = st.inflight.erase(i);
-          if (!key.empty()) {
+          sink.add(e.conn, std::move(r));
+          if (!e.key.empty()) {
             if (st.followers.erase(rid) > 0)
-              st.coalesce.leave(key, rid);
+              st.coalesce.leave(e.key, rid);
             else
-              settle_followers(self, sink, key, rid, nullptr, reroute, now);
+              settle_followers(self, sink, e.key, rid, nullptr, reroute, now);
           }
-        }
+        });
         // Lookups the cache did not answer in time count as misses.
         for (auto i = st.lookups.begin(); i != st.lookups.end();) {
           if (now - i->second.sent > cache_timeout) {

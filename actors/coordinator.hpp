@@ -16,7 +16,8 @@
 // On failure: the in-flight table guarantees exactly one reply per accepted
 // request: a sweep answers `deadline_exceeded` once a deadline passes, and
 // a result arriving after that is dropped (counted as `late`). A lookup
-// the cache does not answer within `cache-timeout-ms` counts as a miss.
+// the cache does not answer within 100 ms counts as a miss. The decisions
+// live in runtime/admission_policy.hpp and runtime/inflight_table.hpp.
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -24,7 +25,9 @@
 #include <unordered_map>
 
 #include "messages/interfaces.hpp"
+#include "runtime/admission_policy.hpp"
 #include "runtime/coalescer.hpp"
+#include "runtime/inflight_table.hpp"
 #include "runtime/node_config.hpp"
 #include "runtime/ops_encode.hpp"
 
@@ -33,20 +36,8 @@ namespace dine {
 /// State of the coordinator.
 struct coordinator_state {
   using clock = std::chrono::steady_clock;
-
-  /// One accepted request awaiting its reply.
-  struct entry {
-    connection_actor conn;
-    uint64_t client_id = 0;
-    clock::time_point accepted;
-    clock::time_point deadline;
-    std::string key;     ///< Cache/coalescing key; empty: neither.
-    uint32_t ttl_ms = 0; ///< Cache TTL of the result.
-    bool store = false;  ///< Write an ok result to the cache.
-    /// The model version `key` names: a result of another version (the
-    /// default changed in between) is not stored under it.
-    uint32_t key_version = 0;
-  };
+  using table = inflight_table<connection_actor>;
+  using entry = table::entry;
 
   /// A lookup sent to the cache and not answered yet.
   struct lookup {
@@ -57,16 +48,15 @@ struct coordinator_state {
   router_actor router;
   cache_actor cache;
   node_config cfg;
+  /// Deadline, cacheability and the version a cache key names.
+  admission_policy admit;
   uint64_t next_rid = 1;
   uint64_t next_tag = 1;
-  std::unordered_map<uint64_t, entry> inflight;
+  table inflight;
   std::unordered_map<uint64_t, lookup> lookups;
   /// Requests waiting for an identical one (kept for a hand-over).
   std::unordered_map<uint64_t, client_request> followers;
   coalescer coalesce;
-  /// Per model, the version a request without one runs on (from the
-  /// router): the version its cache key names.
-  std::unordered_map<std::string, uint32_t> default_versions;
   request_counters counters;
   bool draining = false; ///< SIGTERM: new requests get `shutting_down`.
 

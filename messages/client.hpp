@@ -50,13 +50,15 @@ struct client_request {
   /// when no key was given (`request_key_hash`). The cache uses the full
   /// key instead.
   uint64_t key_hash = 0;
+  /// `stream: true`: the reply comes as chunks, then one final frame.
+  bool stream = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_request& x) {
   return f(caf::meta::type_name("client_request"), x.id, x.op, x.model,
            x.version, x.inputs, x.key, x.cache, x.deadline_ms, x.priority,
-           x.error, x.error_message, x.key_hash);
+           x.error, x.error_message, x.key_hash, x.stream);
 }
 
 /// One reply to a client request.

@@ -150,10 +150,11 @@ struct model_option {
 
 const std::vector<model_option>& model_options() {
   static const std::vector<model_option> table = {
-      {"backend", "echo | cost | sleep", "one of echo, cost, sleep",
+      {"backend", "echo | cost | sleep | tokens",
+       "one of echo, cost, sleep, tokens",
        [](model_config& m, const std::string& v) {
          m.backend = v;
-         return v == "echo" || v == "cost" || v == "sleep";
+         return v == "echo" || v == "cost" || v == "sleep" || v == "tokens";
        }},
       {"version", "model version", "an integer 1-4294967295",
        [](model_config& m, const std::string& v) {
@@ -236,6 +237,12 @@ const std::vector<model_option>& model_options() {
        [](model_config& m, const std::string& v) {
          return parse_uint(v, m.per_item_us, 0, 10000000);
        }},
+      {"kv-cache-bytes",
+       "generative models: bytes of the KV cache pool (0 = backend default)",
+       "bytes 0-1099511627776",
+       [](model_config& m, const std::string& v) {
+         return parse_uint(v, m.kv_cache_bytes, 0, uint64_t{1} << 40);
+       }},
   };
   return table;
 }
@@ -259,12 +266,15 @@ std::string trim(const std::string& s) {
 
 std::map<std::string, model_config> builtin_models() {
   std::map<std::string, model_config> result;
-  for (const char* name : {"echo", "cost", "sleep"}) {
+  for (const char* name : {"echo", "cost", "sleep", "tokens"}) {
     model_config m;
     m.name = name;
     m.backend = name;
     result.emplace(name, m);
   }
+  // A generative model runs one request per batch: its session batches
+  // the running sequences step by step (docs/design.md).
+  result["tokens"].batchable = false;
   return result;
 }
 
@@ -484,6 +494,8 @@ std::string to_config_text(const node_config& cfg) {
     kv("fixed-us", std::to_string(m.fixed_us));
     kv("per-item-us", std::to_string(m.per_item_us));
     kv("cache-ttl-ms", std::to_string(m.cache_ttl_ms));
+    if (m.kv_cache_bytes > 0)
+      kv("kv-cache-bytes", std::to_string(m.kv_cache_bytes));
     out += routing_model_text(m);
   }
   out += "\n";

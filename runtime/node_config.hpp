@@ -18,7 +18,7 @@ namespace dine {
 /// a worker runs for it.
 struct model_config {
   std::string name;
-  std::string backend = "echo"; ///< echo | cost | sleep
+  std::string backend = "echo"; ///< echo | cost | sleep | tokens
   uint32_t version = 1;
   uint32_t max_batch_size = 64;
   std::chrono::microseconds max_delay{0};
@@ -30,7 +30,9 @@ struct model_config {
   fault_spec fault;            ///< Injected at start (off by default).
   uint32_t fixed_us = 2000;    ///< cost/sleep: time per invocation.
   uint32_t per_item_us = 50;   ///< cost/sleep: time per item.
-  model_routing routing;       ///< Shards, balancing, schema, timeout.
+  /// Generative backends: bytes of the KV cache pool (0: backend default).
+  uint64_t kv_cache_bytes = 0;
+  model_routing routing; ///< Shards, balancing, schema, timeout.
 };
 
 /// Everything a `dine-node` process needs to know, after the config file

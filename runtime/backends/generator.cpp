@@ -1,0 +1,41 @@
+#include "runtime/backends/generator.hpp"
+
+#include "messages/errc.hpp"
+#include "runtime/backends/tokens_backend.hpp"
+#include "runtime/node_config.hpp"
+
+namespace dine {
+
+generator::~generator() {
+  // nop
+}
+
+const char* to_string(finish_reason x) {
+  switch (x) {
+  case finish_reason::none:
+    return "none";
+  case finish_reason::stop:
+    return "stop";
+  case finish_reason::length:
+    return "length";
+  case finish_reason::cancelled:
+    return "cancelled";
+  default:
+    return "error";
+  }
+}
+
+caf::expected<std::unique_ptr<generator>>
+make_generator(const model_config& cfg) {
+  if (cfg.backend == "tokens")
+    return make_tokens_generator(cfg);
+  return make_error(errc::invalid_config, "model `" + cfg.name +
+                                              "`: backend `" + cfg.backend +
+                                              "` is not generative");
+}
+
+bool is_generative(const std::string& backend) {
+  return backend == "tokens";
+}
+
+} // namespace dine
