@@ -6,6 +6,7 @@
 
 #include "actors/batcher_state.hpp"
 #include "messages/errc.hpp"
+#include "runtime/backends/generator.hpp"
 #include "runtime/hash_ring.hpp"
 
 namespace dine {
@@ -15,6 +16,9 @@ namespace {
 using self_ptr = batcher_self;
 using clock = batcher_state::clock;
 using entry = batcher_state::entry;
+
+/// Batches (= sequences) in flight per worker of a generative model.
+constexpr uint32_t generative_capacity = 64;
 
 uint32_t micros(clock::duration d) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
@@ -66,7 +70,12 @@ void requeue(self_ptr self, batcher_state::in_flight& f,
     auto& e = f.items[k];
     if (f.answered[k])
       continue;
-    if (e.attempts > st.max_retries) {
+    if (f.streamed[k]) {
+      // Its first tokens reached the client: running it again would send
+      // them twice.
+      failed.push_back(error_reply(e.req.id, errc::worker_lost,
+                                   why + " after streaming began"));
+    } else if (e.attempts > st.max_retries) {
       failed.push_back(error_reply(
           e.req.id, errc::worker_failed,
           why + " (after " + std::to_string(e.attempts) + " attempts)"));
@@ -187,6 +196,12 @@ void on_result(self_ptr self, batch_result& res) {
     return;
   }
   auto n = f.items.size();
+  if (s != nullptr && res.kv_blocks_total > 0) {
+    s->stats.kv_blocks_total = res.kv_blocks_total;
+    s->stats.kv_blocks_used = res.kv_blocks_used;
+    s->stats.seqs_running = res.seqs_running;
+    s->stats.seqs_waiting = res.seqs_waiting;
+  }
   if (s != nullptr) {
     record(self, *s, now - f.sent, true, now);
     ++s->stats.batches;
@@ -236,10 +251,55 @@ void sweep(self_ptr self) {
   }
   if (!expired.empty())
     self->send(st.coord, std::move(expired));
+  for (auto i = st.cancelled.begin(); i != st.cancelled.end();)
+    if (now - i->second > std::chrono::minutes{1})
+      i = st.cancelled.erase(i);
+    else
+      ++i;
   fail_entries(self, st.queue->expire(now), errc::deadline_exceeded,
                "deadline passed while queued for model `" + st.model.name +
                    "`");
   try_flush(self);
+}
+
+/// Forwards a worker's stream chunks of requests still in flight here,
+/// marking them streamed; chunks of abandoned batches (retried elsewhere,
+/// expired, cancelled) are dropped: a token never reaches a client twice.
+void on_chunks(self_ptr self, std::vector<stream_chunk>& chunks) {
+  auto& st = self->state;
+  std::vector<stream_chunk> out;
+  out.reserve(chunks.size());
+  for (auto& c : chunks) {
+    auto i = st.batches.find(c.bid);
+    if (i == st.batches.end())
+      continue;
+    auto& f = i->second;
+    for (size_t k = 0; k < f.items.size(); ++k)
+      if (f.items[k].req.id == c.rid && !f.answered[k]) {
+        f.streamed[k] = true;
+        out.push_back(std::move(c));
+        break;
+      }
+  }
+  if (!out.empty())
+    self->send(st.coord, std::move(out));
+}
+
+/// Stops request `rid`: on its worker if it runs, else it never leaves the
+/// queue. Its final reply is the coordinator's.
+void cancel(self_ptr self, uint64_t rid) {
+  auto& st = self->state;
+  for (auto& [bid, f] : st.batches)
+    for (size_t k = 0; k < f.items.size(); ++k)
+      if (f.items[k].req.id == rid) {
+        if (f.answered[k])
+          return;
+        f.answered[k] = true;
+        if (auto s = find_slot(st, f.worker))
+          self->send(s->hdl, cancel_atom::value, st.model.name, rid);
+        return;
+      }
+  st.cancelled.emplace(rid, clock::now());
 }
 
 worker_stats snapshot(batcher_state& st, batcher_state::slot& s,
@@ -327,11 +387,18 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
         s.stats.name = std::move(name);
         s.stats.models.push_back(st.model.name);
         s.capacity = std::max(capacity, uint32_t{1});
+        // A generative model's batches are single sequences that its
+        // session batches step by step: let many run at once; its KV pool
+        // queues what does not fit (docs/design.md, "Streaming").
+        if (is_generative(st.model.backend))
+          s.capacity = std::max(s.capacity, generative_capacity);
         st.outliers->add(s.id);
         st.pool.push_back(std::move(s));
         try_flush(self);
       },
       [=](batch_result& res) { on_result(self, res); },
+      [=](std::vector<stream_chunk>& chunks) { on_chunks(self, chunks); },
+      [=](cancel_atom, uint64_t rid) { cancel(self, rid); },
       [=](tick_atom) {
         auto& st = self->state;
         if (clock::now() >= st.timer_at)

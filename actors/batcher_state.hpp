@@ -35,6 +35,9 @@ struct batcher_state {
     uint64_t worker_id = 0;
     std::vector<entry> items;
     std::vector<bool> answered; ///< Expired while in flight: replied.
+    /// Chunks of it were forwarded: a retry would send tokens twice, so a
+    /// lost worker ends it with `worker_lost` instead.
+    std::vector<bool> streamed;
     clock::time_point sent;
   };
 
@@ -58,6 +61,9 @@ struct batcher_state {
   /// When the armed flush timer fires; `max()` if none is armed.
   clock::time_point timer_at = clock::time_point::max();
   batcher_stats stats;
+  /// Requests cancelled before they left the queue: never sent; dropped
+  /// from here after a minute (they may have been queued elsewhere).
+  std::unordered_map<uint64_t, clock::time_point> cancelled;
 
   static inline const char* name = "dine.batcher";
 };

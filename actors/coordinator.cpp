@@ -2,6 +2,7 @@
 
 #include "messages/errc.hpp"
 #include "runtime/cache_key.hpp"
+#include "runtime/stream_outputs.hpp"
 
 namespace dine {
 
@@ -56,6 +57,45 @@ uint32_t micros_since(clock::time_point t, clock::time_point now) {
   return static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX));
 }
 
+/// Makes `r` the last frame of the stream `e`, with its token timings.
+void finish_stream(const coordinator_state::entry& e, client_reply& r,
+                   clock::time_point now) {
+  r.frame = reply_frame::last;
+  if (e.chunks == 0)
+    return;
+  r.times.ttft_us = micros_since(e.accepted, e.first_chunk);
+  if (e.tokens > 1)
+    r.times.tpot_us = micros_since(e.first_chunk, now) / (e.tokens - 1);
+}
+
+/// Stops the sequence of stream `rid` wherever it runs (it is freed at the
+/// next step); its final reply was sent here.
+void stop_stream(self_ptr self, uint64_t rid, const std::string& model) {
+  self->send(self->state.router, cancel_atom::value, model, rid);
+}
+
+/// Ends stream `rid` at once with `finish_reason: cancelled` (sent to its
+/// connection through `sink`, if any) and stops its sequence. Returns
+/// false if it is not in flight.
+bool cancel_stream(self_ptr self, reply_sink* sink, uint64_t rid,
+                   clock::time_point now) {
+  auto& st = self->state;
+  auto e = st.inflight.finish(rid);
+  if (!e)
+    return false;
+  stop_stream(self, rid, e->model);
+  if (sink == nullptr)
+    return true; // the connection is gone
+  client_reply r;
+  r.id = e->client_id;
+  r.outputs = cancelled_outputs(e->tokens);
+  r.times.total_us = micros_since(e->accepted, now);
+  finish_stream(*e, r, now);
+  ++st.counters.ok;
+  sink->add(e->conn, std::move(r));
+  return true;
+}
+
 /// Answers request `rid` with its final reply `r` (id rewritten) if it is
 /// still in flight; else drops `r` (counted `late` by the table).
 void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
@@ -66,6 +106,8 @@ void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
     return; // answered already (deadline): never twice
   r.id = e->client_id;
   r.times.total_us = micros_since(e->accepted, now);
+  if (e->stream)
+    finish_stream(*e, r, now);
   if (r.code == 0)
     ++st.counters.ok;
   else
@@ -195,6 +237,19 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
                 r.id, static_cast<errc>(r.error), std::move(r.error_message)));
             continue;
           }
+          if (r.op == op_code::cancel) {
+            // Ends the connection's stream `target`; the op's own reply
+            // follows the stream's last frame.
+            reply_sink sink;
+            auto rid = st.inflight.find_stream(conn, r.target);
+            bool found = rid != 0 && cancel_stream(self, &sink, rid, now);
+            client_reply ack;
+            ack.id = r.id;
+            ack.outputs = cancel_op_outputs(found);
+            sink.add(conn, std::move(ack));
+            sink.flush(self);
+            continue;
+          }
           if (r.op != op_code::infer) {
             answer_admin_op(self, conn, std::move(r));
             continue;
@@ -212,6 +267,10 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           e.client_id = r.id;
           e.accepted = now;
           e.deadline = adm.deadline;
+          if (r.stream) {
+            e.stream = true;
+            e.model = r.model;
+          }
           ++st.counters.accepted;
           r.id = rid;
           r.deadline_ms = static_cast<uint32_t>(adm.timeout.count());
@@ -285,6 +344,31 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           self->send(st.cache, std::move(puts));
         route(self, reroute);
       },
+      [=](std::vector<stream_chunk>& chunks) {
+        auto& st = self->state;
+        auto now = clock::now();
+        reply_sink sink{chunks.size()};
+        for (auto& c : chunks) {
+          auto e = st.inflight.chunk(c.rid, c.tokens, now);
+          if (e == nullptr)
+            continue; // ended here already (cancel, deadline): dropped
+          client_reply r;
+          r.id = e->client_id;
+          r.frame = reply_frame::chunk;
+          r.outputs = std::move(c.outputs);
+          sink.add(e->conn, std::move(r));
+        }
+        sink.flush(self);
+      },
+      [=](cancel_atom) {
+        // A connection closed: its streams stop, nobody reads their end.
+        auto& st = self->state;
+        auto conn = caf::actor_cast<connection_actor>(self->current_sender());
+        auto now = clock::now();
+        for (auto rid : st.inflight.streams_of(conn))
+          cancel_stream(self, nullptr, rid, now);
+        st.counters.inflight = st.inflight.size();
+      },
       [=](drain_atom) {
         self->state.draining = true;
         return static_cast<uint64_t>(self->state.inflight.size());
@@ -299,6 +383,10 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           auto r = make_error_reply(e.client_id, errc::deadline_exceeded,
                                     "no result within the request's deadline");
           r.times.total_us = micros_since(e.accepted, now);
+          if (e.stream) {
+            finish_stream(e, r, now);
+            stop_stream(self, rid, e.model);
+          }
           st.counters.count_error(errc::deadline_exceeded);
           sink.add(e.conn, std::move(r));
           if (!e.key.empty()) {

@@ -2,8 +2,8 @@
 
 // model_session: one instance of one model on a worker.
 //
-// Interface: `session_actor`. Runs pre-process -> infer -> post-process of
-// a batch through its `model_backend` and returns one result per item.
+// Interface: `session_actor`. Runs a batch through its `model_backend` and
+// returns one result per item (generative models run in gen_session).
 // Simulated device time (the `sleep` model) is waited without blocking a
 // thread: the result is held and delivered by a timer.
 // Supervised by: its worker_supervisor (monitored; restarted on crash).

@@ -65,13 +65,19 @@ struct worker_stats {
   uint64_t latency_us = 0;  ///< Moving average of batch latency.
   uint32_t ejections = 0;   ///< Times the outlier detector ejected it.
   bool ejected = false;     ///< Ejected now (no new batches).
+  /// Generative models: its KV pool and sequences, as of its last result.
+  uint64_t kv_blocks_total = 0;
+  uint64_t kv_blocks_used = 0;
+  uint32_t seqs_running = 0;
+  uint32_t seqs_waiting = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_stats& x) {
   return f(caf::meta::type_name("worker_stats"), x.name, x.models, x.batches,
            x.items, x.failures, x.outstanding, x.latency_us, x.ejections,
-           x.ejected);
+           x.ejected, x.kv_blocks_total, x.kv_blocks_used, x.seqs_running,
+           x.seqs_waiting);
 }
 
 /// Counters of one batcher.
