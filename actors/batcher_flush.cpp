@@ -90,8 +90,12 @@ void send_batch(self_ptr self, size_t idx, std::vector<entry>&& items,
       st.budget.deposit(); // first attempts fund retries
     ++e.attempts;
     // A copy: the original stays here for a retry on another worker.
+    // A generative model gives up waiting for KV blocks when 10 % of what
+    // is left of the deadline (at least 100 ms) remains: the client learns
+    // `overloaded`, not `deadline_exceeded`.
     auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(e.deadline - now);
+    left -= std::max(left / 10, std::chrono::milliseconds{100});
     b.items.push_back(batch_item{
         e.req.id, e.req.inputs,
         static_cast<uint32_t>(std::clamp<int64_t>(left.count(), 0, UINT32_MAX)),
