@@ -10,7 +10,11 @@
 // hits are answered at once, misses go to the router. Results come back as
 // `std::vector<client_reply>`; ok results are written to the cache (one
 // batched message) and shared with the followers; the coordinator sends
-// each connection its replies in one message.
+// each connection its replies in one message. A streamed request (never
+// cached) also gets its chunks (`std::vector<stream_chunk>` from the
+// batchers) as non-final replies; op `cancel` and a closed connection
+// (`cancel` from it) end a stream at once and send `(cancel, model, rid)`
+// to the router to stop its sequence.
 // Supervised by: the node.
 // Monitors: the cache actor (down: pending lookups count as misses).
 // On failure: the in-flight table guarantees exactly one reply per accepted

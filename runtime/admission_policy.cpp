@@ -51,21 +51,12 @@ admission admission_policy::admit(const client_request& r,
 
 bool greedy_inputs(const std::vector<uint8_t>& inputs) {
   msgpack_reader rd{inputs.data(), inputs.size()};
-  uint32_t n = 0;
-  if (rd.peek() != msgpack_reader::kind::map || !rd.read_map_header(n))
+  if (rd.peek() != msgpack_reader::kind::map)
     return false;
-  for (uint32_t i = 0; i < n; ++i) {
-    std::string_view key;
-    if (!rd.read_str(key))
-      return false;
-    if (key == "temperature") {
-      double t = -1;
-      return rd.read_double(t) && t == 0;
-    }
-    if (!rd.skip())
-      return false;
-  }
-  return rd.ok();
+  if (!find_map_key(rd, "temperature"))
+    return rd.ok(); // absent: greedy; malformed: not
+  double t = -1;
+  return rd.read_double(t) && t == 0;
 }
 
 } // namespace dine
