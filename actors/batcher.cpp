@@ -233,6 +233,10 @@ void sweep(self_ptr self) {
     for (size_t k = 0; k < f.items.size(); ++k)
       if (!f.answered[k] && f.items[k].deadline <= now) {
         f.answered[k] = true;
+        if (st.generative) // free its sequence at the next step
+          if (auto s = find_slot(st, f.worker))
+            self->send(s->hdl, cancel_atom::value, st.model.name,
+                       f.items[k].req.id);
         expired.push_back(
             error_reply(f.items[k].req.id, errc::deadline_exceeded,
                         "deadline passed while running on a worker of model `" +
@@ -292,8 +296,8 @@ void cancel(self_ptr self, uint64_t rid) {
   for (auto& [bid, f] : st.batches)
     for (size_t k = 0; k < f.items.size(); ++k)
       if (f.items[k].req.id == rid) {
-        if (f.answered[k])
-          return;
+        // Also when answered here already (its deadline): the sequence
+        // may still run on the worker.
         f.answered[k] = true;
         if (auto s = find_slot(st, f.worker))
           self->send(s->hdl, cancel_atom::value, st.model.name, rid);
@@ -323,6 +327,7 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
   st.shard = opts.shard;
   st.max_retries = opts.max_retries;
   st.batch_timeout = opts.batch_timeout;
+  st.generative = is_generative(opts.model.backend);
   batch_limits limits;
   limits.max_batch_size = opts.model.max_batch_size;
   limits.max_delay = opts.model.max_delay;
@@ -390,7 +395,7 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
         // A generative model's batches are single sequences that its
         // session batches step by step: let many run at once; its KV pool
         // queues what does not fit (docs/design.md, "Streaming").
-        if (is_generative(st.model.backend))
+        if (st.generative)
           s.capacity = std::max(s.capacity, generative_capacity);
         st.outliers->add(s.id);
         st.pool.push_back(std::move(s));

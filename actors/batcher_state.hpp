@@ -53,6 +53,7 @@ struct batcher_state {
   uint32_t version = 1;
   uint32_t shard = 0;
   uint32_t max_retries = 2;
+  bool generative = false; ///< Its model's sessions are gen_sessions.
   std::chrono::milliseconds batch_timeout{10000};
   std::vector<slot> pool;
   std::unordered_map<uint64_t, in_flight> batches;

@@ -323,3 +323,39 @@ TEST_CASE("a full KV pool queues a request, then answers overloaded, and "
   auto w = worker_entry(coord.client_port(), "w1");
   CHECK(w["kv_blocks_total"] == 4);
 }
+
+TEST_CASE("a stream past its deadline ends with one deadline_exceeded frame "
+          "and its sequence is freed") {
+  temp_dir dir;
+  auto m = model_args(10000); // 500 tokens would take 5 s
+  node_process coord{dir.path(), "coord", coordinator_args(m)};
+  node_process w1{dir.path(), "w1", worker_args(coord, "w1", m)};
+  client_conn conn;
+  REQUIRE(conn.connect("127.0.0.1", coord.client_port(), 5s).empty());
+  auto r = gen_request(1, "slow", 500, true);
+  r.deadline_ms = 500;
+  send(conn, r);
+  send(conn, gen_request(2, "whole", 500, false)); // not streamed
+  auto got = read_until_done(conn, 1, 10s);        // the stream's end
+  REQUIRE(got[1].finals.size() == 1);
+  CHECK(got[1].finals.front().frame == reply_frame::last);
+  CHECK(got[1].finals.front().code ==
+        static_cast<uint8_t>(errc::deadline_exceeded));
+  CHECK_FALSE(got[1].texts.empty()); // it streamed until then
+  // Cancel the non-streamed one too: it is not a stream, so the op says
+  // so, and it still gets its one reply later.
+  client_request cancel;
+  cancel.id = 3;
+  cancel.op = op_code::cancel;
+  cancel.target = 2;
+  send(conn, cancel);
+  auto rest = read_until_done(conn, 2, 20s);
+  REQUIRE(rest[3].finals.size() == 1);
+  CHECK(json::from_msgpack(rest[3].finals.front().outputs)["cancelled"] ==
+        false);
+  REQUIRE(rest[2].finals.size() == 1);
+  CHECK(rest[2].finals.front().code == 0);
+  CHECK(rest[2].finals.front().frame == reply_frame::single);
+  CHECK(rest[1].finals.empty()); // nothing after the stream's final frame
+  CHECK(wait_blocks_free(coord.client_port(), "w1"));
+}
