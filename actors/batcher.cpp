@@ -40,13 +40,6 @@ std::string pool_name(const batcher_state& st) {
   return out;
 }
 
-batcher_state::slot* find_slot(batcher_state& st, const caf::actor_addr& a) {
-  for (auto& s : st.pool)
-    if (s.hdl.address() == a)
-      return &s;
-  return nullptr;
-}
-
 /// Answers `es` with `code` (they expired, or no retry is left).
 void fail_entries(self_ptr self, std::vector<entry>&& es, errc code,
                   const std::string& msg) {
@@ -266,46 +259,6 @@ void sweep(self_ptr self) {
   try_flush(self);
 }
 
-/// Forwards a worker's stream chunks of requests still in flight here,
-/// marking them streamed; chunks of abandoned batches (retried elsewhere,
-/// expired, cancelled) are dropped: a token never reaches a client twice.
-void on_chunks(self_ptr self, std::vector<stream_chunk>& chunks) {
-  auto& st = self->state;
-  std::vector<stream_chunk> out;
-  out.reserve(chunks.size());
-  for (auto& c : chunks) {
-    auto i = st.batches.find(c.bid);
-    if (i == st.batches.end())
-      continue;
-    auto& f = i->second;
-    for (size_t k = 0; k < f.items.size(); ++k)
-      if (f.items[k].req.id == c.rid && !f.answered[k]) {
-        f.streamed[k] = true;
-        out.push_back(std::move(c));
-        break;
-      }
-  }
-  if (!out.empty())
-    self->send(st.coord, std::move(out));
-}
-
-/// Stops request `rid`: on its worker if it runs, else it never leaves the
-/// queue. Its final reply is the coordinator's.
-void cancel(self_ptr self, uint64_t rid) {
-  auto& st = self->state;
-  for (auto& [bid, f] : st.batches)
-    for (size_t k = 0; k < f.items.size(); ++k)
-      if (f.items[k].req.id == rid) {
-        // Also when answered here already (its deadline): the sequence
-        // may still run on the worker.
-        f.answered[k] = true;
-        if (auto s = find_slot(st, f.worker))
-          self->send(s->hdl, cancel_atom::value, st.model.name, rid);
-        return;
-      }
-  st.cancelled.emplace(rid, clock::now());
-}
-
 worker_stats snapshot(batcher_state& st, batcher_state::slot& s,
                       clock::time_point now) {
   auto ws = s.stats;
@@ -315,6 +268,13 @@ worker_stats snapshot(batcher_state& st, batcher_state::slot& s,
 }
 
 } // namespace
+
+batcher_state::slot* find_slot(batcher_state& st, const caf::actor_addr& a) {
+  for (auto& s : st.pool)
+    if (s.hdl.address() == a)
+      return &s;
+  return nullptr;
+}
 
 batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
                                      router_actor router,
@@ -402,8 +362,8 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
         try_flush(self);
       },
       [=](batch_result& res) { on_result(self, res); },
-      [=](std::vector<stream_chunk>& chunks) { on_chunks(self, chunks); },
-      [=](cancel_atom, uint64_t rid) { cancel(self, rid); },
+      [=](std::vector<stream_chunk>& chunks) { forward_chunks(self, chunks); },
+      [=](cancel_atom, uint64_t rid) { cancel_request(self, rid); },
       [=](tick_atom) {
         auto& st = self->state;
         if (clock::now() >= st.timer_at)

@@ -77,4 +77,17 @@ using batcher_self = batcher_actor::stateful_pointer<batcher_state>;
 /// (actors/batcher_flush.cpp).
 void try_flush(batcher_self self);
 
+/// Returns the pool slot of worker `a`, or null (actors/batcher.cpp).
+batcher_state::slot* find_slot(batcher_state& st, const caf::actor_addr& a);
+
+/// Forwards a worker's stream chunks of requests still in flight here to
+/// the coordinator, marking them streamed; chunks of abandoned batches
+/// (retried elsewhere, expired, cancelled) are dropped: a token never
+/// reaches a client twice (actors/batcher_stream.cpp).
+void forward_chunks(batcher_self self, std::vector<stream_chunk>& chunks);
+
+/// Stops request `rid`: on its worker if it runs there, else it never
+/// leaves the queue. Its final reply is the coordinator's.
+void cancel_request(batcher_self self, uint64_t rid);
+
 } // namespace dine
