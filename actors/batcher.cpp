@@ -6,6 +6,7 @@
 
 #include "actors/batcher_state.hpp"
 #include "messages/errc.hpp"
+#include "runtime/backends/generator.hpp"
 #include "runtime/hash_ring.hpp"
 
 namespace dine {
@@ -15,6 +16,9 @@ namespace {
 using self_ptr = batcher_self;
 using clock = batcher_state::clock;
 using entry = batcher_state::entry;
+
+/// Batches (= sequences) in flight per worker of a generative model.
+constexpr uint32_t generative_capacity = 64;
 
 uint32_t micros(clock::duration d) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
@@ -34,13 +38,6 @@ std::string pool_name(const batcher_state& st) {
   if (st.model.routing.shards > 1)
     out += " shard " + std::to_string(st.shard);
   return out;
-}
-
-batcher_state::slot* find_slot(batcher_state& st, const caf::actor_addr& a) {
-  for (auto& s : st.pool)
-    if (s.hdl.address() == a)
-      return &s;
-  return nullptr;
 }
 
 /// Answers `es` with `code` (they expired, or no retry is left).
@@ -66,7 +63,12 @@ void requeue(self_ptr self, batcher_state::in_flight& f,
     auto& e = f.items[k];
     if (f.answered[k])
       continue;
-    if (e.attempts > st.max_retries) {
+    if (f.streamed[k]) {
+      // Its first tokens reached the client: running it again would send
+      // them twice.
+      failed.push_back(error_reply(e.req.id, errc::worker_lost,
+                                   why + " after streaming began"));
+    } else if (e.attempts > st.max_retries) {
       failed.push_back(error_reply(
           e.req.id, errc::worker_failed,
           why + " (after " + std::to_string(e.attempts) + " attempts)"));
@@ -187,6 +189,12 @@ void on_result(self_ptr self, batch_result& res) {
     return;
   }
   auto n = f.items.size();
+  if (s != nullptr && res.kv_blocks_total > 0) {
+    s->stats.kv_blocks_total = res.kv_blocks_total;
+    s->stats.kv_blocks_used = res.kv_blocks_used;
+    s->stats.seqs_running = res.seqs_running;
+    s->stats.seqs_waiting = res.seqs_waiting;
+  }
   if (s != nullptr) {
     record(self, *s, now - f.sent, true, now);
     ++s->stats.batches;
@@ -218,6 +226,10 @@ void sweep(self_ptr self) {
     for (size_t k = 0; k < f.items.size(); ++k)
       if (!f.answered[k] && f.items[k].deadline <= now) {
         f.answered[k] = true;
+        if (st.generative) // free its sequence at the next step
+          if (auto s = find_slot(st, f.worker))
+            self->send(s->hdl, cancel_atom::value, st.model.name,
+                       f.items[k].req.id);
         expired.push_back(
             error_reply(f.items[k].req.id, errc::deadline_exceeded,
                         "deadline passed while running on a worker of model `" +
@@ -236,6 +248,11 @@ void sweep(self_ptr self) {
   }
   if (!expired.empty())
     self->send(st.coord, std::move(expired));
+  for (auto i = st.cancelled.begin(); i != st.cancelled.end();)
+    if (now - i->second > std::chrono::minutes{1})
+      i = st.cancelled.erase(i);
+    else
+      ++i;
   fail_entries(self, st.queue->expire(now), errc::deadline_exceeded,
                "deadline passed while queued for model `" + st.model.name +
                    "`");
@@ -253,6 +270,13 @@ worker_stats snapshot(batcher_state& st, batcher_state::slot& s,
 
 } // namespace
 
+batcher_state::slot* find_slot(batcher_state& st, const caf::actor_addr& a) {
+  for (auto& s : st.pool)
+    if (s.hdl.address() == a)
+      return &s;
+  return nullptr;
+}
+
 batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
                                      router_actor router,
                                      batcher_options opts) {
@@ -264,12 +288,15 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
   st.shard = opts.shard;
   st.max_retries = opts.max_retries;
   st.batch_timeout = opts.batch_timeout;
+  st.generative = is_generative(opts.model.backend);
   batch_limits limits;
   limits.max_batch_size = opts.model.max_batch_size;
   limits.max_delay = opts.model.max_delay;
   limits.preferred_sizes = opts.model.preferred_sizes;
   limits.max_queue = opts.model.max_queue;
-  limits.batchable = opts.model.batchable;
+  // A generative model batches in its session, step by step: each batch
+  // is one sequence, so a short one never waits for a long neighbour.
+  limits.batchable = opts.model.batchable && !st.generative;
   st.queue = std::make_unique<batch_queue>(std::move(limits));
   auto strategy = make_balancer(opts.strategy);
   st.strategy = strategy ? std::move(*strategy)
@@ -328,11 +355,18 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
         s.stats.name = std::move(name);
         s.stats.models.push_back(st.model.name);
         s.capacity = std::max(capacity, uint32_t{1});
+        // A generative model's batches are single sequences that its
+        // session batches step by step: let many run at once; its KV pool
+        // queues what does not fit (docs/design.md, "Streaming").
+        if (st.generative)
+          s.capacity = std::max(s.capacity, generative_capacity);
         st.outliers->add(s.id);
         st.pool.push_back(std::move(s));
         try_flush(self);
       },
       [=](batch_result& res) { on_result(self, res); },
+      [=](std::vector<stream_chunk>& chunks) { forward_chunks(self, chunks); },
+      [=](cancel_atom, uint64_t rid) { cancel_request(self, rid); },
       [=](tick_atom) {
         auto& st = self->state;
         if (clock::now() >= st.timer_at)

@@ -15,7 +15,9 @@
 // On failure: a worker that goes down, is reported lost by the router
 // (missed heartbeats) or misses the batch deadline has its batches
 // re-dispatched to another worker, at most `max_retries` times per
-// request; then the requests are answered `worker_failed`. Failures and
+// request; then the requests are answered `worker_failed`. A streamed
+// request whose chunks were forwarded (actors/batcher_stream.cpp) is
+// never re-dispatched: it is answered `worker_lost`. Failures and
 // timeouts feed the outlier detector: a worker failing
 // `outlier-failures` times in a row is ejected for a backoff, then probed
 // with one batch and readmitted on success. With no worker left, queued

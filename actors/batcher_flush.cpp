@@ -63,6 +63,15 @@ std::vector<worker_view> make_views(batcher_state& st, clock::time_point now) {
 void send_batch(self_ptr self, size_t idx, std::vector<entry>&& items,
                 clock::time_point now) {
   auto& st = self->state;
+  if (!st.cancelled.empty()) {
+    items.erase(std::remove_if(items.begin(), items.end(),
+                               [&](const entry& e) {
+                                 return st.cancelled.erase(e.req.id) > 0;
+                               }),
+                items.end());
+    if (items.empty())
+      return;
+  }
   auto& s = st.pool[idx];
   batch b;
   b.bid = st.next_bid++;
@@ -74,13 +83,23 @@ void send_batch(self_ptr self, size_t idx, std::vector<entry>&& items,
   f.sent = now;
   f.items = std::move(items);
   f.answered.assign(f.items.size(), false);
+  f.streamed.assign(f.items.size(), false);
   b.items.reserve(f.items.size());
   for (auto& e : f.items) {
     if (e.attempts == 0)
       st.budget.deposit(); // first attempts fund retries
     ++e.attempts;
     // A copy: the original stays here for a retry on another worker.
-    b.items.push_back(batch_item{e.req.id, e.req.inputs});
+    // A generative model gives up waiting for KV blocks when 10 % of what
+    // is left of the deadline (at least 100 ms) remains: the client learns
+    // `overloaded`, not `deadline_exceeded`.
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(e.deadline - now);
+    left -= std::max(left / 10, std::chrono::milliseconds{100});
+    b.items.push_back(batch_item{
+        e.req.id, e.req.inputs,
+        static_cast<uint32_t>(std::clamp<int64_t>(left.count(), 0, UINT32_MAX)),
+        e.req.stream});
   }
   ++s.stats.outstanding;
   st.batches.emplace(b.bid, std::move(f));

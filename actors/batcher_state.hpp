@@ -35,6 +35,9 @@ struct batcher_state {
     uint64_t worker_id = 0;
     std::vector<entry> items;
     std::vector<bool> answered; ///< Expired while in flight: replied.
+    /// Chunks of it were forwarded: a retry would send tokens twice, so a
+    /// lost worker ends it with `worker_lost` instead.
+    std::vector<bool> streamed;
     clock::time_point sent;
   };
 
@@ -50,6 +53,7 @@ struct batcher_state {
   uint32_t version = 1;
   uint32_t shard = 0;
   uint32_t max_retries = 2;
+  bool generative = false; ///< Its model's sessions are gen_sessions.
   std::chrono::milliseconds batch_timeout{10000};
   std::vector<slot> pool;
   std::unordered_map<uint64_t, in_flight> batches;
@@ -58,6 +62,9 @@ struct batcher_state {
   /// When the armed flush timer fires; `max()` if none is armed.
   clock::time_point timer_at = clock::time_point::max();
   batcher_stats stats;
+  /// Requests cancelled before they left the queue: never sent; dropped
+  /// from here after a minute (they may have been queued elsewhere).
+  std::unordered_map<uint64_t, clock::time_point> cancelled;
 
   static inline const char* name = "dine.batcher";
 };
@@ -69,5 +76,18 @@ using batcher_self = batcher_actor::stateful_pointer<batcher_state>;
 /// timer; hands the queue back to the router when the pool is empty
 /// (actors/batcher_flush.cpp).
 void try_flush(batcher_self self);
+
+/// Returns the pool slot of worker `a`, or null (actors/batcher.cpp).
+batcher_state::slot* find_slot(batcher_state& st, const caf::actor_addr& a);
+
+/// Forwards a worker's stream chunks of requests still in flight here to
+/// the coordinator, marking them streamed; chunks of abandoned batches
+/// (retried elsewhere, expired, cancelled) are dropped: a token never
+/// reaches a client twice (actors/batcher_stream.cpp).
+void forward_chunks(batcher_self self, std::vector<stream_chunk>& chunks);
+
+/// Stops request `rid`: on its worker if it runs there, else it never
+/// leaves the queue. Its final reply is the coordinator's.
+void cancel_request(batcher_self self, uint64_t rid);
 
 } // namespace dine

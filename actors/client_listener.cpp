@@ -27,6 +27,7 @@ struct connection_state {
   uint32_t inflight = 0;
   bool halted = false;
   bool resume_pending = false;
+  bool streams = false; ///< Sent a streamed request: cancel them on close.
 
   static inline const char* name = "dine.connection";
 };
@@ -74,6 +75,7 @@ bool take(conn_ptr self, caf::io::connection_handle hdl,
   auto ok = st.reader.consume(p, n, [&](const char* body, size_t len) {
     st.batch.emplace_back();
     decode_request(body, len, st.batch.back());
+    st.streams = st.streams || st.batch.back().stream;
   });
   if (!st.batch.empty()) {
     auto k = st.batch.size();
@@ -132,9 +134,11 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
       [=](std::vector<client_reply>& replies) {
         auto& st = self->state;
         auto& buf = self->wr_buf(hdl);
-        for (auto& r : replies)
+        uint32_t n = 0; // final replies: a stream's chunks are not
+        for (auto& r : replies) {
           append_reply(buf, r);
-        auto n = static_cast<uint32_t>(replies.size());
+          n += r.frame != reply_frame::chunk ? 1 : 0;
+        }
         st.inflight = st.inflight > n ? st.inflight - n : 0;
         self->flush(hdl);
         check_backpressure(self, hdl, opts);
@@ -159,7 +163,11 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
         // replies are in the write buffer, which closing still sends.
         return true;
       },
-      [=](const caf::io::connection_closed_msg&) { self->quit(); },
+      [=](const caf::io::connection_closed_msg&) {
+        if (self->state.streams) // their sequences stop at the next step
+          self->send(coord, cancel_atom::value);
+        self->quit();
+      },
   };
 }
 

@@ -2,6 +2,7 @@
 
 #include "messages/errc.hpp"
 #include "runtime/cache_key.hpp"
+#include "runtime/stream_outputs.hpp"
 
 namespace dine {
 
@@ -56,23 +57,62 @@ uint32_t micros_since(clock::time_point t, clock::time_point now) {
   return static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX));
 }
 
-/// Answers request `rid` with `r` (id rewritten) if it is still in flight.
+/// Makes `r` the last frame of the stream `e`, with its token timings.
+void finish_stream(const coordinator_state::entry& e, client_reply& r,
+                   clock::time_point now) {
+  r.frame = reply_frame::last;
+  if (e.chunks == 0)
+    return;
+  r.times.ttft_us = micros_since(e.accepted, e.first_chunk);
+  if (e.tokens > 1)
+    r.times.tpot_us = micros_since(e.first_chunk, now) / (e.tokens - 1);
+}
+
+/// Stops the sequence of stream `rid` wherever it runs (it is freed at the
+/// next step); its final reply was sent here.
+void stop_stream(self_ptr self, uint64_t rid, const std::string& model) {
+  self->send(self->state.router, cancel_atom::value, model, rid);
+}
+
+/// Ends stream `rid` at once with `finish_reason: cancelled` (sent to its
+/// connection through `sink`, if any) and stops its sequence. Returns
+/// false if it is not in flight.
+bool cancel_stream(self_ptr self, reply_sink* sink, uint64_t rid,
+                   clock::time_point now) {
+  auto& st = self->state;
+  auto e = st.inflight.finish(rid);
+  if (!e)
+    return false;
+  stop_stream(self, rid, e->model);
+  if (sink == nullptr)
+    return true; // the connection is gone
+  client_reply r;
+  r.id = e->client_id;
+  r.outputs = cancelled_outputs(e->tokens);
+  r.times.total_us = micros_since(e->accepted, now);
+  finish_stream(*e, r, now);
+  ++st.counters.ok;
+  sink->add(e->conn, std::move(r));
+  return true;
+}
+
+/// Answers request `rid` with its final reply `r` (id rewritten) if it is
+/// still in flight; else drops `r` (counted `late` by the table).
 void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
             clock::time_point now) {
   auto& st = self->state;
-  auto i = st.inflight.find(rid);
-  if (i == st.inflight.end()) {
-    ++st.counters.late; // answered already (deadline): never twice
-    return;
-  }
-  r.id = i->second.client_id;
-  r.times.total_us = micros_since(i->second.accepted, now);
+  auto e = st.inflight.finish(rid);
+  if (!e)
+    return; // answered already (deadline): never twice
+  r.id = e->client_id;
+  r.times.total_us = micros_since(e->accepted, now);
+  if (e->stream)
+    finish_stream(*e, r, now);
   if (r.code == 0)
     ++st.counters.ok;
   else
     st.counters.count_error(static_cast<errc>(r.code));
-  sink.add(i->second.conn, std::move(r));
-  st.inflight.erase(i);
+  sink.add(e->conn, std::move(r));
 }
 
 /// Shares the leader's result with its followers, or hands the leadership
@@ -120,7 +160,7 @@ void on_hits(self_ptr self, coordinator_state::lookup&& lk,
       r.cached = true;
       r.batch = 0;
       auto e = st.inflight.find(req.id);
-      std::string key = e != st.inflight.end() ? e->second.key : std::string{};
+      std::string key = e != nullptr ? e->key : std::string{};
       ++st.counters.cached;
       std::vector<client_request> none;
       if (!key.empty())
@@ -146,8 +186,10 @@ void look_up(self_ptr self, std::vector<client_request>&& reqs) {
   cache_lookup lk;
   lk.tag = st.next_tag++;
   lk.keys.reserve(reqs.size());
-  for (auto& r : reqs)
-    lk.keys.push_back(st.inflight[r.id].key);
+  for (auto& r : reqs) {
+    auto e = st.inflight.find(r.id);
+    lk.keys.push_back(e != nullptr ? e->key : std::string{});
+  }
   st.lookups.emplace(lk.tag,
                      coordinator_state::lookup{std::move(reqs), clock::now()});
   self->send(st.cache, std::move(lk));
@@ -162,6 +204,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
   st.router = std::move(router);
   st.cache = std::move(cache);
   st.cfg = std::move(cfg);
+  st.admit = admission_policy{st.cfg};
   if (st.cache)
     self->monitor(st.cache);
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -194,6 +237,19 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
                 r.id, static_cast<errc>(r.error), std::move(r.error_message)));
             continue;
           }
+          if (r.op == op_code::cancel) {
+            // Ends the connection's stream `target`; the op's own reply
+            // follows the stream's last frame.
+            reply_sink sink;
+            auto rid = st.inflight.find_stream(conn, r.target);
+            bool found = rid != 0 && cancel_stream(self, &sink, rid, now);
+            client_reply ack;
+            ack.id = r.id;
+            ack.outputs = cancel_op_outputs(found);
+            sink.add(conn, std::move(ack));
+            sink.flush(self);
+            continue;
+          }
           if (r.op != op_code::infer) {
             answer_admin_op(self, conn, std::move(r));
             continue;
@@ -204,45 +260,33 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
                                                  "node is shutting down"));
             continue;
           }
-          auto model = st.cfg.model_table.find(r.model);
-          bool cacheable =
-              model == st.cfg.model_table.end() || model->second.cacheable;
           auto rid = st.next_rid++;
-          // The request's deadline, else the model's, else the node's.
-          auto timeout = st.cfg.request_timeout;
-          if (r.deadline_ms > 0)
-            timeout = std::chrono::milliseconds{r.deadline_ms};
-          else if (model != st.cfg.model_table.end() &&
-                   model->second.routing.timeout.count() > 0)
-            timeout = model->second.routing.timeout;
-          coordinator_state::entry e{conn, r.id, now,   now + timeout,
-                                     {},   0,    false, 0};
+          auto adm = st.admit.admit(r, now);
+          coordinator_state::entry e;
+          e.conn = conn;
+          e.client_id = r.id;
+          e.accepted = now;
+          e.deadline = adm.deadline;
+          if (r.stream) {
+            e.stream = true;
+            e.model = r.model;
+          }
           ++st.counters.accepted;
           r.id = rid;
-          r.deadline_ms = static_cast<uint32_t>(timeout.count());
-          if (r.cache && cacheable) {
-            // The key names the version that will run: a request without
-            // one gets the model's current default.
-            e.key_version = r.version;
-            if (e.key_version == 0)
-              if (auto v = st.default_versions.find(r.model);
-                  v != st.default_versions.end())
-                e.key_version = v->second;
-            e.key = r.key.empty()
-                        ? cache_key(r.model, e.key_version, r.inputs)
-                        : cache_key_for_key(r.model, e.key_version, r.key);
-            e.store = true;
-            if (model != st.cfg.model_table.end())
-              e.ttl_ms = model->second.cache_ttl_ms;
+          r.deadline_ms = static_cast<uint32_t>(adm.timeout.count());
+          if (!adm.key.empty()) {
+            e.key = std::move(adm.key);
+            e.key_version = adm.key_version;
+            e.ttl_ms = adm.ttl_ms;
             bool leads = st.coalesce.join(e.key, rid);
-            st.inflight.emplace(rid, std::move(e));
+            st.inflight.add(rid, std::move(e));
             if (leads)
               cached.push_back(std::move(r));
             else
               st.followers.emplace(rid, std::move(r));
             continue;
           }
-          st.inflight.emplace(rid, std::move(e));
+          st.inflight.add(rid, std::move(e));
           routed.push_back(std::move(r));
         }
         if (!immediate.empty())
@@ -260,10 +304,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         on_hits(self, std::move(lk), &hits);
       },
       [=](std::vector<model_version>& vs) {
-        auto& m = self->state.default_versions;
-        m.clear();
-        for (auto& v : vs)
-          m.emplace(std::move(v.model), v.version);
+        self->state.admit.set_default_versions(vs);
       },
       [=](cache_actor& c) {
         auto& st = self->state;
@@ -278,17 +319,16 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         std::vector<cache_entry> puts;
         std::vector<client_request> reroute;
         for (auto& r : results) {
-          auto i = st.inflight.find(r.id);
-          if (i == st.inflight.end()) {
-            ++st.counters.late;
+          auto e = st.inflight.find(r.id);
+          if (e == nullptr) {
+            st.inflight.finish(r.id); // counts it late
             continue;
           }
           auto rid = r.id;
-          if (!i->second.key.empty()) {
-            auto key = i->second.key;
-            if (r.code == 0 && i->second.store && st.cache &&
-                r.version == i->second.key_version)
-              puts.push_back(cache_entry{key, r.outputs, i->second.ttl_ms});
+          if (!e->key.empty()) {
+            auto key = e->key;
+            if (r.code == 0 && st.cache && r.version == e->key_version)
+              puts.push_back(cache_entry{key, r.outputs, e->ttl_ms});
             // An error may be the worker's, not the input's: followers
             // retry rather than inherit it, except for invalid input.
             bool share = r.code == 0 ||
@@ -304,6 +344,31 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           self->send(st.cache, std::move(puts));
         route(self, reroute);
       },
+      [=](std::vector<stream_chunk>& chunks) {
+        auto& st = self->state;
+        auto now = clock::now();
+        reply_sink sink{chunks.size()};
+        for (auto& c : chunks) {
+          auto e = st.inflight.chunk(c.rid, c.tokens, now);
+          if (e == nullptr)
+            continue; // ended here already (cancel, deadline): dropped
+          client_reply r;
+          r.id = e->client_id;
+          r.frame = reply_frame::chunk;
+          r.outputs = std::move(c.outputs);
+          sink.add(e->conn, std::move(r));
+        }
+        sink.flush(self);
+      },
+      [=](cancel_atom) {
+        // A connection closed: its streams stop, nobody reads their end.
+        auto& st = self->state;
+        auto conn = caf::actor_cast<connection_actor>(self->current_sender());
+        auto now = clock::now();
+        for (auto rid : st.inflight.streams_of(conn))
+          cancel_stream(self, nullptr, rid, now);
+        st.counters.inflight = st.inflight.size();
+      },
       [=](drain_atom) {
         self->state.draining = true;
         return static_cast<uint64_t>(self->state.inflight.size());
@@ -313,27 +378,24 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         auto now = clock::now();
         reply_sink sink;
         std::vector<client_request> reroute;
-        for (auto i = st.inflight.begin(); i != st.inflight.end();) {
-          if (i->second.deadline > now) {
-            ++i;
-            continue;
+        st.inflight.expire(now, [&](uint64_t rid,
+                                    coordinator_state::entry&& e) {
+          auto r = make_error_reply(e.client_id, errc::deadline_exceeded,
+                                    "no result within the request's deadline");
+          r.times.total_us = micros_since(e.accepted, now);
+          if (e.stream) {
+            finish_stream(e, r, now);
+            stop_stream(self, rid, e.model);
           }
-          auto rid = i->first;
-          auto key = i->second.key;
-          auto r =
-              make_error_reply(i->second.client_id, errc::deadline_exceeded,
-                               "no result within the request's deadline");
-          r.times.total_us = micros_since(i->second.accepted, now);
           st.counters.count_error(errc::deadline_exceeded);
-          sink.add(i->second.conn, std::move(r));
-          i = st.inflight.erase(i);
-          if (!key.empty()) {
+          sink.add(e.conn, std::move(r));
+          if (!e.key.empty()) {
             if (st.followers.erase(rid) > 0)
-              st.coalesce.leave(key, rid);
+              st.coalesce.leave(e.key, rid);
             else
-              settle_followers(self, sink, key, rid, nullptr, reroute, now);
+              settle_followers(self, sink, e.key, rid, nullptr, reroute, now);
           }
-        }
+        });
         // Lookups the cache did not answer in time count as misses.
         for (auto i = st.lookups.begin(); i != st.lookups.end();) {
           if (now - i->second.sent > cache_timeout) {

@@ -10,7 +10,11 @@
 // hits are answered at once, misses go to the router. Results come back as
 // `std::vector<client_reply>`; ok results are written to the cache (one
 // batched message) and shared with the followers; the coordinator sends
-// each connection its replies in one message.
+// each connection its replies in one message. A streamed request (never
+// cached) also gets its chunks (`std::vector<stream_chunk>` from the
+// batchers) as non-final replies; op `cancel` and a closed connection
+// (`cancel` from it) end a stream at once and send `(cancel, model, rid)`
+// to the router to stop its sequence.
 // Supervised by: the node.
 // Monitors: the cache actor (down: pending lookups count as misses).
 // On failure: the in-flight table guarantees exactly one reply per accepted
@@ -18,7 +22,9 @@
 // a result arriving after that is dropped (counted as `late`). A lookup
 // the cache has not answered after 100 ms (`cache_timeout` in
 // coordinator.cpp, a constant, not a config key) counts as a miss; the
-// sweep that checks it runs every min(20 ms, request-timeout / 4).
+// sweep that checks it runs every min(20 ms, request-timeout / 4). The
+// decisions live in runtime/admission_policy.hpp and
+// runtime/inflight_table.hpp.
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -26,7 +32,9 @@
 #include <unordered_map>
 
 #include "messages/interfaces.hpp"
+#include "runtime/admission_policy.hpp"
 #include "runtime/coalescer.hpp"
+#include "runtime/inflight_table.hpp"
 #include "runtime/node_config.hpp"
 #include "runtime/ops_encode.hpp"
 
@@ -35,20 +43,8 @@ namespace dine {
 /// State of the coordinator.
 struct coordinator_state {
   using clock = std::chrono::steady_clock;
-
-  /// One accepted request awaiting its reply.
-  struct entry {
-    connection_actor conn;
-    uint64_t client_id = 0;
-    clock::time_point accepted;
-    clock::time_point deadline;
-    std::string key;     ///< Cache/coalescing key; empty: neither.
-    uint32_t ttl_ms = 0; ///< Cache TTL of the result.
-    bool store = false;  ///< Write an ok result to the cache.
-    /// The model version `key` names: a result of another version (the
-    /// default changed in between) is not stored under it.
-    uint32_t key_version = 0;
-  };
+  using table = inflight_table<connection_actor>;
+  using entry = table::entry;
 
   /// A lookup sent to the cache and not answered yet.
   struct lookup {
@@ -59,16 +55,15 @@ struct coordinator_state {
   router_actor router;
   cache_actor cache;
   node_config cfg;
+  /// Deadline, cacheability and the version a cache key names.
+  admission_policy admit;
   uint64_t next_rid = 1;
   uint64_t next_tag = 1;
-  std::unordered_map<uint64_t, entry> inflight;
+  table inflight;
   std::unordered_map<uint64_t, lookup> lookups;
   /// Requests waiting for an identical one (kept for a hand-over).
   std::unordered_map<uint64_t, client_request> followers;
   coalescer coalesce;
-  /// Per model, the version a request without one runs on (from the
-  /// router): the version its cache key names.
-  std::unordered_map<std::string, uint32_t> default_versions;
   request_counters counters;
   bool draining = false; ///< SIGTERM: new requests get `shutting_down`.
 

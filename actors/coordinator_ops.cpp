@@ -58,6 +58,7 @@ void answer_stats(self_ptr self, connection_actor conn, uint64_t id,
   auto& st = self->state;
   st.counters.coalesced = st.coalesce.coalesced();
   st.counters.inflight = st.inflight.size();
+  st.counters.late = st.inflight.late();
   auto finish = [=](const cache_stats* c) {
     client_reply r;
     r.id = id;

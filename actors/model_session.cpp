@@ -89,6 +89,12 @@ model_session(session_actor::stateful_pointer<session_state> self,
         self->state.armed = kind;
         self->state.armed_slow_ms = slow_ms;
       },
+      [](step_atom) {
+        // gen_session's step loop; a single-shot model has none
+      },
+      [](cancel_atom, uint64_t) {
+        // a batch here runs to its end in one go
+      },
   };
 }
 

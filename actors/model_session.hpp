@@ -6,6 +6,7 @@
 // in one `run` call and returns one result per item, in order. There are no
 // separate pre- or post-processing stages: whatever a backend does to its
 // inputs and outputs happens inside `run` (runtime/model_backend.hpp).
+// Generative models run in gen_session instead.
 // Simulated device time (the `sleep` model) is waited without blocking a
 // thread: the result is held and delivered by a timer.
 // Supervised by: its worker_supervisor (monitored; restarted on crash).

@@ -304,6 +304,14 @@ caf::result<cluster_stats> collect_stats(self_ptr self) {
         ws.outlier =
             static_cast<uint8_t>(worse(static_cast<outlier_state>(ws.outlier),
                                        static_cast<outlier_state>(w.outlier)));
+        // One session per model serves all its batchers (versions,
+        // shards): each reports the same pool, so never add them up.
+        if (w.kv_blocks_total > 0) {
+          ws.kv_blocks_total = std::max(ws.kv_blocks_total, w.kv_blocks_total);
+          ws.kv_blocks_used = std::max(ws.kv_blocks_used, w.kv_blocks_used);
+          ws.seqs_running = std::max(ws.seqs_running, w.seqs_running);
+          ws.seqs_waiting = std::max(ws.seqs_waiting, w.seqs_waiting);
+        }
       }
     acc->batchers.push_back(std::move(bs));
     if (--*left == 0)
@@ -342,6 +350,12 @@ router_actor::behavior_type router(self_ptr self, node_config cfg) {
         publish_versions(self);
       },
       [=](std::vector<client_request>& reqs) { route(self, reqs); },
+      [=](cancel_atom, std::string& model, uint64_t rid) {
+        // The coordinator does not know which batcher holds it.
+        for (auto& [t, b] : self->state.batchers)
+          if (t.model == model)
+            self->send(b.hdl, cancel_atom::value, rid);
+      },
       [=](reroute_atom, uint64_t joins, std::vector<client_request>& reqs) {
         // A batcher found its pool empty: unless a worker was sent to it
         // since, treat its shard as unserved until the next join.

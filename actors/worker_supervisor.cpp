@@ -4,10 +4,12 @@
 #include <deque>
 #include <map>
 
+#include "actors/gen_session.hpp"
 #include "actors/model_session.hpp"
 #include <caf/actor_ostream.hpp>
 
 #include "messages/errc.hpp"
+#include "runtime/backends/generator.hpp"
 
 namespace dine {
 
@@ -32,19 +34,33 @@ using self_ptr = worker_actor::stateful_pointer<worker_supervisor_state>;
 void start_session(self_ptr self, worker_supervisor_state::child& c) {
   // Linked so that a stopping supervisor stops its sessions; monitored to
   // learn of a crash (the exit handler below keeps the link from killing us).
-  c.hdl =
-      self->spawn<caf::linked>(model_session, c.model, self->state.worker_name);
+  if (c.generative)
+    c.hdl =
+        self->spawn<caf::linked>(gen_session, c.model, self->state.worker_name,
+                                 caf::actor_cast<worker_actor>(self));
+  else
+    c.hdl = self->spawn<caf::linked>(model_session, c.model,
+                                     self->state.worker_name);
   self->monitor(c.hdl);
   self->state.linked.insert(c.hdl.address());
 }
 
 /// Hands `b` to the session of `c`, arming the fault hook's decision.
+/// Chunks of its streamed items go to `from`, the batcher.
 void dispatch(self_ptr self, worker_supervisor_state::child& c, batch b,
-              caf::typed_response_promise<batch_result> rp) {
+              caf::typed_response_promise<batch_result> rp,
+              caf::strong_actor_ptr from) {
   auto& st = self->state;
   batch_result failed;
   failed.bid = b.bid;
   failed.worker = st.worker_name;
+  std::vector<uint64_t> streamed;
+  if (c.generative)
+    for (auto& it : b.items)
+      if (it.stream) {
+        streamed.push_back(it.rid);
+        st.streams[it.rid] = from;
+      }
   auto fault = c.fault.next();
   if (fault != fault_kind::off)
     self->send(c.hdl, fault_atom::value, fault, c.fault.spec().slow_ms);
@@ -55,10 +71,14 @@ void dispatch(self_ptr self, worker_supervisor_state::child& c, batch b,
       .then(
           [=](batch_result& res) mutable {
             --self->state.inflight;
+            for (auto rid : streamed)
+              self->state.streams.erase(rid);
             rp.deliver(std::move(res));
           },
           [=](caf::error& err) mutable {
             --self->state.inflight;
+            for (auto rid : streamed)
+              self->state.streams.erase(rid);
             failed.code = static_cast<uint8_t>(errc::worker_failed);
             failed.message = "session failed: " + caf::to_string(err);
             rp.deliver(std::move(failed));
@@ -99,6 +119,7 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
   for (auto& m : cfg.models) {
     worker_supervisor_state::child c;
     c.model = cfg.model_table.at(m);
+    c.generative = is_generative(c.model.backend);
     c.fault.set(c.model.fault);
     c.policy = make_policy(st, m);
     // Doubles per restart within a window; the policy gives up before the
@@ -154,12 +175,14 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
               "model `" + b.model + "` is not served on " + st.worker_name;
           return res;
         }
+        // Before the promise takes over the request (and its sender).
+        auto from = self->current_sender();
         auto rp = self->make_response_promise<batch_result>();
         auto& c = i->second;
         if (c.hdl)
-          dispatch(self, c, std::move(b), rp);
-        else
-          c.held.push_back({std::move(b), rp}); // restarting: wait for it
+          dispatch(self, c, std::move(b), rp, from);
+        else // restarting: wait for it
+          c.held.push_back({std::move(b), rp, from});
         return rp;
       },
       [=](fault_atom, fault_spec& spec) {
@@ -183,6 +206,31 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
           }
       },
       [=](drain_atom) { return self->state.inflight; },
+      [=](std::vector<stream_chunk>& chunks) {
+        // From a gen_session: to the batcher of each request (one message
+        // per batcher; normally there is one).
+        auto& st = self->state;
+        std::vector<std::pair<caf::strong_actor_ptr, std::vector<stream_chunk>>>
+            out;
+        for (auto& ch : chunks) {
+          auto i = st.streams.find(ch.rid);
+          if (i == st.streams.end() || !i->second)
+            continue;
+          auto j = std::find_if(out.begin(), out.end(),
+                                [&](auto& x) { return x.first == i->second; });
+          if (j == out.end())
+            j = out.emplace(out.end(), i->second, std::vector<stream_chunk>{});
+          j->second.push_back(std::move(ch));
+        }
+        for (auto& [to, cs] : out)
+          self->send(caf::actor_cast<batcher_actor>(to), std::move(cs));
+      },
+      [=](cancel_atom, std::string& model, uint64_t rid) {
+        auto& st = self->state;
+        auto i = st.sessions.find(model);
+        if (i != st.sessions.end() && i->second.hdl)
+          self->send(i->second.hdl, cancel_atom::value, rid);
+      },
       [=](stats_atom) { return self->state.counters; },
       [=](restart_atom, std::string& model) {
         auto& st = self->state;
@@ -194,7 +242,7 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
         auto held = std::move(c.held);
         c.held.clear();
         for (auto& h : held)
-          dispatch(self, c, std::move(h.b), h.rp);
+          dispatch(self, c, std::move(h.b), h.rp, h.from);
       },
   };
 }

@@ -2,9 +2,12 @@
 
 // worker_supervisor: the root of a worker's subtree.
 //
-// Interface: `worker_actor`. Starts one model_session per served model and
-// hands each batch to the session of its model, answering the batcher
-// itself: a session that crashes on a batch yields a batch-level
+// Interface: `worker_actor`. Starts one model_session (gen_session for a
+// generative backend) per served model and hands each batch to the session
+// of its model, answering the batcher itself; a gen_session's stream chunks
+// come back here and go on to the batcher of their request (the path of
+// the results, so chunks never overtake them), `cancel` goes to the
+// session: a session that crashes on a batch yields a batch-level
 // `worker_failed` (the batcher retries elsewhere); batches arriving while
 // a session restarts wait for it; once the supervisor gave up on a model,
 // its batches get a batch-level `unavailable` (the batcher drops this worker
@@ -24,6 +27,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "messages/interfaces.hpp"
 #include "runtime/backoff.hpp"
@@ -39,6 +43,7 @@ struct worker_supervisor_state {
   struct held_batch {
     batch b;
     caf::typed_response_promise<batch_result> rp;
+    caf::strong_actor_ptr from; ///< The batcher that sent it.
   };
 
   struct child {
@@ -47,6 +52,7 @@ struct worker_supervisor_state {
     supervisor_policy policy; ///< Restart intensity of this model.
     backoff retry;            ///< Delay before the next restart.
     bool given_up = false;
+    bool generative = false;     ///< A gen_session (streams, cancel).
     fault_hook fault;            ///< Survives restarts of the session.
     std::deque<held_batch> held; ///< Arrived while restarting.
   };
@@ -56,6 +62,8 @@ struct worker_supervisor_state {
   heartbeat counters;
   uint64_t inflight = 0; ///< Batches handed to sessions, not answered.
   std::set<caf::actor_addr> linked; ///< Sessions whose exit_msg is due.
+  /// Streamed requests in flight: the batcher their chunks go to.
+  std::unordered_map<uint64_t, caf::strong_actor_ptr> streams;
   size_t max_restarts = 5;
   std::chrono::seconds window{10};
   /// Delay before the first restart of a window; doubles per restart.

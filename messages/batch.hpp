@@ -15,11 +15,16 @@ namespace dine {
 struct batch_item {
   uint64_t rid = 0;            ///< The coordinator's request id.
   std::vector<uint8_t> inputs; ///< Raw msgpack bytes.
+  /// Generative models: how long the request may wait for KV blocks (its
+  /// deadline's remainder when sent), and whether its tokens stream.
+  uint32_t wait_ms = 0;
+  bool stream = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_item& x) {
-  return f(caf::meta::type_name("batch_item"), x.rid, x.inputs);
+  return f(caf::meta::type_name("batch_item"), x.rid, x.inputs, x.wait_ms,
+           x.stream);
 }
 
 /// A batch of compatible requests for one model, run in one invocation.
@@ -60,12 +65,35 @@ struct batch_result {
   std::vector<item_result> items;
   uint8_t code = 0;
   std::string message;
+  /// Generative models: the session's KV pool and sequences after the step
+  /// that ended this batch (docs/design.md, "Streaming").
+  uint64_t kv_blocks_total = 0;
+  uint64_t kv_blocks_used = 0;
+  uint32_t seqs_running = 0;
+  uint32_t seqs_waiting = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_result& x) {
   return f(caf::meta::type_name("batch_result"), x.bid, x.worker, x.infer_us,
-           x.items, x.code, x.message);
+           x.items, x.code, x.message, x.kv_blocks_total, x.kv_blocks_used,
+           x.seqs_running, x.seqs_waiting);
+}
+
+/// What one decode step produced for one streamed request: travels
+/// session -> worker_supervisor -> batcher -> coordinator, one
+/// `std::vector<stream_chunk>` per step and hop.
+struct stream_chunk {
+  uint64_t bid = 0;             ///< The batcher's batch id.
+  uint64_t rid = 0;             ///< The coordinator's request id.
+  uint32_t tokens = 0;          ///< Output tokens in this chunk.
+  std::vector<uint8_t> outputs; ///< msgpack `{text, tokens}`.
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_chunk& x) {
+  return f(caf::meta::type_name("stream_chunk"), x.bid, x.rid, x.tokens,
+           x.outputs);
 }
 
 } // namespace dine

@@ -13,7 +13,7 @@
 namespace dine {
 
 /// The `op` of a client frame.
-enum class op_code : uint8_t { infer, health, models, stats, fault };
+enum class op_code : uint8_t { infer, health, models, stats, fault, cancel };
 
 /// Returns the wire name of `x`.
 const char* to_string(op_code x);
@@ -23,11 +23,16 @@ struct timings {
   uint32_t queue_us = 0; ///< Waiting in the batcher.
   uint32_t infer_us = 0; ///< Model invocation on the worker.
   uint32_t total_us = 0; ///< Accepted by the coordinator -> reply built.
+  /// Final frame of a stream: accepted -> first chunk (time to first
+  /// token) and the mean time per output token after the first.
+  uint32_t ttft_us = 0;
+  uint32_t tpot_us = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, timings& x) {
-  return f(caf::meta::type_name("timings"), x.queue_us, x.infer_us, x.total_us);
+  return f(caf::meta::type_name("timings"), x.queue_us, x.infer_us, x.total_us,
+           x.ttft_us, x.tpot_us);
 }
 
 /// One decoded client request (see docs/protocol.md).
@@ -50,14 +55,26 @@ struct client_request {
   /// when no key was given (`request_key_hash`). The cache uses the full
   /// key instead.
   uint64_t key_hash = 0;
+  /// `stream: true`: the reply comes as chunks, then one final frame.
+  bool stream = false;
+  /// `cancel`: the client id of the request (on the same connection) to
+  /// cancel (`target` on the wire).
+  uint64_t target = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_request& x) {
   return f(caf::meta::type_name("client_request"), x.id, x.op, x.model,
            x.version, x.inputs, x.key, x.cache, x.deadline_ms, x.priority,
-           x.error, x.error_message, x.key_hash);
+           x.error, x.error_message, x.key_hash, x.stream, x.target);
 }
+
+/// Which frame of a request a reply is (docs/protocol.md, "Streaming").
+enum class reply_frame : uint8_t {
+  single, ///< The one reply of a non-streamed request: no `done` key.
+  chunk,  ///< A non-final frame of a stream: `done: false`.
+  last,   ///< The final frame of a stream: `done: true`.
+};
 
 /// One reply to a client request.
 struct client_reply {
@@ -72,12 +89,13 @@ struct client_reply {
   /// The model version that produced `outputs` (0: none ran). Not on the
   /// wire: the coordinator checks it before caching a result.
   uint32_t version = 0;
+  reply_frame frame = reply_frame::single;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_reply& x) {
   return f(caf::meta::type_name("client_reply"), x.id, x.code, x.message,
-           x.outputs, x.cached, x.worker, x.batch, x.times, x.version);
+           x.outputs, x.cached, x.worker, x.batch, x.times, x.version, x.frame);
 }
 
 } // namespace dine

@@ -68,13 +68,20 @@ struct worker_stats {
   /// Outlier detector state (`dine::outlier_state`: 0 active, 1 ejected,
   /// 2 probing); merged over batchers, the worst one wins.
   uint8_t outlier = 0;
+  /// Generative models: its KV pool and sequences, as of its last result.
+  uint64_t kv_blocks_total = 0;
+  uint64_t kv_blocks_used = 0;
+  uint32_t seqs_running = 0;
+  uint32_t seqs_waiting = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_stats& x) {
   return f(caf::meta::type_name("worker_stats"), x.name, x.models, x.batches,
            x.items, x.failures, x.outstanding, x.latency_us, x.ejections,
-           x.ejected, x.outlier);
+           x.ejected, x.outlier, x.kv_blocks_total, x.kv_blocks_used,
+           x.seqs_running,
+           x.seqs_waiting);
 }
 
 /// Counters of one batcher.

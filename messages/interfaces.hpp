@@ -31,14 +31,20 @@ using exists_atom = caf::atom_constant<caf::atom("exists")>;
 using lost_atom = caf::atom_constant<caf::atom("lost")>;
 using reroute_atom = caf::atom_constant<caf::atom("reroute")>;
 using sync_atom = caf::atom_constant<caf::atom("sync")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using step_atom = caf::atom_constant<caf::atom("step")>;
 
 /// A model session: runs one batch of one model and returns its results.
 /// `(tick, seq)` delivers a result held back by a simulated device delay;
-/// `(fault, kind, slow_ms)` makes the next batch fail that way.
+/// `(fault, kind, slow_ms)` makes the next batch fail that way. Generative
+/// sessions step with `(step)` and end a sequence with `(cancel, rid)`;
+/// single-shot ones ignore both.
 using session_actor =
     caf::typed_actor<caf::replies_to<batch>::with<batch_result>,
                      caf::reacts_to<tick_atom, uint64_t>,
-                     caf::reacts_to<fault_atom, fault_kind, uint32_t>>;
+                     caf::reacts_to<fault_atom, fault_kind, uint32_t>,
+                     caf::reacts_to<step_atom>,
+                     caf::reacts_to<cancel_atom, uint64_t>>;
 
 /// A worker node's entry point: runs batches on its model sessions.
 /// `(restart, model)` is its own timer for restarting a crashed session;
@@ -46,6 +52,8 @@ using session_actor =
 /// in flight (a draining node waits for 0).
 using worker_actor =
     caf::typed_actor<caf::replies_to<batch>::with<batch_result>,
+                     caf::reacts_to<std::vector<stream_chunk>>, // a session's
+                     caf::reacts_to<cancel_atom, std::string, uint64_t>,
                      caf::replies_to<stats_atom>::with<heartbeat>,
                      caf::reacts_to<restart_atom, std::string>,
                      caf::reacts_to<fault_atom, fault_spec>,
@@ -79,6 +87,8 @@ using coordinator_actor = caf::typed_actor<
     caf::reacts_to<cache_hits>,                   // answer to a lookup
     caf::reacts_to<cache_actor>,                  // (re)started cache
     caf::reacts_to<std::vector<model_version>>,   // from the router
+    caf::reacts_to<std::vector<stream_chunk>>,    // from a batcher
+    caf::reacts_to<cancel_atom>,                  // a connection closed
     caf::replies_to<drain_atom>::with<uint64_t>>; // requests in flight
 
 /// One batcher per (model, version, shard): queues requests, forms batches,
@@ -86,10 +96,12 @@ using coordinator_actor = caf::typed_actor<
 using batcher_actor = caf::typed_actor<
     caf::reacts_to<std::vector<client_request>>,
     caf::reacts_to<worker_atom, worker_actor, std::string, uint32_t>, // join
-    caf::reacts_to<batch_result>,             // from a worker
-    caf::reacts_to<tick_atom>,                // flush timer
-    caf::reacts_to<tick_atom, uint64_t>,      // deadline and timeout sweep
-    caf::reacts_to<drain_atom, worker_actor>, // no new batches for it
+    caf::reacts_to<batch_result>,              // from a worker
+    caf::reacts_to<std::vector<stream_chunk>>, // from a worker
+    caf::reacts_to<cancel_atom, uint64_t>,     // stop request rid
+    caf::reacts_to<tick_atom>,                 // flush timer
+    caf::reacts_to<tick_atom, uint64_t>,       // deadline and timeout sweep
+    caf::reacts_to<drain_atom, worker_actor>,  // no new batches for it
     caf::reacts_to<lost_atom, worker_actor, std::string>, // retry its work
     caf::replies_to<stats_atom>::with<batcher_stats>>;
 
@@ -106,6 +118,9 @@ using router_actor = caf::typed_actor<
     // From a batcher whose pool is empty: route these again elsewhere;
     // the number is how many workers that batcher was ever sent.
     caf::reacts_to<reroute_atom, uint64_t, std::vector<client_request>>,
+    // From the coordinator: cancel request rid of a model (every batcher
+    // of the model looks for it).
+    caf::reacts_to<cancel_atom, std::string, uint64_t>,
     caf::reacts_to<tick_atom>>; // heartbeat check
 
 /// The endpoint a static worker (`--listen` without `--join`) publishes:

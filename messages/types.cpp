@@ -19,6 +19,8 @@ const char* to_string(op_code x) {
     return "stats";
   case op_code::fault:
     return "fault";
+  case op_code::cancel:
+    return "cancel";
   }
   return "infer";
 }
@@ -33,6 +35,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<batch>("dine::batch");
   cfg.add_message_type<item_result>("dine::item_result");
   cfg.add_message_type<batch_result>("dine::batch_result");
+  cfg.add_message_type<stream_chunk>("dine::stream_chunk");
+  cfg.add_message_type<std::vector<stream_chunk>>("dine::stream_chunks");
   cfg.add_message_type<model_decl>("dine::model_decl");
   cfg.add_message_type<worker_info>("dine::worker_info");
   cfg.add_message_type<heartbeat>("dine::heartbeat");

@@ -32,10 +32,10 @@ const std::vector<gen_option>& gen_options() {
          m.tokenizer = v;
          return !v.empty();
        }},
-      {"kv-cache-bytes", "transformer: KV cache pool size in bytes",
-       "bytes 65536-68719476736",
+      {"kv-cache-bytes", "generative models: KV cache pool size in bytes",
+       "bytes 1024-68719476736",
        [](model_config& m, const std::string& v) {
-         return parse_uint(v, m.kv_cache_bytes, 65536, uint64_t{1} << 36);
+         return parse_uint(v, m.kv_cache_bytes, 1024, uint64_t{1} << 36);
        }},
       {"kv-block-size", "transformer: tokens per KV cache block",
        "an integer 1-1024",

@@ -50,19 +50,7 @@ public:
 /// `cost` and `sleep` reject such an item alone (a per-item error).
 bool marked_invalid(const std::vector<uint8_t>& inputs) {
   msgpack_reader rd{inputs.data(), inputs.size()};
-  uint32_t n = 0;
-  if (rd.peek() != msgpack_reader::kind::map || !rd.read_map_header(n))
-    return false;
-  for (uint32_t i = 0; i < n; ++i) {
-    std::string_view key;
-    if (!rd.read_str(key))
-      return false;
-    if (key == "invalid")
-      return true;
-    if (!rd.skip())
-      return false;
-  }
-  return false;
+  return find_map_key(rd, "invalid");
 }
 
 void hash_outputs(const std::vector<batch_item>& in,

@@ -360,4 +360,20 @@ bool msgpack_reader::skip_impl(size_t depth) {
   }
 }
 
+bool find_map_key(msgpack_reader& rd, std::string_view key) {
+  uint32_t n = 0;
+  if (rd.peek() != msgpack_reader::kind::map || !rd.read_map_header(n))
+    return false;
+  for (uint32_t i = 0; i < n; ++i) {
+    std::string_view k;
+    if (!rd.read_str(k))
+      return false;
+    if (k == key)
+      return true;
+    if (!rd.skip())
+      return false;
+  }
+  return false;
+}
+
 } // namespace dine

@@ -85,4 +85,9 @@ private:
   bool too_deep_ = false;
 };
 
+/// Moves `rd`, at a msgpack map, to the value of the map's first entry
+/// named `key`. Returns false if the next value is not a map, has no such
+/// entry, or is malformed (then `rd.ok()` is false).
+bool find_map_key(msgpack_reader& rd, std::string_view key);
+
 } // namespace dine

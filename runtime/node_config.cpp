@@ -163,11 +163,11 @@ struct model_option {
 
 const std::vector<model_option>& model_options() {
   static const std::vector<model_option> table = {
-      {"backend", "echo | cost | sleep | transformer",
-       "one of echo, cost, sleep, transformer",
+      {"backend", "echo | cost | sleep | tokens | transformer",
+       "one of echo, cost, sleep, tokens, transformer",
        [](model_config& m, const std::string& v) {
          m.backend = v;
-         return v == "echo" || v == "cost" || v == "sleep" ||
+         return v == "echo" || v == "cost" || v == "sleep" || v == "tokens" ||
                 v == "transformer";
        }},
       {"version", "model version", "an integer 1-4294967295",
@@ -274,12 +274,15 @@ std::string trim(const std::string& s) {
 
 std::map<std::string, model_config> builtin_models() {
   std::map<std::string, model_config> result;
-  for (const char* name : {"echo", "cost", "sleep"}) {
+  for (const char* name : {"echo", "cost", "sleep", "tokens"}) {
     model_config m;
     m.name = name;
     m.backend = name;
     result.emplace(name, m);
   }
+  // A generative model runs one request per batch: its session batches
+  // the running sequences step by step (docs/design.md).
+  result["tokens"].batchable = false;
   return result;
 }
 

@@ -18,7 +18,7 @@ namespace dine {
 /// a worker runs for it.
 struct model_config {
   std::string name;
-  std::string backend = "echo"; ///< echo | cost | sleep | transformer
+  std::string backend = "echo"; ///< echo | cost | sleep | tokens | transformer
   uint32_t version = 1;
   uint32_t max_batch_size = 64;
   std::chrono::microseconds max_delay{0};

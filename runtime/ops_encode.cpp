@@ -201,7 +201,8 @@ std::vector<uint8_t> encode_stats(const cluster_stats& cs,
   str(pk, "workers");
   pk.pack_array(static_cast<uint32_t>(cs.workers.size()));
   for (auto& w : cs.workers) {
-    pk.pack_map(11);
+    bool gen = w.kv_blocks_total > 0;
+    pk.pack_map(gen ? 15 : 11);
     str(pk, "name");
     str(pk, w.name);
     str(pk, "models");
@@ -227,6 +228,17 @@ std::vector<uint8_t> encode_stats(const cluster_stats& cs,
     pk.pack(w.ejected);
     str(pk, "outlier");
     str(pk, to_string(static_cast<outlier_state>(w.outlier)));
+    if (gen) {
+      // A generative model's KV pool, as of the worker's last result.
+      str(pk, "kv_blocks_total");
+      pk.pack_uint64(w.kv_blocks_total);
+      str(pk, "kv_blocks_used");
+      pk.pack_uint64(w.kv_blocks_used);
+      str(pk, "seqs_running");
+      pk.pack_uint32(w.seqs_running);
+      str(pk, "seqs_waiting");
+      pk.pack_uint32(w.seqs_waiting);
+    }
   }
   str(pk, "batchers");
   pk.pack_array(static_cast<uint32_t>(cs.batchers.size()));

@@ -39,6 +39,8 @@ bool to_op(std::string_view s, op_code& op) {
     op = op_code::stats;
   else if (s == "fault")
     op = op_code::fault;
+  else if (s == "cancel")
+    op = op_code::cancel;
   else
     return false;
   return true;
@@ -134,6 +136,15 @@ void read_fields(msgpack_reader& rd, uint32_t n, client_request& out,
         rd = start, wrong_type("an unsigned 32-bit integer");
       else
         out.deadline_ms = static_cast<uint32_t>(x);
+    } else if (key == "stream") {
+      if (!rd.read_bool(out.stream))
+        rd = start, wrong_type("a boolean");
+    } else if (key == "target") {
+      uint64_t x;
+      if (rd.read_uint(x))
+        out.target = x;
+      else
+        rd = start, wrong_type("an unsigned integer");
     } else if (key == "priority") {
       int64_t x;
       if (!rd.read_int(x) || x < INT32_MIN || x > INT32_MAX)
@@ -282,16 +293,41 @@ void append_reply(std::vector<char>& buf, const client_reply& x) {
   const char* code = ok ? "" : to_string(static_cast<errc>(x.code));
   // Keys and fixed-size values take < 128 bytes; strings add at most
   // 5 header bytes each.
-  auto need = 4 + 128 + x.outputs.size() + x.message.size() + 5 +
+  // A stream's last frame adds `done`, `ttft` and `tpot` (< 48 bytes).
+  size_t fixed = x.frame == reply_frame::single ? 128 : 176;
+  auto need = 4 + fixed + x.outputs.size() + x.message.size() + 5 +
               x.worker.size() + 5 + strlen(code) + 5;
   auto off = buf.size();
   buf.resize(off + need);
   raw_writer w{buf.data() + off + 4};
-  w.map(7);
+  if (x.frame == reply_frame::chunk) {
+    // A non-final frame of a stream: its tokens and nothing else.
+    w.map(4);
+    w.key("id");
+    w.uint(x.id);
+    w.key("ok");
+    w.boolean(true);
+    w.key("done");
+    w.boolean(false);
+    w.key("outputs");
+    if (x.outputs.empty())
+      w.bytes("\xc0", 1); // nil
+    else
+      w.bytes(x.outputs.data(), x.outputs.size());
+    buf.resize(static_cast<size_t>(w.p - buf.data()));
+    end_frame(buf, off);
+    return;
+  }
+  bool last = x.frame == reply_frame::last;
+  w.map(last ? 8 : 7);
   w.key("id");
   w.uint(x.id);
   w.key("ok");
   w.boolean(ok);
+  if (last) {
+    w.key("done");
+    w.boolean(true);
+  }
   if (ok) {
     w.key("outputs");
     if (x.outputs.empty())
@@ -313,13 +349,19 @@ void append_reply(std::vector<char>& buf, const client_reply& x) {
   w.key("batch");
   w.uint(x.batch);
   w.key("timings");
-  w.map(3);
+  w.map(last ? 5 : 3);
   w.key("queue");
   w.uint(x.times.queue_us);
   w.key("infer");
   w.uint(x.times.infer_us);
   w.key("total");
   w.uint(x.times.total_us);
+  if (last) {
+    w.key("ttft");
+    w.uint(x.times.ttft_us);
+    w.key("tpot");
+    w.uint(x.times.tpot_us);
+  }
   buf.resize(static_cast<size_t>(w.p - buf.data()));
   end_frame(buf, off);
 }
@@ -331,7 +373,7 @@ void append_request(std::vector<char>& buf, const client_request& x) {
   uint32_t n = 2 + (x.model.empty() ? 0 : 1) + (x.inputs.empty() ? 0 : 1) +
                (x.version ? 1 : 0) + (x.key.empty() ? 0 : 1) +
                (x.cache ? 0 : 1) + (x.deadline_ms ? 1 : 0) +
-               (x.priority ? 1 : 0);
+               (x.priority ? 1 : 0) + (x.stream ? 1 : 0) + (x.target ? 1 : 0);
   pk.pack_map(n);
   pack_str(pk, "id");
   pk.pack_uint64(x.id);
@@ -364,6 +406,14 @@ void append_request(std::vector<char>& buf, const client_request& x) {
   if (x.priority) {
     pack_str(pk, "priority");
     pk.pack_int32(x.priority);
+  }
+  if (x.stream) {
+    pack_str(pk, "stream");
+    pk.pack_true();
+  }
+  if (x.target) {
+    pack_str(pk, "target");
+    pk.pack_uint64(x.target);
   }
   end_frame(buf, off);
 }
@@ -407,6 +457,10 @@ bool decode_reply(const char* body, size_t size, client_reply& out) {
         else if (k != "code" && k != "message")
           rd.skip();
       }
+    } else if (key == "done") {
+      bool done = false;
+      rd.read_bool(done);
+      out.frame = done ? reply_frame::last : reply_frame::chunk;
     } else if (key == "cached") {
       rd.read_bool(out.cached);
     } else if (key == "worker") {
@@ -432,6 +486,10 @@ bool decode_reply(const char* body, size_t size, client_reply& out) {
           out.times.infer_us = static_cast<uint32_t>(v);
         else if (k == "total")
           out.times.total_us = static_cast<uint32_t>(v);
+        else if (k == "ttft")
+          out.times.ttft_us = static_cast<uint32_t>(v);
+        else if (k == "tpot")
+          out.times.tpot_us = static_cast<uint32_t>(v);
       }
     } else {
       rd.skip();

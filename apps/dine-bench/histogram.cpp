@@ -46,4 +46,12 @@ void histogram::clear() noexcept {
   max_ = 0;
 }
 
+void histogram::merge(const histogram& other) noexcept {
+  for (size_t i = 0; i < counts_.size() && i < other.counts_.size(); ++i)
+    counts_[i] += other.counts_[i];
+  count_ += other.count_;
+  sum_ += other.sum_;
+  max_ = std::max(max_, other.max_);
+}
+
 } // namespace dine::bench

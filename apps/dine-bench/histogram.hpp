@@ -37,6 +37,9 @@ public:
   /// Drops all samples.
   void clear() noexcept;
 
+  /// Adds the samples of `other`.
+  void merge(const histogram& other) noexcept;
+
 private:
   static constexpr int sub_bits = 8;
   static constexpr int max_shift = 40; // larger values are clamped

@@ -5,6 +5,7 @@
 
 #include <iostream>
 
+#include "gen_loop.hpp"
 #include "load_loop.hpp"
 #include "options.hpp"
 #include "report.hpp"
@@ -24,6 +25,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   signal(SIGPIPE, SIG_IGN);
+  if (opts.max_tokens > 0)
+    return run_generation(opts, std::cout);
   std::vector<request_template> templates;
   if (auto err = build_templates(opts, templates); !err.empty()) {
     std::cerr << "dine-bench: " << err << '\n';

@@ -43,6 +43,14 @@ errors by code and lost requests, then the server's batch-size histogram for
   --timeout=SECONDS    count requests unanswered this long as lost
                        (default 10)
   --json               print the result as one JSON object
+  --max-tokens=N       generation mode (generative models): each connection
+                       runs one generation of N tokens at a time (inputs
+                       {prompt: "<--prompt> <i>", max_tokens: N}, cache
+                       off); prints output tokens/s, time to first token
+                       p50/p99 and, with --stream, inter-token latency
+  --stream             generation mode: stream the tokens
+  --prompt=TEXT        generation mode: prompt prefix (default "Once upon
+                       a time")
   --help               print this text
 
 Replies whose id matches no outstanding request count as errors
@@ -104,6 +112,10 @@ std::string parse_options(int argc, char** argv, options& out) {
       out.cache = false;
       continue;
     }
+    if (arg == "--stream") {
+      out.stream = true;
+      continue;
+    }
     std::string name;
     std::string value;
     if (auto bad = next_flag(argc, argv, i, name, value); !bad.empty())
@@ -156,6 +168,11 @@ std::string parse_options(int argc, char** argv, options& out) {
     } else if (name == "--key-spread") {
       err = parse_uint(name, value, 1, 10000000, u);
       out.key_spread = static_cast<size_t>(u);
+    } else if (name == "--max-tokens") {
+      err = parse_uint(name, value, 1, 1000000, u);
+      out.max_tokens = static_cast<uint32_t>(u);
+    } else if (name == "--prompt") {
+      out.prompt = value;
     } else if (name == "--deadline-ms") {
       err = parse_uint(name, value, 0, UINT32_MAX, u);
       out.deadline_ms = static_cast<uint32_t>(u);

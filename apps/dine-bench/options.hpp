@@ -29,6 +29,9 @@ struct options {
   uint32_t deadline_ms = 0;
   double timeout_s = 10; ///< Requests older than this are lost.
   bool json = false;
+  uint32_t max_tokens = 0; ///< `--max-tokens`: generation mode when > 0.
+  bool stream = false;     ///< `--stream`: streamed generations.
+  std::string prompt = "Once upon a time"; ///< `--prompt`.
   bool help = false;
 };
 

@@ -42,6 +42,8 @@ std::string make_request(const json& fields, const options& opts, uint64_t id,
   out.deadline_ms = opts.deadline_ms;
   out.priority = opts.priority;
   out.cache = opts.cache;
+  out.stream = opts.stream;
+  out.target = opts.target;
   if (!fields.is_object())
     return "a request must be a JSON object";
   const json* inputs = opts.inputs ? &*opts.inputs : nullptr;
@@ -93,6 +95,8 @@ nlohmann::ordered_json reply_to_json(const client_reply& x) {
   nlohmann::ordered_json out;
   out["id"] = x.id;
   out["ok"] = x.code == 0;
+  if (x.frame != reply_frame::single)
+    out["done"] = x.frame == reply_frame::last;
   if (x.code == 0) {
     try {
       out["outputs"] = nlohmann::ordered_json::from_msgpack(x.outputs);
@@ -110,6 +114,10 @@ nlohmann::ordered_json reply_to_json(const client_reply& x) {
   out["timings"] = {{"queue", x.times.queue_us},
                     {"infer", x.times.infer_us},
                     {"total", x.times.total_us}};
+  if (x.frame == reply_frame::last) {
+    out["timings"]["ttft"] = x.times.ttft_us;
+    out["timings"]["tpot"] = x.times.tpot_us;
+  }
   return out;
 }
 

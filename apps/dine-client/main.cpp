@@ -148,10 +148,23 @@ int run_single(client_conn& conn, const options& opts,
     return exit_usage;
   }
   client_reply reply;
-  if (auto err = conn.read_reply(reply, timeout); !err.empty()) {
-    std::cerr << "dine-client: " << err << '\n';
-    return exit_usage;
+  // A stream's chunks (bounded: each read waits at most `timeout`).
+  for (;;) {
+    if (auto err = conn.read_reply(reply, timeout); !err.empty()) {
+      std::cerr << "dine-client: " << err << '\n';
+      return exit_usage;
+    }
+    if (reply.frame != reply_frame::chunk)
+      break;
+    try {
+      auto j = nlohmann::json::from_msgpack(reply.outputs);
+      std::cout << j.value("text", std::string{}) << std::flush;
+    } catch (const std::exception&) {
+      std::cout << "?" << std::flush; // not a {text, tokens} map
+    }
   }
+  if (reply.frame == reply_frame::last)
+    std::cout << '\n';
   std::cout << to_line(reply_to_json(reply)) << std::endl;
   if (reply.id != req.id) {
     std::cerr << "dine-client: reply id " << reply.id << " does not match "

@@ -15,7 +15,8 @@ Sends requests to a dine node over the client protocol and prints each
 reply as one JSON line.
 
   --connect=HOST:PORT  node to talk to (required)
-  --op=OP              infer (default), health, models, stats or fault
+  --op=OP              infer (default), health, models, stats, fault or
+                       cancel
   --model=NAME         model for op=infer (default for --file lines)
   --inputs=JSON        inputs as JSON, sent as msgpack (default: none)
   --key=KEY            sharding/cache key
@@ -23,6 +24,9 @@ reply as one JSON line.
   --deadline-ms=N      request deadline in milliseconds
   --priority=N         request priority (signed)
   --no-cache           bypass the result cache
+  --stream             stream a generation: print each chunk's text as it
+                       arrives, then the final frame as one JSON line
+  --target=N           the request id that --op=cancel ends
   --timeout=SECONDS    how long to wait for each reply (default 10)
   --file=PATH          send one request per line of PATH: a JSON object
                        with optional fields op, model, inputs, key, version,
@@ -54,7 +58,7 @@ std::string parse_uint(const std::string& flag, const std::string& value,
 
 bool parse_op(const std::string& name, op_code& out) {
   for (auto op : {op_code::infer, op_code::health, op_code::models,
-                  op_code::stats, op_code::fault})
+                  op_code::stats, op_code::fault, op_code::cancel})
     if (name == to_string(op)) {
       out = op;
       return true;
@@ -74,6 +78,10 @@ std::string parse_options(int argc, char** argv, options& out) {
       out.cache = false;
       continue;
     }
+    if (arg == "--stream") {
+      out.stream = true;
+      continue;
+    }
     std::string name;
     std::string value;
     if (auto bad = next_flag(argc, argv, i, name, value); !bad.empty())
@@ -87,7 +95,8 @@ std::string parse_options(int argc, char** argv, options& out) {
       have_connect = true;
     } else if (name == "--op") {
       if (!parse_op(value, out.op))
-        err = "--op must be infer, health, models, stats or fault, got `" +
+        err = "--op must be infer, health, models, stats, fault or cancel, "
+              "got `" +
               value + "`";
     } else if (name == "--model") {
       if (value.empty())
@@ -104,6 +113,9 @@ std::string parse_options(int argc, char** argv, options& out) {
     } else if (name == "--version") {
       err = parse_uint(name, value, UINT32_MAX, u);
       out.version = static_cast<uint32_t>(u);
+    } else if (name == "--target") {
+      err = parse_uint(name, value, UINT64_MAX, u);
+      out.target = u;
     } else if (name == "--deadline-ms") {
       err = parse_uint(name, value, UINT32_MAX, u);
       out.deadline_ms = static_cast<uint32_t>(u);

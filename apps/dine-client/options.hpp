@@ -23,6 +23,8 @@ struct options {
   uint32_t deadline_ms = 0;
   int32_t priority = 0;
   bool cache = true;
+  bool stream = false; ///< `--stream`: print chunks as they come.
+  uint64_t target = 0; ///< `--target`: the request id `--op=cancel` ends.
   double timeout_s = 10;
   std::string file; ///< `--file`: one JSON request object per line.
   size_t pipeline = 16;

@@ -237,6 +237,7 @@ void floor_server::on_frame(connection& c, const char* body, size_t size) {
                               std::string{"connections"}, stats_.connections);
       break;
     case op_code::fault:
+    case op_code::cancel:
       rep_.code = static_cast<uint8_t>(errc::unknown_op);
       rep_.message = "the floor server has no fault hooks";
       break;

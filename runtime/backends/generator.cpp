@@ -2,6 +2,7 @@
 
 #include "messages/errc.hpp"
 #include "runtime/backends/transformer_generator.hpp"
+#include "runtime/backends/tokens_backend.hpp"
 #include "runtime/node_config.hpp"
 
 namespace dine {
@@ -27,8 +28,8 @@ const char* to_string(finish_reason x) {
 }
 
 bool is_generative(const std::string& backend) {
-  // A second generative backend: add its name here and a branch below.
-  return backend == "transformer";
+  // Another generative backend: add its name here and a branch below.
+  return backend == "transformer" || backend == "tokens";
 }
 
 caf::expected<std::unique_ptr<generator>>
@@ -41,6 +42,8 @@ make_generator(const model_config& cfg) {
       return std::move(g.error());
     return std::unique_ptr<generator>{std::move(*g)};
   }
+  if (cfg.backend == "tokens")
+    return make_tokens_generator(cfg);
   return make_error(errc::invalid_config, "model `" + cfg.name +
                                               "`: backend `" + cfg.backend +
                                               "` is not generative");

@@ -2,7 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "messages/errc.hpp"
+#include "runtime/msgpack_reader.hpp"
 #include "runtime/msgpack_unpack.hpp"
 
 using namespace dine;
@@ -41,4 +44,26 @@ TEST_CASE("safe_unpack enforces the depth limit and rejects garbage") {
   const uint8_t never_used[] = {0xc1};
   CHECK_FALSE(safe_unpack(z, never_used, 1));
   CHECK_FALSE(safe_unpack(z, never_used, 0));
+}
+
+TEST_CASE("find_map_key positions the reader at a key's value") {
+  auto bytes = [](const nlohmann::json& j) {
+    auto b = nlohmann::json::to_msgpack(j);
+    return std::vector<uint8_t>{b.begin(), b.end()};
+  };
+  auto in = bytes({{"a", 1}, {"b", "x"}});
+  msgpack_reader rd{in.data(), in.size()};
+  REQUIRE(find_map_key(rd, "b"));
+  std::string_view s;
+  CHECK((rd.read_str(s) && s == "x"));
+  msgpack_reader absent{in.data(), in.size()};
+  CHECK_FALSE(find_map_key(absent, "c"));
+  CHECK(absent.ok());
+  auto arr = bytes({1, 2});
+  msgpack_reader not_map{arr.data(), arr.size()};
+  CHECK_FALSE(find_map_key(not_map, "a"));
+  std::vector<uint8_t> cut{0x82, 0xa1, 'a'}; // truncated
+  msgpack_reader bad{cut.data(), cut.size()};
+  CHECK_FALSE(find_map_key(bad, "b"));
+  CHECK_FALSE(bad.ok());
 }
