@@ -63,7 +63,10 @@ bench_dine() {
   out=$("$BUILD/dine-bench" --connect="127.0.0.1:$2" --model=transformer \
     --max-tokens="$MAX_TOKENS" --prompt="Once upon a time" \
     --connections="$3" --requests=$(($3 * PER_CONN)) --timeout=300 \
-    ${STREAM:+--stream} --json)
+    ${STREAM:+--stream} --json) || {
+    echo "$1 c=$3: dine-bench failed (exit $?): $out"
+    return 0
+  }
   python3 -c '
 import json, sys
 j = json.loads(sys.argv[3])
