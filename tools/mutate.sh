@@ -7,6 +7,8 @@
 #
 #   tools/mutate.sh              all mutations
 #   tools/mutate.sh NAME...      only these (names: see `tools/mutate.sh -l`)
+#   tools/mutate.sh -c           only check that each mutation applies (its
+#                                text occurs once), without building
 #   ./run.sh mutate              the same, after installing dependencies
 #
 # It works on a copy of the tracked files of the working tree in
@@ -70,6 +72,28 @@ if [[ ${1:-} == -l ]]; then
       "$(field "$m" 4)"
   done
   exit 0
+fi
+
+if [[ ${1:-} == -c ]]; then
+  # One interpreter for all of them: fast enough to run as a unit test.
+  python3 - "$ROOT" "${MUTATIONS[@]}" <<'EOF'
+import re, sys
+root, bad = sys.argv[1], 0
+for m in sys.argv[2:]:
+    name, path, old = [p.replace('\\|', '|')
+                       for p in re.split(r'(?<!\\)\|', m)][:3]
+    old = old.replace('\\n', '\n').replace('\\&', '&')
+    n = open(f"{root}/{path}").read().count(old)
+    if n == 1:
+        print(f"{name}: applies to {path}")
+    else:
+        print(f"{name}: does NOT apply to {path}: its text occurs {n} times"
+              " (update tools/mutate.sh)")
+        bad += 1
+if bad:
+    sys.exit(f"mutate: {bad} mutation(s) do not apply")
+EOF
+  exit
 fi
 
 selected=("$@")
