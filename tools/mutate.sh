@@ -7,6 +7,8 @@
 #
 #   tools/mutate.sh              all mutations
 #   tools/mutate.sh NAME...      only these (names: see `tools/mutate.sh -l`)
+#   tools/mutate.sh -c           only check that each mutation applies (its
+#                                text occurs once), without building
 #   ./run.sh mutate              the same, after installing dependencies
 #
 # It works on a copy of the tracked files of the working tree in
@@ -30,13 +32,15 @@ JOBS=${DINE_MUTATE_JOBS:-2}
 # NAME | FILE | OLD (exact, must occur once) | NEW | ctest regex | targets
 # (OLD/NEW: \n is a newline.)
 MUTATIONS=(
-"drop-reply|actors/coordinator.cpp|  sink.add(i->second.conn, std::move(r));\n  st.inflight.erase(i);|  if (rid % 97 != 0) // MUTATION: every 97th reply is dropped\n    sink.add(i->second.conn, std::move(r));\n  st.inflight.erase(i);|answer pipelined requests exactly once|dine-node dine-cluster-tests"
-"late-duplicate|actors/coordinator.cpp|  sink.add(i->second.conn, std::move(r));\n  st.inflight.erase(i);|  sink.add(i->second.conn, std::move(r));\n  if (rid % 50 != 0) // MUTATION: kept, so the sweep answers it again\n    st.inflight.erase(i);|answer pipelined requests exactly once|dine-node dine-cluster-tests"
-"no-redispatch|actors/batcher.cpp|    if (e.attempts > st.max_retries) {|    if (true) { // MUTATION: a lost batch is never re-dispatched|SIGKILL of a worker with requests in flight\|fault_01_kill_worker|dine-node dine-cluster-tests dine-chaos"
+"drop-reply|actors/coordinator.cpp|    st.counters.count_error(static_cast<errc>(r.code));\n  sink.add(e->conn, std::move(r));\n}|    st.counters.count_error(static_cast<errc>(r.code));\n  if (rid % 97 != 0) // MUTATION: every 97th reply is dropped\n    sink.add(e->conn, std::move(r));\n}|answer pipelined requests exactly|dine-node dine-cluster-tests"
+"late-duplicate|actors/coordinator.cpp|    st.counters.count_error(static_cast<errc>(r.code));\n  sink.add(e->conn, std::move(r));\n}|    st.counters.count_error(static_cast<errc>(r.code));\n  if (rid % 50 == 0) // MUTATION: kept, so the sweep answers it again\n    st.inflight.add(rid, *e);\n  sink.add(e->conn, std::move(r));\n}|answer pipelined requests exactly|dine-node dine-cluster-tests"
+"no-redispatch|actors/batcher.cpp|    } else if (e.attempts > st.max_retries) {|    } else if (true) { // MUTATION: a lost batch is never re-dispatched|SIGKILL of a worker with requests in flight\|fault_01_kill_worker|dine-node dine-cluster-tests dine-chaos"
 "no-cache-flush|runtime/tiered_cache.cpp|  if (pending_.empty() \|\| phase_ != disk_phase::open)\n    return pending_.empty();|  if (true) // MUTATION: the write-behind buffer never reaches LMDB\n    return pending_.empty();|survives kill -9\|memory evicts but LMDB still serves|dine-node dine-cluster-tests dine-actor-tests"
 "swap-outputs|runtime/model_backend.cpp|    out[i].outputs = fnv1a_outputs(in[i].inputs.data(), in[i].inputs.size());|    auto\& nb = in[(i + 1) % in.size()].inputs; // MUTATION: the neighbour's\n    out[i].outputs = fnv1a_outputs(nb.data(), nb.size());|SIGKILL of a worker with requests in flight\|fault_01_kill_worker\|fault_08_term_worker|dine-node dine-cluster-tests dine-chaos"
 "skip-drain|actors/worker_supervisor.cpp|      [=](drain_atom) { return self->state.inflight; },|      [=](drain_atom) { return uint64_t{0}; }, // MUTATION: no drain|SIGTERM of a worker with batches in flight\|static worker SIGTERMed\|fault_08_term_worker|dine-node dine-cluster-tests dine-chaos"
 "never-readmit|runtime/outlier_detector.cpp|    m.out = false; // probing succeeded: readmit|    // MUTATION: probing never readmits|is ejected, traffic moves, and it is readmitted|dine-node dine-cluster-tests"
+"duplicate-chunk|actors/batcher_stream.cpp|        f.streamed[k] = true;\n        out.push_back(std::move(c));|        if (!f.streamed[k]) // MUTATION: a stream's first chunk goes twice\n          out.push_back(c);\n        f.streamed[k] = true;\n        out.push_back(std::move(c));|16 concurrent streams across two worker processes\|SIGKILL of a worker mid-generation|dine-node dine-cluster-tests"
+"no-worker-lost|actors/batcher.cpp|    if (f.streamed[k]) {|    if (false) { // MUTATION: a started stream is retried, not ended|SIGKILL of a worker mid-generation|dine-node dine-cluster-tests"
 )
 
 field() { # field LINE N: the Nth |-separated field, `\|` kept as `|`
@@ -68,6 +72,28 @@ if [[ ${1:-} == -l ]]; then
       "$(field "$m" 4)"
   done
   exit 0
+fi
+
+if [[ ${1:-} == -c ]]; then
+  # One interpreter for all of them: fast enough to run as a unit test.
+  python3 - "$ROOT" "${MUTATIONS[@]}" <<'EOF'
+import re, sys
+root, bad = sys.argv[1], 0
+for m in sys.argv[2:]:
+    name, path, old = [p.replace('\\|', '|')
+                       for p in re.split(r'(?<!\\)\|', m)][:3]
+    old = old.replace('\\n', '\n').replace('\\&', '&')
+    n = open(f"{root}/{path}").read().count(old)
+    if n == 1:
+        print(f"{name}: applies to {path}")
+    else:
+        print(f"{name}: does NOT apply to {path}: its text occurs {n} times"
+              " (update tools/mutate.sh)")
+        bad += 1
+if bad:
+    sys.exit(f"mutate: {bad} mutation(s) do not apply")
+EOF
+  exit
 fi
 
 selected=("$@")
