@@ -367,3 +367,22 @@ TEST_CASE("transformer: the cache answers a repeated greedy request, never "
   CHECK_FALSE(call(port, gen(6, sampled, false, true)).cached);
   CHECK_FALSE(call(port, gen(7, sampled, false, true)).cached);
 }
+
+TEST_CASE("transformer: a coordinator that does not define the model still "
+          "never caches a sampled request") {
+  temp_dir dir;
+  auto m = write_model(dir.path(), "m");
+  node_process coord{dir.path(),
+                     "coord",
+                     {"--role=coordinator", "--client-port=0",
+                      "--listen=127.0.0.1:0", "--heartbeat-interval-ms=100"}};
+  node_process w1{dir.path(), "w1", worker_args(coord, "w1", m)};
+  json sampled{{"prompt", "hi"}, {"max_tokens", 8}, {"temperature", 1.0}};
+  auto first = call(coord.client_port(), gen(1, sampled, false, true));
+  CHECK(first.code == 0);
+  CHECK_FALSE(call(coord.client_port(), gen(2, sampled, false, true)).cached);
+  // A greedy one is.
+  CHECK(call(coord.client_port(), gen(3, greedy("hi", 8), false, true)).code ==
+        0);
+  CHECK(call(coord.client_port(), gen(4, greedy("hi", 8), false, true)).cached);
+}
