@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # dine: set up, build, and run.
 #   ./run.sh demo   install deps, build, start a local cluster (1 coordinator
-#                   + 2 workers), send real requests, print replies, stop it
+#                   + 2 workers, a small random transformer written by
+#                   dine-mkmodel), send real requests, print replies and
+#                   generated text, stop it
 #   ./run.sh test   install deps, build, run the whole test suite (ctest)
 #   ./run.sh build  install deps and build only
 #   ./run.sh mutate [NAME...]
@@ -64,10 +66,17 @@ demo() {
   local tmp=$DEMO_TMP
   trap demo_stop EXIT
   trap 'exit 1' INT TERM PIPE
+  # A small random transformer (docs/models.md), instant to write and
+  # to run: served as model `transformer` by the workers. The coordinator
+  # gets the same flags so that it knows the model is generative
+  # (docs/operations.md); only workers read the files.
+  "$BUILD/dine-mkmodel" --out="$tmp/model" --dim=64 --hidden-dim=128 \
+    --layers=2 --heads=4 --kv-heads=4 --vocab=512 --seq-len=128 >/dev/null
+  local model=(--checkpoint="$tmp/model.bin" --tokenizer="$tmp/model.tok")
   # A fresh cache directory, so that the first request of each model is
   # run by a worker and its repeat is answered from the cache.
   "$BUILD/dine-node" --role=coordinator --client-port=0 \
-    --listen=127.0.0.1:0 --cache-dir="$tmp/cache" \
+    --listen=127.0.0.1:0 --cache-dir="$tmp/cache" "${model[@]}" \
     --ready-file="$tmp/coord" >"$tmp/coord.log" 2>&1 &
   DEMO_PIDS+=($!)
   wait_ready "$tmp/coord"
@@ -76,7 +85,7 @@ demo() {
   lport=$(ready_key "$tmp/coord" cluster_port)
   for w in 1 2; do
     "$BUILD/dine-node" --role=worker --join="127.0.0.1:$lport" \
-      --name="worker-$w" --models=echo,cost,sleep \
+      --name="worker-$w" --models=echo,cost,sleep "${model[@]}" \
       --ready-file="$tmp/w$w" >"$tmp/w$w.log" 2>&1 &
     DEMO_PIDS+=($!)
   done
@@ -89,6 +98,14 @@ demo() {
   echo "== sleep"; "${c[@]}" --model=sleep --inputs='"zzz"'
   echo "== cost again (answered from the cache)"
   "${c[@]}" --model=cost --inputs='{"x":[1,2,3]}'
+  local gen='{"prompt":"Once upon a time","max_tokens":24}'
+  echo "== transformer: a whole reply (random weights, greedy)"
+  "${c[@]}" --model=transformer --inputs="$gen"
+  echo "== transformer: the same request streamed (text as it arrives)"
+  "${c[@]}" --model=transformer --stream --inputs="$gen"
+  echo "== transformer: sampled, seeded"
+  "${c[@]}" --model=transformer \
+    --inputs='{"prompt":"Once upon a time","max_tokens":24,"temperature":0.9,"top_p":0.9,"seed":7}'
   echo "== 64 pipelined requests from a file"
   for i in $(seq 1 64); do echo "{\"inputs\":{\"i\":$i}}"; done >"$tmp/reqs"
   "${c[@]}" --model=echo --file="$tmp/reqs" --pipeline=32 | tail -n 3

@@ -92,8 +92,10 @@ void fail_held(self_ptr self, worker_supervisor_state::child& c) {
     res.bid = h.b.bid;
     res.worker = self->state.worker_name;
     res.code = static_cast<uint8_t>(errc::unavailable);
-    res.message = "model `" + c.model.name + "` gave up on " +
-                  self->state.worker_name + " after repeated crashes";
+    res.message = c.start_error.empty()
+                      ? "model `" + c.model.name + "` gave up on " +
+                            self->state.worker_name + " after repeated crashes"
+                      : c.start_error;
     h.rp.deliver(std::move(res));
   }
   c.held.clear();
@@ -143,6 +145,19 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
       if (c.hdl.address() != dm.source)
         continue;
       c.hdl = nullptr;
+      auto [code, what] = classify(dm.reason);
+      if (code == errc::invalid_config) {
+        // The model's files or keys are bad (docs/operations.md, "Models"):
+        // a restart would fail the same way. Say why once and serve the
+        // other models.
+        c.given_up = true;
+        c.start_error = what;
+        caf::aout(self) << "worker " << st.worker_name << ": model `" << model
+                        << "` cannot start, not serving it: " << what
+                        << std::endl;
+        fail_held(self, c);
+        return;
+      }
       auto d =
           c.policy.on_child_exit(model, true, std::chrono::steady_clock::now());
       if (d.action == supervisor_action::escalate) {
@@ -173,6 +188,8 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
           res.code = static_cast<uint8_t>(errc::unavailable);
           res.message =
               "model `" + b.model + "` is not served on " + st.worker_name;
+          if (i != st.sessions.end() && !i->second.start_error.empty())
+            res.message += ": " + i->second.start_error;
           return res;
         }
         // Before the promise takes over the request (and its sender).
@@ -197,6 +214,7 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
             // restart window, and the router offers the worker to its
             // batchers again (docs/operations.md, "Fault hooks").
             c.given_up = false;
+            c.start_error.clear();
             c.policy = make_policy(st, model);
             c.retry.reset();
             start_session(self, c);

@@ -19,7 +19,9 @@
 // are still in the window); more than `max_restarts` crashes within
 // `window` (runtime/supervisor_policy.hpp, one policy per model) make the
 // supervisor give up on that model and answer its batches with
-// `unavailable` per item.
+// `unavailable` per item. A session that fails to start with
+// `invalid_config` (bad model files) is not restarted: the supervisor logs
+// the reason and gives up on that model at once.
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -52,6 +54,9 @@ struct worker_supervisor_state {
     supervisor_policy policy; ///< Restart intensity of this model.
     backoff retry;            ///< Delay before the next restart.
     bool given_up = false;
+    /// Why the model cannot start (a bad checkpoint, say): its batches'
+    /// `unavailable` says so. Empty after crashes.
+    std::string start_error;
     bool generative = false;     ///< A gen_session (streams, cancel).
     fault_hook fault;            ///< Survives restarts of the session.
     std::deque<held_batch> held; ///< Arrived while restarting.

@@ -39,6 +39,13 @@ admission admission_policy::admit(const client_request& r,
     return out;
   if (known && is_generative(model->second.backend) && !greedy_inputs(r.inputs))
     return out;
+  // A model this node's config does not define may be a worker's generative
+  // model (docs/models.md, "Serving"): a map that asks for sampling is not
+  // cached either.
+  if (!known && !greedy_inputs(r.inputs) &&
+      msgpack_reader{r.inputs.data(), r.inputs.size()}.peek() ==
+          msgpack_reader::kind::map)
+    return out;
   // The key names the version that will run: a request without one gets
   // the model's current default.
   out.key_version = r.version != 0 ? r.version : default_version(r.model);

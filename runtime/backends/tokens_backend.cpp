@@ -155,16 +155,7 @@ public:
         finish(*i, s, finish_reason::cancelled, out);
         seqs_.erase(*i);
       } else if (now >= s.wait_until) {
-        gen_event ev;
-        ev.seq = *i;
-        ev.done = true;
-        ev.reason = finish_reason::error;
-        ev.code = static_cast<uint8_t>(errc::overloaded);
-        ev.message = "no KV blocks free within the request's deadline (" +
-                     std::to_string(used_) + " of " + std::to_string(total_) +
-                     " in use)";
-        out.push_back(std::move(ev));
-        seqs_.erase(*i);
+        expire(*i, out);
       } else if (used_ + blocks_for(s.req) <= total_) {
         s.blocks = blocks_for(s.req);
         used_ += s.blocks;
@@ -216,6 +207,18 @@ public:
       finish(i->first, s, reason, out);
       i = seqs_.erase(i);
     }
+    // Those whose wait ran out during this step's device time learn it now,
+    // not a step later: the batcher leaves a margin of one step's worth
+    // before the deadline (actors/batcher_flush.cpp).
+    now = clock::now();
+    for (auto i = waiting_.begin(); i != waiting_.end();) {
+      if (now < seqs_.at(*i).wait_until) {
+        ++i;
+        continue;
+      }
+      expire(*i, out);
+      i = waiting_.erase(i);
+    }
   }
 
   gen_stats stats() const override {
@@ -229,6 +232,21 @@ public:
   }
 
 private:
+  /// Ends waiting sequence `seq` with `overloaded` (the caller removes it
+  /// from `waiting_`).
+  void expire(uint64_t seq, std::vector<gen_event>& out) {
+    gen_event ev;
+    ev.seq = seq;
+    ev.done = true;
+    ev.reason = finish_reason::error;
+    ev.code = static_cast<uint8_t>(errc::overloaded);
+    ev.message = "no KV blocks free within the request's deadline (" +
+                 std::to_string(used_) + " of " + std::to_string(total_) +
+                 " in use)";
+    out.push_back(std::move(ev));
+    seqs_.erase(seq);
+  }
+
   struct sequence {
     seq_request req;
     clock::time_point wait_until;

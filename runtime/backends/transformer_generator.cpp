@@ -170,6 +170,11 @@ void transformer_generator::admit(std::vector<gen_event>& out) {
     waiting_.pop_front();
   }
   // Sequences behind the first may have expired while it waits.
+  expire_waiting(now, out);
+}
+
+void transformer_generator::expire_waiting(clock::time_point now,
+                                           std::vector<gen_event>& out) {
   for (auto i = waiting_.begin(); i != waiting_.end();) {
     if (now >= (*i)->wait_until) {
       gen_event ev;
@@ -282,6 +287,10 @@ void transformer_generator::step(std::vector<gen_event>& out) {
                                                      s.get()) != ended.end();
                                   }),
                    running_.end());
+  // Waits that ran out during this step's compute end now, not a step
+  // later: the batcher's margin before the deadline is about one step
+  // (actors/batcher_flush.cpp).
+  expire_waiting(clock::now(), out);
 }
 
 } // namespace dine

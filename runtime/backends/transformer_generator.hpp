@@ -66,6 +66,9 @@ private:
   /// expires those past their deadline.
   void admit(std::vector<gen_event>& out);
 
+  /// Ends the waiting sequences whose wait ran out by `now` (overloaded).
+  void expire_waiting(clock::time_point now, std::vector<gen_event>& out);
+
   /// Takes the token sampled for `s`; returns false when `s` ended.
   bool advance(sequence& s, int32_t token, std::vector<gen_event>& out);
 

@@ -10,7 +10,7 @@
 #include "harness.hpp"
 #include "messages/errc.hpp"
 #include "runtime/client_conn.hpp"
-#include "runtime/wire.hpp"
+#include "streams.hpp"
 
 using namespace dine;
 using namespace dine::test;
@@ -64,50 +64,6 @@ client_request gen_request(uint64_t id, const std::string& prompt,
   return r;
 }
 
-/// What one connection received for one request id.
-struct received {
-  std::vector<std::string> texts; ///< Of the chunks, in order.
-  std::vector<int64_t> tokens;    ///< Of the chunks, in order.
-  std::vector<client_reply> finals;
-};
-
-/// Reads frames from `conn` until `ids` each got a final frame (or the
-/// bound passes); returns what arrived by id.
-std::map<uint64_t, received> read_until_done(client_conn& conn, size_t ids,
-                                             std::chrono::seconds bound) {
-  std::map<uint64_t, received> out;
-  size_t done = 0;
-  auto until = std::chrono::steady_clock::now() + bound;
-  while (done < ids && std::chrono::steady_clock::now() < until) {
-    client_reply r;
-    auto err = conn.read_reply(r, 1s);
-    if (!err.empty()) {
-      if (conn.timed_out())
-        continue;
-      FAIL("read: " << err);
-    }
-    auto& rec = out[r.id];
-    if (r.frame == reply_frame::chunk) {
-      auto j = json::from_msgpack(r.outputs);
-      rec.texts.push_back(j["text"].get<std::string>());
-      for (auto& t : j["tokens"])
-        rec.tokens.push_back(t.get<int64_t>());
-    } else {
-      rec.finals.push_back(std::move(r));
-      ++done;
-    }
-  }
-  return out;
-}
-
-/// Reads the next chunk of a stream on `conn` (within 5 s).
-client_reply next_frame(client_conn& conn) {
-  client_reply r;
-  auto err = conn.read_reply(r, 5s);
-  REQUIRE(err.empty());
-  return r;
-}
-
 /// The stats entry of worker `name` (null if absent).
 json worker_entry(uint16_t port, const std::string& name) {
   auto stats = op(port, op_code::stats); // outlives the loop
@@ -135,12 +91,6 @@ std::string expected_text(uint32_t n) {
   for (uint32_t i = 0; i < n; ++i)
     s += "t" + std::to_string(i) + " ";
   return s;
-}
-
-void send(client_conn& conn, const client_request& r) {
-  std::vector<char> buf;
-  append_request(buf, r);
-  REQUIRE(conn.send_frames(buf).empty());
 }
 
 } // namespace

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the README's demo (`run.sh demo` without its set-up step) against
 # the build under test and checks what a user would see: replies from the
-# workers, a cached repeat, 64 pipelined replies, an error reply, a load run
+# workers, a cached repeat, generated text (whole and streamed), 64 pipelined replies, an error reply, a load run
 # without errors or lost requests, exit status 0, and no node left running.
 #   check_demo.sh RUN_SH BUILD_DIR
 set -uo pipefail
@@ -19,6 +19,15 @@ expect() { grep -qE -- "$1" "$out" || fail "no line matches: $1"; }
 expect '^== cluster up: coordinator 127\.0\.0\.1:[0-9]+, 2 workers joined'
 expect '"outputs":\{"text":"hello dine"\},"cached":false,"worker":"worker-[12]"'
 expect '"outputs":\{"fnv1a":[0-9]+\},"cached":true'
+# The transformer generates: 24 tokens whole, the same text streamed (its
+# chunks' text on one line before the done frame), and a seeded sample.
+expect '"outputs":\{"text":"[^"]+","tokens":\[[0-9,]+\],"finish_reason":"length","usage":\{"prompt_tokens":[0-9]+,"completion_tokens":24\}\},"cached":false,"worker":"worker-[12]"'
+expect '"done":true,"outputs":\{"finish_reason":"length","usage":\{"prompt_tokens":[0-9]+,"completion_tokens":24\}\}'
+whole=$(sed -n '/^== transformer: a whole reply/{n;s/^{"id":1,"ok":true,"outputs":{"text":"\([^"]*\)".*/\1/p}' "$out")
+streamed=$(sed -n '/^== transformer: the same request streamed/{n;p}' "$out")
+[[ -n $whole && $whole == "$streamed" ]] ||
+  fail "streamed text '$streamed' differs from the whole reply '$whole'"
+expect '"outputs":\{"text":"[^"]*","tokens":\[[0-9,]+\],"finish_reason":"(stop|length)"'
 expect '^\{"sent":64,"ok":64,"errors":\{\}\}'
 expect '"error":\{"code":"unknown_model"'
 expect '^errors +0$'

@@ -90,3 +90,18 @@ TEST_CASE("a generative model caches greedy requests only") {
   // Non-generative models do not look at a temperature.
   CHECK_FALSE(p.admit(request("echo", {{"temperature", 0.7}}), t0).key.empty());
 }
+
+TEST_CASE("a model the config does not define is not cached when sampled") {
+  // Only the workers know `transformer` here: it may be generative.
+  admission_policy p{config()};
+  CHECK(p.admit(request("transformer", {{"prompt", "a"}, {"temperature", 0.7}}),
+                t0)
+            .key.empty());
+  CHECK_FALSE(
+      p.admit(request("transformer", {{"prompt", "a"}}), t0).key.empty());
+  CHECK_FALSE(
+      p.admit(request("transformer", {{"prompt", "a"}, {"temperature", 0}}), t0)
+          .key.empty());
+  CHECK_FALSE(
+      p.admit(request("mine", nlohmann::json::array({1, 2})), t0).key.empty());
+}

@@ -21,9 +21,9 @@ std::vector<uint8_t> pack(const nlohmann::json& j) {
   return {b.begin(), b.end()};
 }
 
-std::unique_ptr<generator> make(uint64_t kv_bytes = 0) {
+std::unique_ptr<generator> make(uint64_t kv_bytes = 0, uint64_t step_us = 0) {
   auto cfg = builtin_models().at("tokens");
-  cfg.fixed_us = 0; // no simulated step time in unit tests
+  cfg.fixed_us = step_us; // none in unit tests, unless a test needs it
   cfg.per_item_us = 0;
   cfg.kv_cache_bytes = kv_bytes;
   auto g = make_generator(cfg);
@@ -142,5 +142,26 @@ TEST_CASE("a full KV pool queues, then refuses with overloaded at the wait "
   for (auto& e : rest)
     done += e.done ? 1 : 0;
   CHECK(done == 2); // 1 finished, then 2 ran
+  CHECK(g->stats().kv_blocks_used == 0);
+}
+
+TEST_CASE("a wait that ends during a step's device time is refused by that "
+          "step, not the next") {
+  // Steps of 50 ms; sequence 2 waits for blocks until 10 ms into the first.
+  auto g = make(4 * 1024, 50000);
+  auto big = pack({{"prompt", "a"}, {"max_tokens", 40}});
+  REQUIRE_FALSE(g->add(1, big, far));
+  REQUIRE_FALSE(g->add(2, big, generator::clock::now() + 10ms));
+  std::vector<gen_event> evs;
+  g->step(evs);
+  auto refused =
+      std::find_if(evs.begin(), evs.end(), [](auto& e) { return e.seq == 2; });
+  REQUIRE(refused != evs.end());
+  CHECK(refused->done);
+  CHECK(refused->code == static_cast<uint8_t>(errc::overloaded));
+  CHECK(g->stats().waiting == 0);
+  CHECK(g->stats().running == 1);
+  g->cancel(1);
+  run(*g);
   CHECK(g->stats().kv_blocks_used == 0);
 }
