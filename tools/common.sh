@@ -50,6 +50,7 @@ start_floor() {
 start_node() {
   local name=$1
   shift
+  rm -f "$TMP/$name" # a node started again under the same name
   "$BUILD/dine-node" "$@" --ready-file="$TMP/$name" >/dev/null &
   PID=$!
   PIDS+=("$PID")
