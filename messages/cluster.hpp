@@ -80,8 +80,7 @@ typename Inspector::result_type inspect(Inspector& f, worker_stats& x) {
   return f(caf::meta::type_name("worker_stats"), x.name, x.models, x.batches,
            x.items, x.failures, x.outstanding, x.latency_us, x.ejections,
            x.ejected, x.outlier, x.kv_blocks_total, x.kv_blocks_used,
-           x.seqs_running,
-           x.seqs_waiting);
+           x.seqs_running, x.seqs_waiting);
 }
 
 /// Counters of one batcher.

@@ -1,8 +1,8 @@
 #include "runtime/backends/generator.hpp"
 
 #include "messages/errc.hpp"
-#include "runtime/backends/transformer_generator.hpp"
 #include "runtime/backends/tokens_backend.hpp"
+#include "runtime/backends/transformer_generator.hpp"
 #include "runtime/node_config.hpp"
 
 namespace dine {

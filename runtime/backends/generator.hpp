@@ -32,7 +32,7 @@ struct gen_event {
   /// Their text, always valid UTF-8: an incomplete multi-byte sequence is
   /// held back until it completes; invalid bytes become U+FFFD.
   std::string text;
-  bool done = false; ///< Last event of this sequence.
+  bool done = false;                          ///< Last event of this sequence.
   finish_reason reason = finish_reason::none; ///< Set when `done`.
   uint8_t code = 0; ///< An `errc` when reason == error (e.g. overloaded).
   std::string message;
@@ -66,8 +66,7 @@ public:
   /// field or limit, and nothing is queued. A queued sequence that has no
   /// KV blocks by `wait_until` ends with `errc::overloaded`.
   virtual caf::error add(uint64_t seq, const std::vector<uint8_t>& inputs,
-                         clock::time_point wait_until)
-      = 0;
+                         clock::time_point wait_until) = 0;
 
   /// Ends `seq` at the next step with `finish_reason::cancelled`, freeing
   /// its KV blocks. Unknown ids are ignored.
