@@ -193,7 +193,9 @@ void transformer_generator::expire_waiting(clock::time_point now,
 
 bool transformer_generator::advance(sequence& s, int32_t token,
                                     std::vector<gen_event>& out) {
-  if (token == tokenizer::eos) {
+  // EOS ends a sequence; so does BOS, which starts the next one (as
+  // llama2.c's generate loop does).
+  if (token == tokenizer::eos || token == tokenizer::bos) {
     finish(s, finish_reason::stop, out);
     return false;
   }

@@ -390,3 +390,24 @@ TEST_CASE("generator prefills long prompts in chunks across steps") {
   CHECK(chunked[1].tokens == r[1].tokens);
   CHECK(chunked[1].tokens.size() == 5);
 }
+
+TEST_CASE("generator ends a sequence at BOS as at EOS, never emitting either") {
+  // The tied classifier of a random model predicts the token it was fed:
+  // after a lone BOS, greedy decoding picks BOS again, which llama2.c's
+  // generate loop treats as the end of the sequence.
+  model_files files;
+  auto g = make(files.config());
+  auto in = pack_inputs(3, [](auto& pk) {
+    pk.pack(std::string{"tokens"});
+    pk.pack(std::vector<int>{1});
+    pk.pack(std::string{"max_tokens"});
+    pk.pack(10);
+    pk.pack(std::string{"temperature"});
+    pk.pack(0);
+  });
+  REQUIRE(!g->add(1, in, far()));
+  auto r = run(*g);
+  CHECK(r[1].reason == finish_reason::stop);
+  for (auto t : r[1].tokens)
+    CHECK((t != tokenizer::bos && t != tokenizer::eos));
+}
