@@ -7,7 +7,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "actors/node_guard.hpp"
+#include "actors/link/node_guard.hpp"
 #include "messages/errc.hpp"
 #include "messages/types.hpp"
 #include "node.hpp"

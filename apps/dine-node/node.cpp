@@ -10,17 +10,17 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "actors/cache.hpp"
-#include "actors/cache_link.hpp"
-#include "actors/client_listener.hpp"
-#include "actors/coordinator.hpp"
-#include "actors/peer.hpp"
-#include "actors/registrar.hpp"
-#include "actors/router.hpp"
-#include "actors/supervisor.hpp"
-#include "actors/worker_endpoint.hpp"
-#include "actors/worker_link.hpp"
-#include "actors/worker_supervisor.hpp"
+#include "actors/coordinator/cache.hpp"
+#include "actors/link/cache_link.hpp"
+#include "actors/front/client_listener.hpp"
+#include "actors/coordinator/coordinator.hpp"
+#include "actors/link/peer.hpp"
+#include "actors/link/registrar.hpp"
+#include "actors/coordinator/router.hpp"
+#include "actors/supervision/supervisor.hpp"
+#include "actors/worker/worker_endpoint.hpp"
+#include "actors/link/worker_link.hpp"
+#include "actors/worker/worker_supervisor.hpp"
 #include "runtime/model_registry.hpp"
 
 namespace dine {

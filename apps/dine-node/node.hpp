@@ -11,7 +11,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/supervisor.hpp"
+#include "actors/supervision/supervisor.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/node_config.hpp"
 

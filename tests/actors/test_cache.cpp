@@ -16,8 +16,8 @@
 
 #include <unistd.h>
 
-#include "actors/cache.hpp"
-#include "actors/supervisor.hpp"
+#include "actors/coordinator/cache.hpp"
+#include "actors/supervision/supervisor.hpp"
 #include "messages/errc.hpp"
 #include "messages/types.hpp"
 #include "tests/temp_dir.hpp"

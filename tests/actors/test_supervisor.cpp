@@ -12,7 +12,7 @@
 #include <memory>
 #include <thread>
 
-#include "actors/supervisor.hpp"
+#include "actors/supervision/supervisor.hpp"
 #include "messages/errc.hpp"
 
 using namespace dine;

@@ -1,11 +1,11 @@
-#include "actors/worker_supervisor.hpp"
+#include "actors/worker/worker_supervisor.hpp"
 
 #include <algorithm>
 #include <deque>
 #include <map>
 
-#include "actors/gen_session.hpp"
-#include "actors/model_session.hpp"
+#include "actors/worker/gen_session.hpp"
+#include "actors/worker/model_session.hpp"
 #include <caf/actor_ostream.hpp>
 
 #include "messages/errc.hpp"

@@ -1,4 +1,4 @@
-#include "actors/supervisor.hpp"
+#include "actors/supervision/supervisor.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/exit_reason.hpp>

@@ -24,7 +24,7 @@
 
 #include <string>
 
-#include "actors/node_link.hpp"
+#include "actors/link/node_link.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/node_config.hpp"
 

@@ -23,7 +23,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "actors/node_link.hpp"
+#include "actors/link/node_link.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/node_config.hpp"
 

@@ -36,7 +36,7 @@
 #include <optional>
 #include <string>
 
-#include "actors/supervisor.hpp"
+#include "actors/supervision/supervisor.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/tiered_cache.hpp"
 

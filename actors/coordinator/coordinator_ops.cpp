@@ -1,6 +1,6 @@
 // The coordinator's admin ops: health, models, stats, fault.
 
-#include "actors/coordinator.hpp"
+#include "actors/coordinator/coordinator.hpp"
 
 #include "messages/errc.hpp"
 

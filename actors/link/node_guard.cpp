@@ -1,4 +1,4 @@
-#include "actors/node_guard.hpp"
+#include "actors/link/node_guard.hpp"
 
 #include <atomic>
 #include <iostream>

@@ -1,4 +1,4 @@
-#include "actors/model_session.hpp"
+#include "actors/worker/model_session.hpp"
 
 #include <chrono>
 #include <unordered_map>

@@ -1,4 +1,4 @@
-#include "actors/client_listener.hpp"
+#include "actors/front/client_listener.hpp"
 
 #include <algorithm>
 #include <memory>

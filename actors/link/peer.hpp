@@ -17,7 +17,7 @@
 #include <caf/node_id.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/node_guard.hpp"
+#include "actors/link/node_guard.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include "actors/batcher.hpp"
-#include "actors/batcher_state.hpp"
+#include "actors/coordinator/batcher.hpp"
+#include "actors/coordinator/batcher_state.hpp"
 #include "runtime/key_batching.hpp"
 
 namespace dine {

@@ -1,8 +1,8 @@
 // The streaming half of the batcher (see batcher.hpp): forwarding the
 // chunks of streamed generations and cancelling requests.
 
-#include "actors/batcher.hpp"
-#include "actors/batcher_state.hpp"
+#include "actors/coordinator/batcher.hpp"
+#include "actors/coordinator/batcher_state.hpp"
 
 namespace dine {
 

@@ -1,11 +1,11 @@
-#include "actors/router.hpp"
+#include "actors/coordinator/router.hpp"
 
 #include <algorithm>
 #include <map>
 
 #include <caf/actor_ostream.hpp>
 
-#include "actors/batcher.hpp"
+#include "actors/coordinator/batcher.hpp"
 #include "messages/errc.hpp"
 #include "runtime/balancer.hpp"
 #include "runtime/outlier_detector.hpp"

@@ -1,10 +1,10 @@
-#include "actors/batcher.hpp"
+#include "actors/coordinator/batcher.hpp"
 
 #include <algorithm>
 
 #include <caf/actor_ostream.hpp>
 
-#include "actors/batcher_state.hpp"
+#include "actors/coordinator/batcher_state.hpp"
 #include "messages/errc.hpp"
 #include "runtime/backends/generator.hpp"
 #include "runtime/hash_ring.hpp"

@@ -1,4 +1,4 @@
-#include "actors/worker_endpoint.hpp"
+#include "actors/worker/worker_endpoint.hpp"
 
 #include <algorithm>
 #include <memory>

@@ -1,4 +1,4 @@
-#include "actors/cache.hpp"
+#include "actors/coordinator/cache.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/all.hpp>

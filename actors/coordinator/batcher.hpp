@@ -26,7 +26,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/batcher_state.hpp"
+#include "actors/coordinator/batcher_state.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/node_config.hpp"
 

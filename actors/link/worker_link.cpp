@@ -1,4 +1,4 @@
-#include "actors/worker_link.hpp"
+#include "actors/link/worker_link.hpp"
 
 #include <caf/actor_ostream.hpp>
 

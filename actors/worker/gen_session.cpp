@@ -1,4 +1,4 @@
-#include "actors/gen_session.hpp"
+#include "actors/worker/gen_session.hpp"
 
 #include "messages/errc.hpp"
 #include "runtime/stream_outputs.hpp"

@@ -1,4 +1,4 @@
-#include "actors/coordinator.hpp"
+#include "actors/coordinator/coordinator.hpp"
 
 #include "messages/errc.hpp"
 #include "runtime/cache_key.hpp"

@@ -1,4 +1,4 @@
-#include "actors/registrar.hpp"
+#include "actors/link/registrar.hpp"
 
 #include <caf/stateful_actor.hpp>
 

@@ -1,4 +1,4 @@
-#include "actors/cache_link.hpp"
+#include "actors/link/cache_link.hpp"
 
 namespace dine {
 

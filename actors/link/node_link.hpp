@@ -21,7 +21,7 @@
 #include <string>
 #include <utility>
 
-#include "actors/peer.hpp"
+#include "actors/link/peer.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/reconnect_state.hpp"
 
