@@ -16,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
 BUILD=${DINE_BUILD_DIR:-$ROOT/build}
-PACKAGES=(g++ cmake make pkg-config libcaf-dev libssl-dev libmsgpack-cxx-dev
+PACKAGES=(g++ cmake make pkg-config libcaf-dev libcaf-openssl0.17 libssl-dev openssl
+          libmsgpack-cxx-dev
           libboost-dev liblmdb-dev doctest-dev nlohmann-json3-dev iproute2
           libopenblas-dev)
 

@@ -33,11 +33,15 @@ struct worker_info {
   std::string name; ///< Unique worker name, e.g. `host:pid`.
   std::vector<model_decl> models;
   uint32_t capacity = 1; ///< Batches it runs at once.
+  /// The worker's `cluster-token`, checked by the coordinator before it
+  /// registers the worker (docs/security.md, "Joins"); cleared once checked.
+  std::string token;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
-  return f(caf::meta::type_name("worker_info"), x.name, x.models, x.capacity);
+  return f(caf::meta::type_name("worker_info"), x.name, x.models, x.capacity,
+           x.token);
 }
 
 /// A worker's periodic liveness report.

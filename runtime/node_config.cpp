@@ -336,6 +336,8 @@ caf::error apply_option(node_config& cfg, const std::string& key,
     return apply_generative_node_option(cfg, key, value, origin);
   if (is_routing_key(key))
     return apply_routing_option(cfg, key, value, origin);
+  if (is_security_key(key))
+    return apply_security_option(cfg, key, value, origin);
   return make_error(errc::invalid_config,
                     origin + ": unknown key `" + key + "` (see --help)");
 }
@@ -406,7 +408,9 @@ caf::error validate(const node_config& cfg) {
                               "others in [model.NAME])");
   if (auto err = validate_generative(cfg))
     return err;
-  return validate_routing(cfg);
+  if (auto err = validate_routing(cfg))
+    return err;
+  return validate_security(cfg);
 }
 
 caf::expected<node_config> load_config(const std::vector<std::string>& args) {
@@ -422,8 +426,8 @@ caf::expected<node_config> load_config(const std::vector<std::string>& args) {
       cfg.check = true;
       continue;
     }
-    if (arg == "--enable-fault-injection") { // a bare flag means true
-      flags.emplace_back("enable-fault-injection", "true");
+    if (arg == "--enable-fault-injection" || arg == "--insecure") {
+      flags.emplace_back(arg.substr(2), "true"); // a bare flag means true
       continue;
     }
     if (arg.rfind("--", 0) != 0)
@@ -509,6 +513,7 @@ std::string to_config_text(const node_config& cfg) {
     kv("ready-file", cfg.ready_file);
   out += cache_config_text(cfg.cache);
   out += routing_node_text(cfg);
+  out += security_config_text(cfg.security);
   for (auto& [name, m] : cfg.model_table) {
     out += "\n\n[model." + name + "]";
     kv("backend", m.backend);
@@ -552,6 +557,7 @@ std::string usage() {
     out += '\n';
   }
   out += routing_node_usage();
+  out += "\nInter-node security keys (docs/security.md):\n" + security_usage();
   out += generative_node_usage();
   out += "\nResponse cache keys:\n" + cache_usage();
   out += "\nPer-model keys (--model.NAME.KEY=V, or KEY = V in [model.NAME]):\n";

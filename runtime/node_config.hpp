@@ -11,6 +11,7 @@
 #include "messages/fault.hpp"
 #include "runtime/cache_config.hpp"
 #include "runtime/routing_config.hpp"
+#include "runtime/security_config.hpp"
 
 namespace dine {
 
@@ -74,6 +75,8 @@ struct node_config {
   routing_config routing; ///< Balancing, health, static membership.
   /// Whether the `fault` op is accepted (`--enable-fault-injection`).
   bool fault_injection = false;
+  /// Mutual TLS, the cluster token, `--insecure` (docs/security.md).
+  security_settings security;
   bool help = false;
   bool check = false; ///< `--check`: validate, print, exit.
 };

@@ -8,6 +8,7 @@
 #include "actors/coordinator/batcher.hpp"
 #include "messages/errc.hpp"
 #include "runtime/balancer.hpp"
+#include "runtime/cluster_token.hpp"
 #include "runtime/outlier_detector.hpp"
 
 namespace dine {
@@ -365,7 +366,17 @@ router_actor::behavior_type router(self_ptr self, node_config cfg) {
             b.empty = true;
         route(self, reqs);
       },
-      [=](register_atom, worker_info& info, worker_actor& w) -> uint64_t {
+      [=](register_atom, worker_info& info,
+          worker_actor& w) -> caf::result<uint64_t> {
+        // Checked before anything else, a repeated registration included.
+        if (!join_allowed(self->state.cfg.security.cluster_token, info.token)) {
+          caf::aout(self) << "router: refused worker " << info.name
+                          << " from node " << caf::to_string(w.node())
+                          << ": wrong cluster token" << std::endl;
+          return make_error(errc::forbidden,
+                            "join refused: wrong cluster token");
+        }
+        info.token.clear();
         return do_register(self, info, w);
       },
       [=](fault_atom, fault_spec& spec) {

@@ -9,7 +9,10 @@
 // or accepts is a guarded scribe: each BASP header is checked by
 // `node_frame_check` (runtime/node_frame_check.hpp) *before* the BASP
 // broker sees it, and a read larger than `max-node-frame` is never sized,
-// so a peer cannot make the node allocate for a payload it claims.
+// so a peer cannot make the node allocate for a payload it claims. With
+// TLS (`tls-cert`, `tls-key`, `tls-ca`) every connection is a tls_scribe
+// (actors/link/tls_scribe.hpp) under the same check: mutual TLS first,
+// then the frame check on the decrypted bytes.
 // Supervision: spawned once at start-up (`install_node_guard`, or a
 // `node_guard_scope` in main), hidden; stopped and awaited before the actor
 // system ends (`uninstall_node_guard`), as the middleman does with its own.
@@ -24,8 +27,11 @@
 namespace dine {
 
 /// Spawns the guard for `sys` and registers it (once per actor system;
-/// later calls return the registered one).
-caf::actor install_node_guard(caf::actor_system& sys, uint32_t max_node_frame);
+/// later calls return the registered one). With `tls`, every connection
+/// uses mutual TLS: `sys` must have loaded `caf::openssl::manager` with
+/// its certificate, key and CA set (never its anonymous default).
+caf::actor install_node_guard(caf::actor_system& sys, uint32_t max_node_frame,
+                              bool tls = false);
 
 /// Stops the guard of `sys` and waits for it; must run before `sys` is
 /// destroyed (the registry would otherwise destroy it after the middleman).
@@ -34,9 +40,10 @@ void uninstall_node_guard(caf::actor_system& sys);
 /// Installs the guard for the lifetime of this object.
 class node_guard_scope {
 public:
-  node_guard_scope(caf::actor_system& sys, uint32_t max_node_frame)
+  node_guard_scope(caf::actor_system& sys, uint32_t max_node_frame,
+                   bool tls = false)
       : sys_(sys) {
-    install_node_guard(sys, max_node_frame);
+    install_node_guard(sys, max_node_frame, tls);
   }
   ~node_guard_scope() { uninstall_node_guard(sys_); }
   node_guard_scope(const node_guard_scope&) = delete;

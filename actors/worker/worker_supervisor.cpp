@@ -17,6 +17,7 @@ worker_info make_worker_info(const node_config& cfg, const std::string& name) {
   worker_info info;
   info.name = name;
   info.capacity = cfg.capacity;
+  info.token = cfg.security.cluster_token;
   for (auto& m : cfg.models) {
     model_decl d;
     d.name = m;

@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include "actors/link/node_guard.hpp"
 #include "messages/errc.hpp"
@@ -28,6 +29,15 @@ void configure_caf(caf::actor_system_config& sys_cfg, const node_config& cfg) {
               caf::timespan{cfg.heartbeat_interval});
   sys_cfg.set("middleman.connection-timeout",
               caf::timespan{cfg.connection_timeout});
+  if (cfg.security.tls()) {
+    // All three are set (validate_security checked them): CAF's openssl
+    // module then requires and verifies the peer's certificate, and never
+    // uses its anonymous cipher suite (docs/security.md, "Mutual TLS").
+    sys_cfg.openssl_certificate = cfg.security.tls_cert;
+    sys_cfg.openssl_key = cfg.security.tls_key;
+    sys_cfg.openssl_cafile = cfg.security.tls_ca;
+    sys_cfg.load<caf::openssl::manager>();
+  }
 }
 
 } // namespace
@@ -49,6 +59,13 @@ int main(int argc, char** argv) {
     std::cout << to_config_text(cfg);
     return 0;
   }
+  if (auto exposed = plaintext_exposure(cfg); !exposed.empty())
+    std::cerr << "dine-node: WARNING: --insecure: plaintext inter-node "
+                 "traffic on a non-loopback address ("
+              << exposed
+              << "); peers are not authenticated and traffic is not "
+                 "encrypted (docs/security.md)"
+              << std::endl;
   // Block the stop signals in every thread; main waits for them below.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -60,7 +77,7 @@ int main(int argc, char** argv) {
   caf::actor_system sys{sys_cfg};
   // Before any node port opens: every BASP connection goes through it. It
   // is stopped before `sys` ends.
-  node_guard_scope guard{sys, cfg.max_node_frame};
+  node_guard_scope guard{sys, cfg.max_node_frame, cfg.security.tls()};
   int status = 0;
   {
     node n{sys, cfg};

@@ -33,7 +33,7 @@ TEST_CASE("defaults: --role=all embedded node with the built-in models") {
 
 TEST_CASE("flags set roles, endpoints and lists") {
   auto cfg = load_config({"--role=worker", "--join=10.1.2.3:7401",
-                          "--models=echo, cost", "--capacity=8"});
+                          "--models=echo, cost", "--capacity=8", "--insecure"});
   REQUIRE(cfg);
   CHECK_FALSE(cfg->coordinator);
   CHECK(cfg->worker);

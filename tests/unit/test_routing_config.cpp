@@ -33,16 +33,26 @@ TEST_CASE("routing keys: defaults") {
 }
 
 TEST_CASE("routing keys: node and per-model values") {
-  auto cfg = load_config(
-      {"--role=coordinator", "--balance=least_latency", "--missed-heartbeats=7",
-       "--outlier-failures=3", "--outlier-ejection-ms=250",
-       "--outlier-max-ejection-ms=4000", "--outlier-max-percent=30",
-       "--outlier-decay-ms=0", "--worker=10.0.0.1:7000", "--worker=h2:7001",
-       "--model.sleep.shards=4", "--model.sleep.shard-mode=modulo",
-       "--model.sleep.balance=consistent_hash", "--model.sleep.fallback=none",
-       "--model.sleep.schema=map", "--model.sleep.schema-keys=a, b",
-       "--model.sleep.quantized=true", "--model.sleep.cacheable=false",
-       "--model.sleep.timeout-ms=1500"});
+  auto cfg = load_config({"--role=coordinator",
+                          "--balance=least_latency",
+                          "--missed-heartbeats=7",
+                          "--outlier-failures=3",
+                          "--outlier-ejection-ms=250",
+                          "--outlier-max-ejection-ms=4000",
+                          "--outlier-max-percent=30",
+                          "--outlier-decay-ms=0",
+                          "--worker=10.0.0.1:7000",
+                          "--worker=h2:7001",
+                          "--model.sleep.shards=4",
+                          "--model.sleep.shard-mode=modulo",
+                          "--model.sleep.balance=consistent_hash",
+                          "--model.sleep.fallback=none",
+                          "--model.sleep.schema=map",
+                          "--model.sleep.schema-keys=a, b",
+                          "--model.sleep.quantized=true",
+                          "--model.sleep.cacheable=false",
+                          "--model.sleep.timeout-ms=1500",
+                          "--insecure"});
   REQUIRE(cfg);
   auto& r = cfg->routing;
   CHECK(r.balance == "least_latency");
@@ -80,7 +90,8 @@ TEST_CASE("routing keys: a file's `workers` list, then --worker appends") {
 }
 
 TEST_CASE("routing keys: a worker node declares the shards it serves") {
-  auto cfg = load_config({"--role=worker", "--join=h:1", "--shards=0,2"});
+  auto cfg = load_config(
+      {"--role=worker", "--join=h:1", "--shards=0,2", "--insecure"});
   REQUIRE(cfg);
   CHECK(cfg->routing.served_shards == std::vector<uint32_t>{0, 2});
 }
@@ -131,11 +142,11 @@ TEST_CASE("routing keys: bad values name the key") {
 }
 
 TEST_CASE("routing keys round-trip through the file format and --help") {
-  auto cfg =
-      load_config({"--role=coordinator", "--balance=weighted",
-                   "--workers=a:1,b:2", "--outlier-failures=9",
-                   "--model.big.backend=sleep", "--model.big.shards=5",
-                   "--model.big.schema-keys=q", "--model.big.timeout-ms=70"});
+  auto cfg = load_config({"--role=coordinator", "--balance=weighted",
+                          "--workers=a:1,b:2", "--outlier-failures=9",
+                          "--model.big.backend=sleep", "--model.big.shards=5",
+                          "--model.big.schema-keys=q",
+                          "--model.big.timeout-ms=70", "--insecure"});
   REQUIRE(cfg);
   node_config again;
   again.model_table.clear();
