@@ -8,8 +8,9 @@
 // actors/node_link.hpp), and start-up code that must know at once uses
 // `connect_now`. They talk to the node guard (actors/node_guard.hpp), a
 // middleman actor whose sockets check every BASP frame header before CAF
-// allocates for it (docs/security.md). This is also the seam where TLS and
-// an authenticated join go later (docs/design.md, "Links between nodes").
+// allocates for it (docs/security.md), over mutual TLS when the node has
+// tls-cert/tls-key/tls-ca (actors/link/tls_scribe.hpp). Joins are
+// authenticated by the cluster token in the router (runtime/cluster_token.hpp).
 
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
