@@ -46,18 +46,21 @@ cluster() {
 cluster plain 0
 cluster tls 1
 
-run() {
-  local name=$1 port=$2
-  "$BUILD/dine-bench" --connect=127.0.0.1:"$port" --model=echo \
-    --connections=8 --depth=32 --requests="$REQS" --no-cache --json |
-    python3 -c '
+REPORT='
 import json, sys
 d = json.load(sys.stdin)
 name, f = sys.argv[1], sys.argv[2]
 lat = d["latency_us"]
-open(f, "a").write(f"{d[\"rps\"]} {lat[\"p99\"]}\n")
-print(f"{name:6s} {d[\"rps\"]:>9.0f} req/s  p50 {lat[\"p50\"]:7.0f} us  p99 {lat[\"p99\"]:7.0f} us  "
-      f"errors {sum(d[\"errors\"].values())}  lost {d[\"lost\"]}")' "$name" "$TMP/res-$name"
+with open(f, "a") as out:
+    out.write("%s %s\n" % (d["rps"], lat["p99"]))
+print("%-6s %9.0f req/s  p50 %7.0f us  p99 %7.0f us  errors %d  lost %d" % (
+    name, d["rps"], lat["p50"], lat["p99"], sum(d["errors"].values()), d["lost"]))
+'
+run() {
+  local name=$1 port=$2
+  "$BUILD/dine-bench" --connect=127.0.0.1:"$port" --model=echo \
+    --connections=8 --depth=32 --requests="$REQS" --no-cache --json |
+    python3 -c "$REPORT" "$name" "$TMP/res-$name"
 }
 
 for p in plain tls; do # warm-up
