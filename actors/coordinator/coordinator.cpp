@@ -2,6 +2,7 @@
 
 #include "messages/errc.hpp"
 #include "runtime/cache_key.hpp"
+#include "runtime/stage_times.hpp"
 #include "runtime/stream_outputs.hpp"
 
 namespace dine {
@@ -105,10 +106,10 @@ bool cancel_stream(self_ptr self, reply_sink* sink, uint64_t rid,
   client_reply r;
   r.id = e->client_id;
   r.outputs = cancelled_outputs(e->tokens);
-  r.times.total_us = micros_since(e->accepted, now);
+  r.marks = e->marks;
   finish_stream(*e, r, now);
   ++st.counters.ok;
-  note_final(st, e->model, r.times.total_us, 0, {}, now);
+  note_final(st, e->model, micros_since(e->accepted, now), 0, {}, now);
   sink->add(e->conn, std::move(r));
   return true;
 }
@@ -122,14 +123,20 @@ void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
   if (!e)
     return; // answered already (deadline): never twice
   r.id = e->client_id;
-  r.times.total_us = micros_since(e->accepted, now);
+  // The trip to the worker (sent, received) is the result's own; a
+  // follower shares its leader's.
+  r.marks.read = e->marks.read;
+  r.marks.decoded = e->marks.decoded;
+  r.marks.cache_begin = e->marks.cache_begin;
+  r.marks.cache_end = e->marks.cache_end;
   if (e->stream)
     finish_stream(*e, r, now);
   if (r.code == 0)
     ++st.counters.ok;
   else
     st.counters.count_error(static_cast<errc>(r.code));
-  note_final(st, e->model, r.times.total_us, r.code, r.message, now);
+  note_final(st, e->model, micros_since(e->accepted, now), r.code, r.message,
+             now);
   sink.add(e->conn, std::move(r));
 }
 
@@ -168,10 +175,13 @@ void on_hits(self_ptr self, coordinator_state::lookup&& lk,
              const cache_hits* hits) {
   auto& st = self->state;
   auto now = clock::now();
+  auto mark = mark_now();
   reply_sink sink;
   std::vector<client_request> misses;
   for (size_t i = 0; i < lk.reqs.size(); ++i) {
     auto& req = lk.reqs[i];
+    if (auto e = st.inflight.find(req.id))
+      e->marks.cache_end = mark;
     if (hits && i < hits->found.size() && hits->found[i]) {
       client_reply r;
       r.outputs = hits->values[i];
@@ -204,8 +214,11 @@ void look_up(self_ptr self, std::vector<client_request>&& reqs) {
   cache_lookup lk;
   lk.tag = st.next_tag++;
   lk.keys.reserve(reqs.size());
+  auto mark = mark_now();
   for (auto& r : reqs) {
     auto e = st.inflight.find(r.id);
+    if (e != nullptr)
+      e->marks.cache_begin = mark;
     lk.keys.push_back(e != nullptr ? e->key : std::string{});
   }
   st.lookups.emplace(lk.tag,
@@ -254,6 +267,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             note_final(st, r.model, 0, r.error, r.error_message, now);
             immediate.push_back(make_error_reply(
                 r.id, static_cast<errc>(r.error), std::move(r.error_message)));
+            immediate.back().marks = r.marks;
             continue;
           }
           if (r.op == op_code::cancel) {
@@ -280,6 +294,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
                        "node is shutting down", now);
             immediate.push_back(make_error_reply(r.id, errc::shutting_down,
                                                  "node is shutting down"));
+            immediate.back().marks = r.marks;
             continue;
           }
           auto rid = st.next_rid++;
@@ -289,6 +304,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           e.client_id = r.id;
           e.accepted = now;
           e.deadline = adm.deadline;
+          e.marks = r.marks;
           e.model = r.model;
           e.stream = r.stream;
           ++st.counters.accepted;
@@ -402,13 +418,14 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
                                     coordinator_state::entry&& e) {
           auto r = make_error_reply(e.client_id, errc::deadline_exceeded,
                                     "no result within the request's deadline");
-          r.times.total_us = micros_since(e.accepted, now);
+          r.marks = e.marks;
           if (e.stream) {
             finish_stream(e, r, now);
             stop_stream(self, rid, e.model);
           }
           st.counters.count_error(errc::deadline_exceeded);
-          note_final(st, e.model, r.times.total_us, r.code, r.message, now);
+          note_final(st, e.model, micros_since(e.accepted, now), r.code,
+                     r.message, now);
           sink.add(e.conn, std::move(r));
           if (!e.key.empty()) {
             if (st.followers.erase(rid) > 0)
