@@ -4,10 +4,7 @@
 # headless Chromium (tests/dashboard/cdp_check.py) loads the page from the
 # node's HTTP port, waits for the charts and checks that it shows both
 # workers and a non-zero request count. The screenshot is left as a test
-# artifact in the build dir (dashboard.png). A dine-node built without the
-# HTTP front door (no --http-port in its --help) is checked through
-# tools/dashboard_serve.py instead, which serves the same files and stats;
-# the script says so.
+# artifact in the build dir (dashboard.png).
 #   check_dashboard.sh BUILD_DIR
 set -uo pipefail
 build=$1
@@ -35,30 +32,14 @@ ready_key() { # FILE KEY
 }
 command -v chromium >/dev/null || fail "chromium is not installed (run.sh installs it)"
 
-http=()
-if "$build/dine-node" --help 2>&1 | grep -q -- --http-port; then
-  http=(--http-port=0)
-fi
 "$build/dine-node" --role=coordinator --client-port=0 --listen=127.0.0.1:0 \
-  "${http[@]}" --heartbeat-interval-ms=100 --ready-file="$tmp/coord" \
+  --http-port=0 --heartbeat-interval-ms=100 --ready-file="$tmp/coord" \
   >"$tmp/coord.log" 2>&1 &
 pids+=($!)
 wait_ready "$tmp/coord"
 cport=$(ready_key "$tmp/coord" client_port)
 lport=$(ready_key "$tmp/coord" cluster_port)
-if ((${#http[@]})); then
-  hport=$(ready_key "$tmp/coord" http_port) || fail "the ready file has no http_port"
-  echo "check_dashboard: the node's HTTP port $hport"
-else
-  python3 "$here/../../tools/dashboard_serve.py" --connect="127.0.0.1:$cport" \
-    --port=0 --client="$build/dine-client" --ready-file="$tmp/proxy" \
-    >"$tmp/proxy.log" 2>&1 &
-  pids+=($!)
-  wait_ready "$tmp/proxy"
-  hport=$(cat "$tmp/proxy")
-  echo "check_dashboard: this dine-node has no --http-port:" \
-    "tools/dashboard_serve.py on port $hport"
-fi
+hport=$(ready_key "$tmp/coord" http_port) || fail "the ready file has no http_port"
 for w in w1 w2; do
   "$build/dine-node" --role=worker --join="127.0.0.1:$lport" --name=$w \
     --models=echo,cost --heartbeat-interval-ms=100 --ready-file="$tmp/$w" \
