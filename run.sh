@@ -18,7 +18,7 @@ ROOT=$PWD
 BUILD=${DINE_BUILD_DIR:-$ROOT/build}
 PACKAGES=(g++ cmake make pkg-config libcaf-dev libssl-dev libmsgpack-cxx-dev
           libboost-dev liblmdb-dev doctest-dev nlohmann-json3-dev iproute2
-          libopenblas-dev)
+          libopenblas-dev prometheus-cpp-dev)
 
 install_deps() {
   local missing=()

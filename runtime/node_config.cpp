@@ -3,6 +3,7 @@
 #include "runtime/config_parse.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -149,6 +150,39 @@ const std::vector<option>& options() {
        [](node_config& c, const std::string& v) {
          c.ready_file = v;
          return !v.empty();
+       }},
+      // Telemetry (docs/operations.md, "Metrics" and "Request logs").
+      {"metrics-port",
+       "serve Prometheus metrics on [HOST:]PORT (HOST 127.0.0.1 unless "
+       "given; 0 = any free port); off unless set",
+       "PORT or HOST:PORT",
+       [](node_config& c, const std::string& v) {
+         c.metrics = true;
+         if (v.find(':') == std::string::npos)
+           return parse_uint(v, c.metrics_port, 0, 65535);
+         return parse_endpoint(v, c.metrics_host, c.metrics_port);
+       }},
+      {"trace-sample",
+       "share of successful requests logged as one line each (failed ones "
+       "always are)",
+       "a number 0-1",
+       [](node_config& c, const std::string& v) {
+         char* end = nullptr;
+         auto x = std::strtod(v.c_str(), &end);
+         if (v.empty() || end != v.c_str() + v.size() || !(x >= 0 && x <= 1))
+           return false;
+         c.trace_sample = x;
+         return true;
+       }},
+      {"log-level", "error | warn | info | debug", "error, warn, info or debug",
+       [](node_config& c, const std::string& v) {
+         c.log_level = v;
+         return v == "error" || v == "warn" || v == "info" || v == "debug";
+       }},
+      {"log-format", "text | json (one JSON object per line)", "text or json",
+       [](node_config& c, const std::string& v) {
+         c.log_format = v;
+         return v == "text" || v == "json";
        }},
   };
   return table;
@@ -507,6 +541,16 @@ std::string to_config_text(const node_config& cfg) {
   kv("threads", std::to_string(cfg.threads));
   if (!cfg.ready_file.empty())
     kv("ready-file", cfg.ready_file);
+  if (cfg.metrics)
+    kv("metrics-port",
+       cfg.metrics_host + ":" + std::to_string(cfg.metrics_port));
+  if (cfg.trace_sample > 0) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", cfg.trace_sample);
+    kv("trace-sample", buf);
+  }
+  kv("log-level", cfg.log_level);
+  kv("log-format", cfg.log_format);
   out += cache_config_text(cfg.cache);
   out += routing_node_text(cfg);
   for (auto& [name, m] : cfg.model_table) {

@@ -57,6 +57,21 @@ uint32_t micros_since(clock::time_point t, clock::time_point now) {
   return static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX));
 }
 
+/// Records the final reply `r` of a request of `model` for the metrics.
+/// Records and (when sampled or failed) logs the final reply `r`, whose
+/// trace id is set, of a request of `model`.
+void record(coordinator_state& st, const std::string& model,
+            const client_reply& r) {
+  static const std::string unknown = "unknown";
+  auto& m = model.empty() ? unknown : model;
+  if (st.metrics)
+    st.recorder.record(m, r.code, r.times, !r.cached && !r.worker.empty());
+  if (st.log &&
+      st.log->enabled(r.code == 0 ? log_level::info : log_level::warn) &&
+      should_log(r.trace, r.code, st.cfg.trace_sample))
+    st.log->push(request_log_line(m, r, st.cfg.log_format == "json"));
+}
+
 /// Makes `r` the last frame of the stream `e`, with its token timings.
 void finish_stream(const coordinator_state::entry& e, client_reply& r,
                    clock::time_point now) {
@@ -89,9 +104,11 @@ bool cancel_stream(self_ptr self, reply_sink* sink, uint64_t rid,
   client_reply r;
   r.id = e->client_id;
   r.outputs = cancelled_outputs(e->tokens);
+  r.trace = e->trace;
   r.times.total_us = micros_since(e->accepted, now);
   finish_stream(*e, r, now);
   ++st.counters.ok;
+  record(st, e->model, r);
   sink->add(e->conn, std::move(r));
   return true;
 }
@@ -105,6 +122,7 @@ void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
   if (!e)
     return; // answered already (deadline): never twice
   r.id = e->client_id;
+  r.trace = e->trace;
   r.times.total_us = micros_since(e->accepted, now);
   if (e->stream)
     finish_stream(*e, r, now);
@@ -112,6 +130,7 @@ void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
     ++st.counters.ok;
   else
     st.counters.count_error(static_cast<errc>(r.code));
+  record(st, e->model, r);
   sink.add(e->conn, std::move(r));
 }
 
@@ -198,12 +217,14 @@ void look_up(self_ptr self, std::vector<client_request>&& reqs) {
 } // namespace
 
 coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
-                                             cache_actor cache,
-                                             node_config cfg) {
+                                             cache_actor cache, node_config cfg,
+                                             coordinator_telemetry tel) {
   auto& st = self->state;
   st.router = std::move(router);
   st.cache = std::move(cache);
   st.cfg = std::move(cfg);
+  st.metrics = std::move(tel.metrics);
+  st.log = std::move(tel.log);
   st.admit = admission_policy{st.cfg};
   if (st.cache)
     self->monitor(st.cache);
@@ -235,6 +256,11 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             st.counters.count_error(static_cast<errc>(r.error));
             immediate.push_back(make_error_reply(
                 r.id, static_cast<errc>(r.error), std::move(r.error_message)));
+            if (r.op == op_code::infer) {
+              immediate.back().trace =
+                  r.trace.empty() ? st.traces.next() : std::move(r.trace);
+              record(st, r.model, immediate.back());
+            }
             continue;
           }
           if (r.op == op_code::cancel) {
@@ -258,6 +284,9 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             st.counters.count_error(errc::shutting_down);
             immediate.push_back(make_error_reply(r.id, errc::shutting_down,
                                                  "node is shutting down"));
+            immediate.back().trace =
+                r.trace.empty() ? st.traces.next() : std::move(r.trace);
+            record(st, r.model, immediate.back());
             continue;
           }
           auto rid = st.next_rid++;
@@ -267,10 +296,11 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           e.client_id = r.id;
           e.accepted = now;
           e.deadline = adm.deadline;
-          if (r.stream) {
-            e.stream = true;
-            e.model = r.model;
-          }
+          e.model = r.model;
+          e.stream = r.stream;
+          if (r.trace.empty())
+            r.trace = st.traces.next();
+          e.trace = r.trace;
           ++st.counters.accepted;
           r.id = rid;
           r.deadline_ms = static_cast<uint32_t>(adm.timeout.count());
@@ -382,12 +412,14 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
                                     coordinator_state::entry&& e) {
           auto r = make_error_reply(e.client_id, errc::deadline_exceeded,
                                     "no result within the request's deadline");
+          r.trace = e.trace;
           r.times.total_us = micros_since(e.accepted, now);
           if (e.stream) {
             finish_stream(e, r, now);
             stop_stream(self, rid, e.model);
           }
           st.counters.count_error(errc::deadline_exceeded);
+          record(st, e.model, r);
           sink.add(e.conn, std::move(r));
           if (!e.key.empty()) {
             if (st.followers.erase(rid) > 0)
@@ -409,6 +441,14 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         st.counters.inflight = st.inflight.size();
         sink.flush(self);
         route(self, reroute);
+        if (st.metrics) {
+          st.metrics->fold(st.recorder);
+          // The snapshot about every 250 ms.
+          if (++st.sweeps * sweep_every >= std::chrono::milliseconds{250}) {
+            st.sweeps = 0;
+            refresh_metrics(self);
+          }
+        }
         self->delayed_send(self, sweep_every, tick_atom::value);
       },
   };

@@ -23,6 +23,8 @@
 #include "actors/worker/worker_supervisor.hpp"
 #include "runtime/model_registry.hpp"
 
+#include <prometheus/exposer.h>
+
 namespace dine {
 
 namespace {
@@ -59,7 +61,34 @@ node::node(caf::actor_system& sys, node_config cfg)
   ready_ = "{\"pid\": " + std::to_string(getpid());
 }
 
+node::~node() {
+  exposer_.reset(); // its threads read the hub
+}
+
+std::string node::start_metrics() {
+  if (!cfg_.metrics)
+    return {};
+  metrics_ = std::make_shared<metrics_hub>();
+  auto where = cfg_.metrics_host + ":" + std::to_string(cfg_.metrics_port);
+  try {
+    // civetweb needs two threads: with one it resets every connection.
+    exposer_ = std::make_unique<prometheus::Exposer>(where, 2);
+    exposer_->RegisterCollectable(metrics_);
+    auto ports = exposer_->GetListeningPorts();
+    if (ports.empty())
+      return "cannot serve metrics on " + where;
+    ready_ += ", \"metrics_port\": " + std::to_string(ports.front());
+    std::cout << "dine-node: metrics on http://" << cfg_.metrics_host << ":"
+              << ports.front() << "/metrics" << std::endl;
+  } catch (const std::exception& e) {
+    return "cannot serve metrics on " + where + ": " + e.what();
+  }
+  return {};
+}
+
 std::string node::start() {
+  if (auto err = start_metrics(); !err.empty())
+    return err;
   if (auto err = start_cache(); !err.empty())
     return err;
   if (cfg_.coordinator)
@@ -113,7 +142,9 @@ std::string node::start_cache() {
 
 std::string node::start_coordinator() {
   router_ = sys_.spawn(router, cfg_);
-  coordinator_ = sys_.spawn(coordinator, router_, cache_, cfg_);
+  log_ = std::make_shared<log_sink>(1, log_level_from(cfg_.log_level));
+  coordinator_ = sys_.spawn(coordinator, router_, cache_, cfg_,
+                            coordinator_telemetry{metrics_, log_});
   if (coordinator_slot_)
     *coordinator_slot_ = coordinator_; // the cache child hands itself over
   watch(caf::actor_cast<caf::actor>(router_), "router");

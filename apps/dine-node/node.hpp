@@ -13,7 +13,13 @@
 
 #include "actors/supervision/supervisor.hpp"
 #include "messages/interfaces.hpp"
+#include "runtime/log_sink.hpp"
+#include "runtime/metrics_hub.hpp"
 #include "runtime/node_config.hpp"
+
+namespace prometheus {
+class Exposer;
+} // namespace prometheus
 
 namespace dine {
 
@@ -21,6 +27,8 @@ namespace dine {
 class node {
 public:
   node(caf::actor_system& sys, node_config cfg);
+
+  ~node();
 
   /// Starts the roles of the config. Returns a non-empty error message if a
   /// port could not be bound.
@@ -47,6 +55,7 @@ private:
            !cfg_.cache.node_host.empty();
   }
 
+  std::string start_metrics();
   std::string start_cache();
   std::string start_coordinator();
   std::string start_workers();
@@ -79,6 +88,11 @@ private:
   std::shared_ptr<std::string> failure_ = std::make_shared<std::string>();
   std::shared_ptr<std::mutex> failure_mtx_ = std::make_shared<std::mutex>();
   std::string ready_; ///< JSON fields of the ready file.
+  /// The process's metrics and their HTTP endpoint (`metrics-port`).
+  std::shared_ptr<metrics_hub> metrics_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  /// Request log lines (stdout), written by a thread of their own.
+  std::shared_ptr<log_sink> log_;
 };
 
 } // namespace dine
