@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "messages/errc.hpp"
 
@@ -38,6 +40,26 @@ std::string now_text() {
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                 tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
+}
+
+/// The stages of `t` in reply order (docs/protocol.md, "Timings").
+std::vector<std::pair<const char*, uint32_t>> stages(const timings& t) {
+  return {{"read_us", t.read_us},         {"preproc_us", t.preproc_us},
+          {"cache_us", t.cache_us},       {"queue_us", t.queue_us},
+          {"network_us", t.network_us},   {"infer_us", t.infer_us},
+          {"postproc_us", t.postproc_us}, {"write_us", t.write_us},
+          {"total_us", t.total_us},       {"ttft_us", t.ttft_us},
+          {"tpot_us", t.tpot_us}};
+}
+
+std::string timings_json(const timings& t) {
+  std::string out = "{";
+  for (auto& [name, us] : stages(t)) {
+    if (out.size() > 1)
+      out += ',';
+    out += std::string{"\""} + name + "\":" + std::to_string(us);
+  }
+  return out + "}";
 }
 
 } // namespace
@@ -88,23 +110,17 @@ std::string request_log_line(const std::string& model, const client_reply& r,
       out += ",\"message\":\"" + json_escape(r.message) + "\"";
     out += ",\"cached\":" + std::string{r.cached ? "true" : "false"} +
            ",\"batch\":" + std::to_string(r.batch) +
-           ",\"timings\":{\"queue_us\":" + std::to_string(t.queue_us) +
-           ",\"infer_us\":" + std::to_string(t.infer_us) +
-           ",\"total_us\":" + std::to_string(t.total_us);
-    if (r.frame == reply_frame::last)
-      out += ",\"ttft_us\":" + std::to_string(t.ttft_us) +
-             ",\"tpot_us\":" + std::to_string(t.tpot_us);
-    out += "}}";
+           ",\"timings\":" + timings_json(t);
+    out += "}";
     return out;
   }
   out = now_text() + " " + level + " request trace=" + r.trace +
         " model=" + json_escape(model) +
         " worker=" + (r.worker.empty() ? "-" : json_escape(r.worker)) +
         " outcome=" + code + " cached=" + (r.cached ? "1" : "0") +
-        " batch=" + std::to_string(r.batch) +
-        " queue_us=" + std::to_string(t.queue_us) +
-        " infer_us=" + std::to_string(t.infer_us) +
-        " total_us=" + std::to_string(t.total_us);
+        " batch=" + std::to_string(r.batch);
+  for (auto& [name, us] : stages(t))
+    out += std::string{" "} + name + "=" + std::to_string(us);
   if (!ok)
     out += " message=\"" + json_escape(r.message) + "\"";
   return out;

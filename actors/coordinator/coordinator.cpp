@@ -2,6 +2,7 @@
 
 #include "messages/errc.hpp"
 #include "runtime/cache_key.hpp"
+#include "runtime/stage_times.hpp"
 #include "runtime/stream_outputs.hpp"
 
 namespace dine {
@@ -60,16 +61,34 @@ uint32_t micros_since(clock::time_point t, clock::time_point now) {
 /// Records the final reply `r` of a request of `model` for the metrics.
 /// Records and (when sampled or failed) logs the final reply `r`, whose
 /// trace id is set, of a request of `model`.
+/// The stage timings are the reply's as of now: the connection computes
+/// the final ones when it encodes the reply (`write` and `total` there
+/// also hold the last hop to it).
 void record(coordinator_state& st, const std::string& model,
             const client_reply& r) {
   static const std::string unknown = "unknown";
   auto& m = model.empty() ? unknown : model;
+  bool log = st.log &&
+             st.log->enabled(r.code == 0 ? log_level::info : log_level::warn) &&
+             should_log(r.trace, r.code, st.cfg.trace_sample);
+  if (!st.metrics && !log)
+    return;
+  auto t = r.times;
+  fill_stage_times(r.marks, mark_now(), t);
   if (st.metrics)
-    st.recorder.record(m, r.code, r.times, !r.cached && !r.worker.empty());
-  if (st.log &&
-      st.log->enabled(r.code == 0 ? log_level::info : log_level::warn) &&
-      should_log(r.trace, r.code, st.cfg.trace_sample))
-    st.log->push(request_log_line(m, r, st.cfg.log_format == "json"));
+    st.recorder.record(m, r.code, t, !r.cached && !r.worker.empty());
+  if (log) {
+    client_reply line; // what the log line shows, without the outputs
+    line.code = r.code;
+    line.message = r.message;
+    line.cached = r.cached;
+    line.worker = r.worker;
+    line.batch = r.batch;
+    line.times = t;
+    line.frame = r.frame;
+    line.trace = r.trace;
+    st.log->push(request_log_line(m, line, st.cfg.log_format == "json"));
+  }
 }
 
 /// Makes `r` the last frame of the stream `e`, with its token timings.
@@ -105,7 +124,7 @@ bool cancel_stream(self_ptr self, reply_sink* sink, uint64_t rid,
   r.id = e->client_id;
   r.outputs = cancelled_outputs(e->tokens);
   r.trace = e->trace;
-  r.times.total_us = micros_since(e->accepted, now);
+  r.marks = e->marks;
   finish_stream(*e, r, now);
   ++st.counters.ok;
   record(st, e->model, r);
@@ -123,7 +142,12 @@ void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
     return; // answered already (deadline): never twice
   r.id = e->client_id;
   r.trace = e->trace;
-  r.times.total_us = micros_since(e->accepted, now);
+  // The trip to the worker (sent, received) is the result's own; a
+  // follower shares its leader's.
+  r.marks.read = e->marks.read;
+  r.marks.decoded = e->marks.decoded;
+  r.marks.cache_begin = e->marks.cache_begin;
+  r.marks.cache_end = e->marks.cache_end;
   if (e->stream)
     finish_stream(*e, r, now);
   if (r.code == 0)
@@ -169,10 +193,13 @@ void on_hits(self_ptr self, coordinator_state::lookup&& lk,
              const cache_hits* hits) {
   auto& st = self->state;
   auto now = clock::now();
+  auto mark = mark_now();
   reply_sink sink;
   std::vector<client_request> misses;
   for (size_t i = 0; i < lk.reqs.size(); ++i) {
     auto& req = lk.reqs[i];
+    if (auto e = st.inflight.find(req.id))
+      e->marks.cache_end = mark;
     if (hits && i < hits->found.size() && hits->found[i]) {
       client_reply r;
       r.outputs = hits->values[i];
@@ -205,8 +232,11 @@ void look_up(self_ptr self, std::vector<client_request>&& reqs) {
   cache_lookup lk;
   lk.tag = st.next_tag++;
   lk.keys.reserve(reqs.size());
+  auto mark = mark_now();
   for (auto& r : reqs) {
     auto e = st.inflight.find(r.id);
+    if (e != nullptr)
+      e->marks.cache_begin = mark;
     lk.keys.push_back(e != nullptr ? e->key : std::string{});
   }
   st.lookups.emplace(lk.tag,
@@ -256,6 +286,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             st.counters.count_error(static_cast<errc>(r.error));
             immediate.push_back(make_error_reply(
                 r.id, static_cast<errc>(r.error), std::move(r.error_message)));
+            immediate.back().marks = r.marks;
             if (r.op == op_code::infer) {
               immediate.back().trace =
                   r.trace.empty() ? st.traces.next() : std::move(r.trace);
@@ -284,6 +315,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             st.counters.count_error(errc::shutting_down);
             immediate.push_back(make_error_reply(r.id, errc::shutting_down,
                                                  "node is shutting down"));
+            immediate.back().marks = r.marks;
             immediate.back().trace =
                 r.trace.empty() ? st.traces.next() : std::move(r.trace);
             record(st, r.model, immediate.back());
@@ -296,6 +328,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           e.client_id = r.id;
           e.accepted = now;
           e.deadline = adm.deadline;
+          e.marks = r.marks;
           e.model = r.model;
           e.stream = r.stream;
           if (r.trace.empty())
@@ -413,7 +446,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           auto r = make_error_reply(e.client_id, errc::deadline_exceeded,
                                     "no result within the request's deadline");
           r.trace = e.trace;
-          r.times.total_us = micros_since(e.accepted, now);
+          r.marks = e.marks;
           if (e.stream) {
             finish_stream(e, r, now);
             stop_stream(self, rid, e.model);

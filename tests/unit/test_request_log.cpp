@@ -62,6 +62,9 @@ TEST_CASE("request log: a JSON line names trace, model, worker, stages") {
   CHECK(j["timings"]["queue_us"] == 5);
   CHECK(j["timings"]["infer_us"] == 7);
   CHECK(j["timings"]["total_us"] == 20);
+  for (auto stage : {"read_us", "preproc_us", "cache_us", "network_us",
+                     "postproc_us", "write_us", "ttft_us", "tpot_us"})
+    CHECK(j["timings"][stage] == 0);
   CHECK(j["message"].get<std::string>().find("in time") != std::string::npos);
   r.code = 0;
   auto t = request_log_line("m", r, false);
