@@ -150,11 +150,11 @@ void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
   r.marks.cache_end = e->marks.cache_end;
   if (e->stream)
     finish_stream(*e, r, now);
+  record(st, e->model, r);
   if (r.code == 0)
     ++st.counters.ok;
   else
     st.counters.count_error(static_cast<errc>(r.code));
-  record(st, e->model, r);
   sink.add(e->conn, std::move(r));
 }
 
