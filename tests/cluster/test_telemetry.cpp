@@ -266,6 +266,26 @@ TEST_CASE("telemetry: one scrape of the coordinator counts exactly the "
   CHECK(failed == 6);
   CHECK(saw_ok);
   CHECK(saw_bad);
+  // Scrapers that hang up before reading the reply cost the node nothing
+  // (no SIGPIPE): it still serves and answers the next scrape.
+  for (int i = 0; i < 20; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(mport);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    linger lg{1, 0}; // close with RST
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+    std::string req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    REQUIRE(write(fd, req.data(), req.size()) ==
+            static_cast<ssize_t>(req.size()));
+    close(fd);
+  }
+  std::this_thread::sleep_for(200ms);
+  CHECK(scrape(mport).value("dine_requests_in_flight") == 0);
+  CHECK(call(port, ok_req).code == 0);
   // Any other path is not found.
   int status = 0;
   std::string ct;
