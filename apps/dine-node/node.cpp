@@ -23,7 +23,8 @@
 #include "actors/worker/worker_supervisor.hpp"
 #include "runtime/model_registry.hpp"
 
-#include <prometheus/exposer.h>
+#include "messages/errc.hpp"
+#include "runtime/metrics_server.hpp"
 
 namespace dine {
 
@@ -62,7 +63,7 @@ node::node(caf::actor_system& sys, node_config cfg)
 }
 
 node::~node() {
-  exposer_.reset(); // its threads read the hub
+  metrics_server_.reset(); // its thread reads the hub
 }
 
 std::string node::start_metrics() {
@@ -70,19 +71,15 @@ std::string node::start_metrics() {
     return {};
   metrics_ = std::make_shared<metrics_hub>();
   auto where = cfg_.metrics_host + ":" + std::to_string(cfg_.metrics_port);
-  try {
-    // civetweb needs two threads: with one it resets every connection.
-    exposer_ = std::make_unique<prometheus::Exposer>(where, 2);
-    exposer_->RegisterCollectable(metrics_);
-    auto ports = exposer_->GetListeningPorts();
-    if (ports.empty())
-      return "cannot serve metrics on " + where;
-    ready_ += ", \"metrics_port\": " + std::to_string(ports.front());
-    std::cout << "dine-node: metrics on http://" << cfg_.metrics_host << ":"
-              << ports.front() << "/metrics" << std::endl;
-  } catch (const std::exception& e) {
-    return "cannot serve metrics on " + where + ": " + e.what();
-  }
+  auto srv = metrics_server::start(metrics_, cfg_.metrics_host,
+                                   cfg_.metrics_port);
+  if (!srv)
+    return "cannot serve metrics on " + where + ": " +
+           classify(srv.error()).second;
+  metrics_server_ = std::move(*srv);
+  ready_ += ", \"metrics_port\": " + std::to_string(metrics_server_->port());
+  std::cout << "dine-node: metrics on http://" << cfg_.metrics_host << ":"
+            << metrics_server_->port() << "/metrics" << std::endl;
   return {};
 }
 

@@ -15,11 +15,8 @@
 #include "messages/interfaces.hpp"
 #include "runtime/log_sink.hpp"
 #include "runtime/metrics_hub.hpp"
+#include "runtime/metrics_server.hpp"
 #include "runtime/node_config.hpp"
-
-namespace prometheus {
-class Exposer;
-} // namespace prometheus
 
 namespace dine {
 
@@ -90,7 +87,7 @@ private:
   std::string ready_; ///< JSON fields of the ready file.
   /// The process's metrics and their HTTP endpoint (`metrics-port`).
   std::shared_ptr<metrics_hub> metrics_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<metrics_server> metrics_server_;
   /// Request log lines (stdout), written by a thread of their own.
   std::shared_ptr<log_sink> log_;
 };

@@ -1,9 +1,16 @@
 // metrics_hub and request_recorder: what a scrape shows after folds and a
-// cluster snapshot, and that the text parses under the exposition rules.
+// cluster snapshot, and that the text parses under the exposition rules;
+// metrics_server answering over a real socket.
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "runtime/metrics_hub.hpp"
+#include "runtime/metrics_server.hpp"
 #include "tests/prom_text.hpp"
 
 using namespace dine;
@@ -140,4 +147,42 @@ TEST_CASE("prometheus text parser: rejects what the rules forbid") {
                                "h_bucket{le=\"+Inf\"} 1\nh_count 1\n"));
   CHECK_THROWS(parse_prom_text("# TYPE h histogram\nh_bucket{le=\"1\"} 1\n"
                                "h_bucket{le=\"+Inf\"} 2\nh_count 3\n"));
+}
+
+TEST_CASE("metrics server: GET /metrics over a real socket, 404 and 405") {
+  auto hub = std::make_shared<metrics_hub>();
+  CHECK(metrics_server::respond("GET /metrics HTTP/1.1\r\n\r\n", *hub)
+            .rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(metrics_server::respond("GET /metrics?x=1 HTTP/1.0\r\n\r\n", *hub)
+            .rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(metrics_server::respond("GET /other HTTP/1.1\r\n\r\n", *hub)
+            .rfind("HTTP/1.1 404", 0) == 0);
+  CHECK(metrics_server::respond("POST /metrics HTTP/1.1\r\n\r\n", *hub)
+            .rfind("HTTP/1.1 405", 0) == 0);
+  CHECK(metrics_server::respond("garbage\r\n\r\n", *hub)
+            .rfind("HTTP/1.1 400", 0) == 0);
+  auto srv = metrics_server::start(hub, "127.0.0.1", 0);
+  REQUIRE(srv);
+  auto port = (*srv)->port();
+  REQUIRE(port != 0);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+  std::string req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  REQUIRE(write(fd, req.data(), req.size()) ==
+          static_cast<ssize_t>(req.size()));
+  std::string resp;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0)
+    resp.append(buf, static_cast<size_t>(n));
+  close(fd);
+  REQUIRE(resp.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  auto body = resp.substr(resp.find("\r\n\r\n") + 4);
+  auto p = parse_prom_text(body);
+  CHECK(p.value("dine_process_resident_memory_bytes") > 0);
 }
