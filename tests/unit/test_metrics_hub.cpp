@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "messages/errc.hpp"
 #include "runtime/metrics_hub.hpp"
 #include "runtime/metrics_server.hpp"
 #include "tests/prom_text.hpp"
@@ -54,8 +55,11 @@ TEST_CASE("metrics hub: replies by model and code, histogram counts") {
   // Only replies a worker ran have queue and infer time.
   CHECK(p.value("dine_queue_duration_seconds_count", {{"model", "echo"}}) == 6);
   CHECK(p.value("dine_infer_duration_seconds_count", {{"model", "cost"}}) == 0);
+  // 40 us and 100 us (a bucket's bound is inclusive).
   CHECK(p.value("dine_request_duration_seconds_bucket",
-                {{"model", "echo"}, {"le", "0.0001"}}) == 1);
+                {{"model", "echo"}, {"le", "5e-05"}}) == 1);
+  CHECK(p.value("dine_request_duration_seconds_bucket",
+                {{"model", "echo"}, {"le", "0.0001"}}) == 2);
   CHECK(p.value("dine_request_duration_seconds_bucket",
                 {{"model", "echo"}, {"le", "0.0025"}}) == 7);
   CHECK(p.value("dine_request_duration_seconds_bucket",

@@ -73,7 +73,7 @@ TEST_CASE("request log: a JSON line names trace, model, worker, stages") {
   CHECK(t.find('\n') == std::string::npos);
 }
 
-TEST_CASE("log sink: lines arrive whole and in order; a full queue drops") {
+TEST_CASE("log sink: lines arrive whole and in order, a full queue drops") {
   int fds[2];
   REQUIRE(pipe(fds) == 0);
   {
