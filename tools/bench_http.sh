@@ -65,7 +65,7 @@ print(f"http  {rps:>9.0f} req/s  p50 {lat('50'):6.0f} us  p99 {lat('99'):6.0f} u
 PY
   c0=$(ticks "$NODE")
   out=$("$BUILD/dine-bench" --connect=127.0.0.1:"$WIRE" --model=echo \
-    --connections="$CONNS" --depth=1 --duration="$SECS" --no-cache --json)
+    --connections="$CONNS" --depth=1 --duration="$SECS" --no-cache --json 2>/dev/null)
   c1=$(ticks "$NODE")
   python3 - "$out" "$c0" "$c1" "$HZ" <<'PY'
 import json, sys
@@ -81,9 +81,10 @@ echo "== streamed generation, $TOKENS tokens, $GENS generations one at a time"
 for i in $(seq "$RUNS"); do
   python3 "$HERE/sse_itl.py" "$HTTP" "$TOKENS" "$GENS"
   out=$("$BUILD/dine-bench" --connect=127.0.0.1:"$WIRE" --model=transformer \
-    --connections=1 --max-tokens="$TOKENS" --stream --requests="$GENS" --json)
-  python3 -c '
+    --connections=1 --max-tokens="$TOKENS" --stream --requests="$GENS" --json 2>/dev/null)
+  python3 - "$out" <<'PY'
 import json, sys
-d = json.loads(sys.argv[1])
-print(f"wire  inter-token p50 {d[\"itl_us\"][\"p50\"]:7.0f} us  p99 {d[\"itl_us\"][\"p99\"]:7.0f} us")' "$out"
+itl = json.loads(sys.argv[1])["itl_us"]
+print(f"wire  inter-token p50 {itl['p50']:7.0f} us  p99 {itl['p99']:7.0f} us")
+PY
 done
