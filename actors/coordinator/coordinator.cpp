@@ -90,177 +90,179 @@ void record(coordinator_state& st, const std::string& model,
     line.trace = r.trace;
     st.log->push(request_log_line(m, line, st.cfg.log_format == "json"));
   }
-  /// Records the final reply of a request for `model` in the window and, if
-  /// it is an error, in the recent errors. A model nobody serves is not
-  /// given a series (clients choose the names); its error is still listed.
-  void note_final(coordinator_state & st, const std::string& model,
-                  uint64_t total_us, uint8_t code, const std::string& message,
-                  clock::time_point now) {
-    if (code != static_cast<uint8_t>(errc::unknown_model))
-      st.window.record(model, total_us, code == 0, now);
-    if (code == 0)
-      return;
-    auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch());
-    st.recent_errors.add(static_cast<uint64_t>(wall.count()), model,
-                         to_string(static_cast<errc>(code)), message);
-  }
+}
 
-  /// Makes `r` the last frame of the stream `e`, with its token timings.
-  void finish_stream(const coordinator_state::entry& e, client_reply& r,
-                     clock::time_point now) {
-    r.frame = reply_frame::last;
-    if (e.chunks == 0)
-      return;
-    r.times.ttft_us = micros_since(e.accepted, e.first_chunk);
-    if (e.tokens > 1)
-      r.times.tpot_us = micros_since(e.first_chunk, now) / (e.tokens - 1);
-  }
+/// Records the final reply of a request for `model` in the window and, if
+/// it is an error, in the recent errors. A model nobody serves is not
+/// given a series (clients choose the names); its error is still listed.
+void note_final(coordinator_state& st, const std::string& model,
+                uint64_t total_us, uint8_t code, const std::string& message,
+                clock::time_point now) {
+  if (code != static_cast<uint8_t>(errc::unknown_model))
+    st.window.record(model, total_us, code == 0, now);
+  if (code == 0)
+    return;
+  auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  st.recent_errors.add(static_cast<uint64_t>(wall.count()), model,
+                       to_string(static_cast<errc>(code)), message);
+}
 
-  /// Stops the sequence of stream `rid` wherever it runs (it is freed at the
-  /// next step); its final reply was sent here.
-  void stop_stream(self_ptr self, uint64_t rid, const std::string& model) {
-    self->send(self->state.router, cancel_atom::value, model, rid);
-  }
+/// Makes `r` the last frame of the stream `e`, with its token timings.
+void finish_stream(const coordinator_state::entry& e, client_reply& r,
+                   clock::time_point now) {
+  r.frame = reply_frame::last;
+  if (e.chunks == 0)
+    return;
+  r.times.ttft_us = micros_since(e.accepted, e.first_chunk);
+  if (e.tokens > 1)
+    r.times.tpot_us = micros_since(e.first_chunk, now) / (e.tokens - 1);
+}
 
-  /// Ends stream `rid` at once with `finish_reason: cancelled` (sent to its
-  /// connection through `sink`, if any) and stops its sequence. Returns
-  /// false if it is not in flight.
-  bool cancel_stream(self_ptr self, reply_sink * sink, uint64_t rid,
-                     clock::time_point now) {
-    auto& st = self->state;
-    auto e = st.inflight.finish(rid);
-    if (!e)
-      return false;
-    stop_stream(self, rid, e->model);
-    if (sink == nullptr)
-      return true; // the connection is gone
-    client_reply r;
-    r.id = e->client_id;
-    r.outputs = cancelled_outputs(e->tokens);
-    r.trace = e->trace;
-    r.marks = e->marks;
+/// Stops the sequence of stream `rid` wherever it runs (it is freed at the
+/// next step); its final reply was sent here.
+void stop_stream(self_ptr self, uint64_t rid, const std::string& model) {
+  self->send(self->state.router, cancel_atom::value, model, rid);
+}
+
+/// Ends stream `rid` at once with `finish_reason: cancelled` (sent to its
+/// connection through `sink`, if any) and stops its sequence. Returns
+/// false if it is not in flight.
+bool cancel_stream(self_ptr self, reply_sink* sink, uint64_t rid,
+                   clock::time_point now) {
+  auto& st = self->state;
+  auto e = st.inflight.finish(rid);
+  if (!e)
+    return false;
+  stop_stream(self, rid, e->model);
+  if (sink == nullptr)
+    return true; // the connection is gone
+  client_reply r;
+  r.id = e->client_id;
+  r.outputs = cancelled_outputs(e->tokens);
+  r.trace = e->trace;
+  r.marks = e->marks;
+  finish_stream(*e, r, now);
+  ++st.counters.ok;
+  record(st, e->model, r);
+  note_final(st, e->model, micros_since(e->accepted, now), 0, {}, now);
+  sink->add(e->conn, std::move(r));
+  return true;
+}
+
+/// Answers request `rid` with its final reply `r` (id rewritten) if it is
+/// still in flight; else drops `r` (counted `late` by the table).
+void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
+            clock::time_point now) {
+  auto& st = self->state;
+  auto e = st.inflight.finish(rid);
+  if (!e)
+    return; // answered already (deadline): never twice
+  r.id = e->client_id;
+  r.trace = e->trace;
+  // The trip to the worker (sent, received) is the result's own; a
+  // follower shares its leader's.
+  r.marks.read = e->marks.read;
+  r.marks.decoded = e->marks.decoded;
+  r.marks.cache_begin = e->marks.cache_begin;
+  r.marks.cache_end = e->marks.cache_end;
+  if (e->stream)
     finish_stream(*e, r, now);
+  record(st, e->model, r);
+  if (r.code == 0)
     ++st.counters.ok;
-    record(st, e->model, r);
-    note_final(st, e->model, micros_since(e->accepted, now), 0, {}, now);
-    sink->add(e->conn, std::move(r));
-    return true;
-  }
+  else
+    st.counters.count_error(static_cast<errc>(r.code));
+  note_final(st, e->model, micros_since(e->accepted, now), r.code, r.message,
+             now);
+  sink.add(e->conn, std::move(r));
+}
 
-  /// Answers request `rid` with its final reply `r` (id rewritten) if it is
-  /// still in flight; else drops `r` (counted `late` by the table).
-  void answer(self_ptr self, reply_sink & sink, uint64_t rid, client_reply r,
-              clock::time_point now) {
-    auto& st = self->state;
-    auto e = st.inflight.finish(rid);
-    if (!e)
-      return; // answered already (deadline): never twice
-    r.id = e->client_id;
-    r.trace = e->trace;
-    // The trip to the worker (sent, received) is the result's own; a
-    // follower shares its leader's.
-    r.marks.read = e->marks.read;
-    r.marks.decoded = e->marks.decoded;
-    r.marks.cache_begin = e->marks.cache_begin;
-    r.marks.cache_end = e->marks.cache_end;
-    if (e->stream)
-      finish_stream(*e, r, now);
-    record(st, e->model, r);
-    if (r.code == 0)
-      ++st.counters.ok;
-    else
-      st.counters.count_error(static_cast<errc>(r.code));
-    note_final(st, e->model, micros_since(e->accepted, now), r.code, r.message,
-               now);
-    sink.add(e->conn, std::move(r));
-  }
-
-  /// Shares the leader's result with its followers, or hands the leadership
-  /// to the oldest follower when the leader has no result to share.
-  void settle_followers(
-      self_ptr self, reply_sink & sink, const std::string& key, uint64_t leader,
-      const client_reply* result, std::vector<client_request>& reroute,
-      clock::time_point now) {
-    auto& st = self->state;
-    if (result != nullptr) {
-      for (auto rid : st.coalesce.complete(key, leader)) {
-        st.followers.erase(rid);
-        answer(self, sink, rid, *result, now);
-      }
-      return;
+/// Shares the leader's result with its followers, or hands the leadership
+/// to the oldest follower when the leader has no result to share.
+void settle_followers(self_ptr self, reply_sink& sink, const std::string& key,
+                      uint64_t leader, const client_reply* result,
+                      std::vector<client_request>& reroute,
+                      clock::time_point now) {
+  auto& st = self->state;
+  if (result != nullptr) {
+    for (auto rid : st.coalesce.complete(key, leader)) {
+      st.followers.erase(rid);
+      answer(self, sink, rid, *result, now);
     }
-    if (auto next = st.coalesce.promote(key, leader)) {
-      auto i = st.followers.find(next);
-      if (i != st.followers.end()) {
-        reroute.push_back(std::move(i->second));
-        st.followers.erase(i);
-      }
+    return;
+  }
+  if (auto next = st.coalesce.promote(key, leader)) {
+    auto i = st.followers.find(next);
+    if (i != st.followers.end()) {
+      reroute.push_back(std::move(i->second));
+      st.followers.erase(i);
     }
   }
+}
 
-  /// Sends requests to the router (misses, uncached, re-dispatched leaders).
-  void route(self_ptr self, std::vector<client_request> & reqs) {
-    if (!reqs.empty())
-      self->send(self->state.router, std::move(reqs));
-    reqs = {};
-  }
+/// Sends requests to the router (misses, uncached, re-dispatched leaders).
+void route(self_ptr self, std::vector<client_request>& reqs) {
+  if (!reqs.empty())
+    self->send(self->state.router, std::move(reqs));
+  reqs = {};
+}
 
-  /// Handles the answer to a lookup: hits are answered, misses routed.
-  void on_hits(self_ptr self, coordinator_state::lookup && lk,
-               const cache_hits* hits) {
-    auto& st = self->state;
-    auto now = clock::now();
-    auto mark = mark_now();
-    reply_sink sink;
-    std::vector<client_request> misses;
-    for (size_t i = 0; i < lk.reqs.size(); ++i) {
-      auto& req = lk.reqs[i];
-      if (auto e = st.inflight.find(req.id))
-        e->marks.cache_end = mark;
-      if (hits && i < hits->found.size() && hits->found[i]) {
-        client_reply r;
-        r.outputs = hits->values[i];
-        r.cached = true;
-        r.batch = 0;
-        auto e = st.inflight.find(req.id);
-        std::string key = e != nullptr ? e->key : std::string{};
-        ++st.counters.cached;
-        std::vector<client_request> none;
-        if (!key.empty())
-          settle_followers(self, sink, key, req.id, &r, none, now);
-        answer(self, sink, req.id, std::move(r), now);
-      } else {
-        misses.push_back(std::move(req));
-      }
+/// Handles the answer to a lookup: hits are answered, misses routed.
+void on_hits(self_ptr self, coordinator_state::lookup&& lk,
+             const cache_hits* hits) {
+  auto& st = self->state;
+  auto now = clock::now();
+  auto mark = mark_now();
+  reply_sink sink;
+  std::vector<client_request> misses;
+  for (size_t i = 0; i < lk.reqs.size(); ++i) {
+    auto& req = lk.reqs[i];
+    if (auto e = st.inflight.find(req.id))
+      e->marks.cache_end = mark;
+    if (hits && i < hits->found.size() && hits->found[i]) {
+      client_reply r;
+      r.outputs = hits->values[i];
+      r.cached = true;
+      r.batch = 0;
+      auto e = st.inflight.find(req.id);
+      std::string key = e != nullptr ? e->key : std::string{};
+      ++st.counters.cached;
+      std::vector<client_request> none;
+      if (!key.empty())
+        settle_followers(self, sink, key, req.id, &r, none, now);
+      answer(self, sink, req.id, std::move(r), now);
+    } else {
+      misses.push_back(std::move(req));
     }
-    sink.flush(self);
-    route(self, misses);
   }
+  sink.flush(self);
+  route(self, misses);
+}
 
-  /// Sends a lookup for `reqs` to the cache, or routes them without one.
-  void look_up(self_ptr self, std::vector<client_request> && reqs) {
-    auto& st = self->state;
-    if (reqs.empty())
-      return;
-    if (!st.cache) {
-      route(self, reqs);
-      return;
-    }
-    cache_lookup lk;
-    lk.tag = st.next_tag++;
-    lk.keys.reserve(reqs.size());
-    auto mark = mark_now();
-    for (auto& r : reqs) {
-      auto e = st.inflight.find(r.id);
-      if (e != nullptr)
-        e->marks.cache_begin = mark;
-      lk.keys.push_back(e != nullptr ? e->key : std::string{});
-    }
-    st.lookups.emplace(
-        lk.tag, coordinator_state::lookup{std::move(reqs), clock::now()});
-    self->send(st.cache, std::move(lk));
+/// Sends a lookup for `reqs` to the cache, or routes them without one.
+void look_up(self_ptr self, std::vector<client_request>&& reqs) {
+  auto& st = self->state;
+  if (reqs.empty())
+    return;
+  if (!st.cache) {
+    route(self, reqs);
+    return;
   }
+  cache_lookup lk;
+  lk.tag = st.next_tag++;
+  lk.keys.reserve(reqs.size());
+  auto mark = mark_now();
+  for (auto& r : reqs) {
+    auto e = st.inflight.find(r.id);
+    if (e != nullptr)
+      e->marks.cache_begin = mark;
+    lk.keys.push_back(e != nullptr ? e->key : std::string{});
+  }
+  st.lookups.emplace(lk.tag,
+                     coordinator_state::lookup{std::move(reqs), clock::now()});
+  self->send(st.cache, std::move(lk));
+}
 
 } // namespace
 
