@@ -5,6 +5,7 @@
 
 #include "messages/errc.hpp"
 #include "runtime/frame.hpp"
+#include "runtime/stage_times.hpp"
 #include "runtime/wire.hpp"
 
 namespace dine {
@@ -24,6 +25,7 @@ struct connection_state {
   std::vector<client_request> batch;
   std::vector<char> parked; ///< Read while halted, not decoded yet.
   size_t parked_at = 0;     ///< Decoded up to here.
+  int64_t parked_mark = 0;  ///< When the oldest parked byte was read.
   uint32_t inflight = 0;
   bool halted = false;
   bool resume_pending = false;
@@ -65,16 +67,19 @@ void check_backpressure(conn_ptr self, caf::io::connection_handle hdl,
   }
 }
 
-/// Decodes the frames in `[p, p + n)` and sends them to the coordinator as
-/// one batch. Returns false after a length prefix above the maximum: the
-/// connection is then answered, closed and the broker quits.
+/// Decodes the frames in `[p, p + n)`, read at mark `read`, and sends them
+/// to the coordinator as one batch. Returns false after a length prefix
+/// above the maximum: the connection is then answered, closed and the
+/// broker quits.
 bool take(conn_ptr self, caf::io::connection_handle hdl,
           const coordinator_actor& coord, const listener_options& opts,
-          const char* p, size_t n) {
+          const char* p, size_t n, int64_t read) {
   auto& st = self->state;
   auto ok = st.reader.consume(p, n, [&](const char* body, size_t len) {
     st.batch.emplace_back();
     decode_request(body, len, st.batch.back());
+    st.batch.back().marks.read = read;
+    st.batch.back().marks.decoded = mark_now();
     st.streams = st.streams || st.batch.back().stream;
   });
   if (!st.batch.empty()) {
@@ -103,7 +108,8 @@ bool take_parked(conn_ptr self, caf::io::connection_handle hdl,
   auto& st = self->state;
   while (!st.halted && st.parked_at < st.parked.size()) {
     auto n = std::min(read_size, st.parked.size() - st.parked_at);
-    if (!take(self, hdl, coord, opts, st.parked.data() + st.parked_at, n))
+    if (!take(self, hdl, coord, opts, st.parked.data() + st.parked_at, n,
+              st.parked_mark))
       return false;
     st.parked_at += n;
     check_backpressure(self, hdl, opts);
@@ -121,13 +127,17 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_size));
   return {
       [=](const caf::io::new_data_msg& msg) {
+        // CAF calls this on the multiplexer thread right after the read.
+        auto read = mark_now();
         auto& st = self->state;
         if (st.halted || !st.parked.empty()) {
           // At most max-consecutive-reads reads arrive after a halt.
+          if (st.parked.empty())
+            st.parked_mark = read;
           st.parked.insert(st.parked.end(), msg.buf.begin(), msg.buf.end());
           return;
         }
-        if (!take(self, hdl, coord, opts, msg.buf.data(), msg.buf.size()))
+        if (!take(self, hdl, coord, opts, msg.buf.data(), msg.buf.size(), read))
           return;
         check_backpressure(self, hdl, opts);
       },
@@ -135,7 +145,10 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
         auto& st = self->state;
         auto& buf = self->wr_buf(hdl);
         uint32_t n = 0; // final replies: a stream's chunks are not
+        auto end = mark_now();
         for (auto& r : replies) {
+          if (r.frame != reply_frame::chunk)
+            fill_stage_times(r.marks, end, r.times);
           append_reply(buf, r);
           n += r.frame != reply_frame::chunk ? 1 : 0;
         }
