@@ -18,7 +18,10 @@ ROOT=$PWD
 BUILD=${DINE_BUILD_DIR:-$ROOT/build}
 PACKAGES=(g++ cmake make pkg-config libcaf-dev libssl-dev libmsgpack-cxx-dev
           libboost-dev liblmdb-dev doctest-dev nlohmann-json3-dev iproute2
-          libopenblas-dev)
+          libopenblas-dev curl nodejs wrk chromium python3)
+# npm (the HTTP tests install the OpenAI Node client with it): Debian's
+# package, unless a nodejs build that bundles npm is installed already.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 install_deps() {
   local missing=()

@@ -50,6 +50,16 @@ shower str_shower(std::string node_config::*m) {
   };
 }
 
+/// Shows an HTTP key only while the HTTP front door is on.
+template <class F>
+shower if_http(F f) {
+  return [f](const node_config& c) -> opt {
+    if (!c.http.enabled)
+      return std::nullopt;
+    return f(c.http);
+  };
+}
+
 std::string roles_text(const node_config& c) {
   std::string roles;
   auto role = [&](const char* r) {
@@ -120,6 +130,81 @@ config_table<node_config> make_node_options() {
       {"client-port", "client protocol port (0 = any free port)",
        "a port (0-65535)", uint_setter(&node_config::client_port, 0, 65535),
        uint_shower(&node_config::client_port)},
+      {"http-host", "address the HTTP port binds", "a host name",
+       [](node_config& c, const std::string& v) {
+         c.http.host = v;
+         return !v.empty();
+       },
+       if_http([](const http_settings& h) -> opt { return h.host; })},
+      {"http-port", "HTTP front door port (0 = any free port; unset = off)",
+       "a port (0-65535)",
+       [](node_config& c, const std::string& v) {
+         c.http.enabled = true;
+         return parse_uint(v, c.http.port, 0, 65535);
+       },
+       if_http([](const http_settings& h) -> opt { return num(h.port); })},
+      {"http-max-connections", "HTTP connections served at once",
+       "an integer 1-1000000",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.http.max_connections, 1, 1000000);
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.max_connections);
+       })},
+      {"http-max-body-bytes", "largest HTTP request body (413 above)",
+       "an integer 64-1073741824",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.http.max_body_bytes, 64, 1u << 30);
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.max_body_bytes);
+       })},
+      {"http-max-header-bytes", "largest HTTP request header (431 above)",
+       "an integer 256-1048576",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.http.max_header_bytes, 256, 1u << 20);
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.max_header_bytes);
+       })},
+      {"http-idle-timeout-ms",
+       "longest time to read one HTTP request or wait for the next",
+       "milliseconds 10-3600000",
+       [](node_config& c, const std::string& v) {
+         return parse_ms(v, c.http.idle_timeout, 10, 3600000);
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.idle_timeout.count());
+       })},
+      {"http-job-ttl-ms", "how long an async job's result is kept",
+       "milliseconds 1-86400000",
+       [](node_config& c, const std::string& v) {
+         return parse_ms(v, c.http.job_ttl, 1, 86400000);
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.job_ttl.count());
+       })},
+      {"http-max-jobs", "async jobs held at once (429 above)",
+       "an integer 1-10000000",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.http.max_jobs, 1, 10000000);
+       },
+       if_http([](const http_settings& h) -> opt { return num(h.max_jobs); })},
+      {"http-ready-models",
+       "models /health/ready needs a healthy worker for (comma-separated)",
+       "a comma-separated list of model names",
+       [](node_config& c, const std::string& v) {
+         c.http.ready_models = split_list(v);
+         return !c.http.ready_models.empty();
+       },
+       if_http([](const http_settings& h) -> opt {
+         if (h.ready_models.empty())
+           return std::nullopt;
+         std::string rm;
+         for (auto& m : h.ready_models)
+           rm += (rm.empty() ? "" : ",") + m;
+         return rm;
+       })},
       {"join", "HOST:PORT of the coordinator a worker joins", "HOST:PORT",
        [](node_config& c, const std::string& v) {
          return parse_endpoint(v, c.join_host, c.join_port) && c.join_port != 0;

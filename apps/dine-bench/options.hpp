@@ -29,6 +29,7 @@ struct options {
   uint32_t deadline_ms = 0;
   double timeout_s = 10; ///< Requests older than this are lost.
   bool json = false;
+  bool stages = false;     ///< `--stages`: decode each reply's server timings.
   uint32_t max_tokens = 0; ///< `--max-tokens`: generation mode when > 0.
   bool stream = false;     ///< `--stream`: streamed generations.
   std::string prompt = "Once upon a time"; ///< `--prompt`.

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
+
 #include "harness.hpp"
 #include "runtime/client_conn.hpp"
 #include "runtime/wire.hpp"
@@ -130,4 +132,34 @@ TEST_CASE("a cache hit's timings show the cache and no trip to a worker") {
   CHECK(hit.times.infer_us == 0);
   CHECK(stage_sum(hit.times) == hit.times.total_us);
   CHECK(hit.times.total_us <= hit_us);
+}
+
+TEST_CASE("dine-bench --stages reports the server's stages next to the "
+          "client's latency") {
+  temp_dir dir;
+  node_process node{dir.path(),
+                    "n1",
+                    {"--role=all", "--client-port=0", "--listen=127.0.0.1:0"}};
+  auto cmd = bin("dine-bench") +
+             " --connect=127.0.0.1:" + std::to_string(node.client_port()) +
+             " --model=echo --connections=2 --depth=4 --requests=2000"
+             " --no-cache --stages --json 2>/dev/null";
+  auto* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[4096];
+  while (auto n = fread(buf, 1, sizeof(buf), p))
+    out.append(buf, n);
+  CHECK(pclose(p) == 0);
+  auto j = nlohmann::json::parse(out);
+  CHECK(j["ok"] == 2000);
+  auto& st = j["server_stages_us"];
+  REQUIRE(st.is_object());
+  for (auto name : {"read", "preproc", "cache", "queue", "network", "infer",
+                    "postproc", "write", "total"})
+    CHECK(st.contains(name));
+  CHECK(st["total"]["p50"].get<double>() > 0);
+  // The server's span lies inside the client's round trip.
+  CHECK(st["total"]["p50"].get<double>() <=
+        j["latency_us"]["p50"].get<double>());
 }
