@@ -1,5 +1,7 @@
 #include "actors/coordinator/coordinator.hpp"
 
+#include <memory>
+
 #include "messages/errc.hpp"
 #include "runtime/cache_key.hpp"
 #include "runtime/error_reply.hpp"
@@ -368,9 +370,20 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           answer(self, sink, rid, std::move(r), now);
         }
         st.counters.inflight = st.inflight.size();
-        sink.flush(self);
-        if (!puts.empty())
-          self->send(st.cache, std::move(puts));
+        if (!puts.empty() && st.cfg.cache.flush_us == 0) {
+          // Write-through: these replies go out only after the cache
+          // committed their results (docs/operations.md, the cache's crash
+          // promise); on a cache error or timeout they go out anyway.
+          auto held = std::make_shared<reply_sink>(std::move(sink));
+          self->request(st.cache, st.cfg.request_timeout, sync_atom::value,
+                        std::move(puts))
+              .then([=](bool) { held->flush(self); },
+                    [=](caf::error&) { held->flush(self); });
+        } else {
+          sink.flush(self);
+          if (!puts.empty())
+            self->send(st.cache, std::move(puts));
+        }
         route(self, reroute);
       },
       [=](std::vector<stream_chunk>& chunks) {
