@@ -1,7 +1,10 @@
 #include "actors/coordinator/coordinator.hpp"
 
+#include <memory>
+
 #include "messages/errc.hpp"
 #include "runtime/cache_key.hpp"
+#include "runtime/error_reply.hpp"
 #include "runtime/stage_times.hpp"
 #include "runtime/stream_outputs.hpp"
 
@@ -45,17 +48,41 @@ private:
   std::vector<std::pair<connection_actor, std::vector<client_reply>>> out_;
 };
 
-client_reply make_error_reply(uint64_t id, errc code, std::string msg) {
-  client_reply r;
-  r.id = id;
-  r.code = static_cast<uint8_t>(code);
-  r.message = std::move(msg);
-  return r;
-}
-
 uint32_t micros_since(clock::time_point t, clock::time_point now) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - t);
   return static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX));
+}
+
+/// Records and (when sampled or failed) logs the final reply `r`, whose
+/// trace id is set, of a request of `model`.
+/// The stage timings are the reply's as of now: the connection computes
+/// the final ones when it encodes the reply (`write` and `total` there
+/// also hold the last hop to it).
+void record(coordinator_state& st, const std::string& model,
+            const client_reply& r) {
+  static const std::string unknown = "unknown";
+  auto& m = model.empty() ? unknown : model;
+  bool log = st.log &&
+             st.log->enabled(r.code == 0 ? log_level::info : log_level::warn) &&
+             should_log(r.trace, r.code, st.cfg.trace_sample);
+  if (!st.metrics && !log)
+    return;
+  auto t = r.times;
+  fill_stage_times(r.marks, mark_now(), t);
+  if (st.metrics)
+    st.recorder.record(m, r.code, t, !r.cached && !r.worker.empty());
+  if (log) {
+    client_reply line; // what the log line shows, without the outputs
+    line.code = r.code;
+    line.message = r.message;
+    line.cached = r.cached;
+    line.worker = r.worker;
+    line.batch = r.batch;
+    line.times = t;
+    line.frame = r.frame;
+    line.trace = r.trace;
+    st.log->push(request_log_line(m, line, st.cfg.log_format == "json"));
+  }
 }
 
 /// Records the final reply of a request for `model` in the window and, if
@@ -106,9 +133,11 @@ bool cancel_stream(self_ptr self, reply_sink* sink, uint64_t rid,
   client_reply r;
   r.id = e->client_id;
   r.outputs = cancelled_outputs(e->tokens);
+  r.trace = e->trace;
   r.marks = e->marks;
   finish_stream(*e, r, now);
   ++st.counters.ok;
+  record(st, e->model, r);
   note_final(st, e->model, micros_since(e->accepted, now), 0, {}, now);
   sink->add(e->conn, std::move(r));
   return true;
@@ -123,6 +152,7 @@ void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
   if (!e)
     return; // answered already (deadline): never twice
   r.id = e->client_id;
+  r.trace = e->trace;
   // The trip to the worker (sent, received) is the result's own; a
   // follower shares its leader's.
   r.marks.read = e->marks.read;
@@ -131,6 +161,7 @@ void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
   r.marks.cache_end = e->marks.cache_end;
   if (e->stream)
     finish_stream(*e, r, now);
+  record(st, e->model, r);
   if (r.code == 0)
     ++st.counters.ok;
   else
@@ -229,12 +260,14 @@ void look_up(self_ptr self, std::vector<client_request>&& reqs) {
 } // namespace
 
 coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
-                                             cache_actor cache,
-                                             node_config cfg) {
+                                             cache_actor cache, node_config cfg,
+                                             coordinator_telemetry tel) {
   auto& st = self->state;
   st.router = std::move(router);
   st.cache = std::move(cache);
   st.cfg = std::move(cfg);
+  st.metrics = std::move(tel.metrics);
+  st.log = std::move(tel.log);
   st.admit = admission_policy{st.cfg};
   if (st.cache)
     self->monitor(st.cache);
@@ -265,9 +298,14 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           if (r.error != 0) {
             st.counters.count_error(static_cast<errc>(r.error));
             note_final(st, r.model, 0, r.error, r.error_message, now);
-            immediate.push_back(make_error_reply(
-                r.id, static_cast<errc>(r.error), std::move(r.error_message)));
+            immediate.push_back(error_reply(r.id, static_cast<errc>(r.error),
+                                            std::move(r.error_message)));
             immediate.back().marks = r.marks;
+            if (r.op == op_code::infer) {
+              immediate.back().trace =
+                  r.trace.empty() ? st.traces.next() : std::move(r.trace);
+              record(st, r.model, immediate.back());
+            }
             continue;
           }
           if (r.op == op_code::cancel) {
@@ -292,9 +330,12 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             note_final(st, r.model, 0,
                        static_cast<uint8_t>(errc::shutting_down),
                        "node is shutting down", now);
-            immediate.push_back(make_error_reply(r.id, errc::shutting_down,
-                                                 "node is shutting down"));
+            immediate.push_back(error_reply(r.id, errc::shutting_down,
+                                            "node is shutting down"));
             immediate.back().marks = r.marks;
+            immediate.back().trace =
+                r.trace.empty() ? st.traces.next() : std::move(r.trace);
+            record(st, r.model, immediate.back());
             continue;
           }
           auto rid = st.next_rid++;
@@ -307,6 +348,9 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           e.marks = r.marks;
           e.model = r.model;
           e.stream = r.stream;
+          if (r.trace.empty())
+            r.trace = st.traces.next();
+          e.trace = r.trace;
           ++st.counters.accepted;
           r.id = rid;
           r.deadline_ms = static_cast<uint32_t>(adm.timeout.count());
@@ -375,9 +419,20 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           answer(self, sink, rid, std::move(r), now);
         }
         st.counters.inflight = st.inflight.size();
-        sink.flush(self);
-        if (!puts.empty())
-          self->send(st.cache, std::move(puts));
+        if (!puts.empty() && st.cfg.cache.flush_us == 0) {
+          // Write-through: these replies go out only after the cache
+          // committed their results (docs/operations.md, the cache's crash
+          // promise); on a cache error or timeout they go out anyway.
+          auto held = std::make_shared<reply_sink>(std::move(sink));
+          self->request(st.cache, st.cfg.request_timeout, sync_atom::value,
+                        std::move(puts))
+              .then([=](bool) { held->flush(self); },
+                    [=](caf::error&) { held->flush(self); });
+        } else {
+          sink.flush(self);
+          if (!puts.empty())
+            self->send(st.cache, std::move(puts));
+        }
         route(self, reroute);
       },
       [=](std::vector<stream_chunk>& chunks) {
@@ -416,14 +471,16 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         std::vector<client_request> reroute;
         st.inflight.expire(now, [&](uint64_t rid,
                                     coordinator_state::entry&& e) {
-          auto r = make_error_reply(e.client_id, errc::deadline_exceeded,
-                                    "no result within the request's deadline");
+          auto r = error_reply(e.client_id, errc::deadline_exceeded,
+                               "no result within the request's deadline");
+          r.trace = e.trace;
           r.marks = e.marks;
           if (e.stream) {
             finish_stream(e, r, now);
             stop_stream(self, rid, e.model);
           }
           st.counters.count_error(errc::deadline_exceeded);
+          record(st, e.model, r);
           note_final(st, e.model, micros_since(e.accepted, now), r.code,
                      r.message, now);
           sink.add(e.conn, std::move(r));
@@ -447,6 +504,14 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         st.counters.inflight = st.inflight.size();
         sink.flush(self);
         route(self, reroute);
+        if (st.metrics) {
+          st.metrics->fold(st.recorder);
+          // The snapshot about every 250 ms.
+          if (++st.sweeps * sweep_every >= std::chrono::milliseconds{250}) {
+            st.sweeps = 0;
+            refresh_metrics(self);
+          }
+        }
         self->delayed_send(self, sweep_every, tick_atom::value);
       },
   };

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "messages/errc.hpp"
+#include "runtime/error_reply.hpp"
 #include "runtime/frame.hpp"
 #include "runtime/stage_times.hpp"
 #include "runtime/wire.hpp"
@@ -38,11 +39,7 @@ using conn_ptr = caf::io::stateful_broker<connection_state>*;
 
 void write_error(conn_ptr self, caf::io::connection_handle hdl, uint64_t id,
                  errc code, std::string msg) {
-  client_reply r;
-  r.id = id;
-  r.code = static_cast<uint8_t>(code);
-  r.message = std::move(msg);
-  append_reply(self->wr_buf(hdl), r);
+  append_reply(self->wr_buf(hdl), error_reply(id, code, std::move(msg)));
 }
 
 /// Halts reading when a limit is reached; resumes (via a message to self,
