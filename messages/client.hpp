@@ -13,7 +13,17 @@
 namespace dine {
 
 /// The `op` of a client frame.
-enum class op_code : uint8_t { infer, health, models, stats, fault, cancel };
+enum class op_code : uint8_t {
+  infer,
+  health,
+  models,
+  stats,
+  fault,
+  cancel,
+  /// Presents an API key; answered by the client port itself
+  /// (docs/protocol.md, "API keys").
+  hello,
+};
 
 /// Returns the wire name of `x`.
 const char* to_string(op_code x);
@@ -60,6 +70,9 @@ struct client_request {
   /// `cancel`: the client id of the request (on the same connection) to
   /// cancel (`target` on the wire).
   uint64_t target = 0;
+  /// `hello`: the API key presented (`auth` on the wire). Checked and
+  /// cleared by the client port; never sent on (not in `inspect`).
+  std::string auth;
 };
 
 template <class Inspector>

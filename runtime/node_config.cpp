@@ -111,6 +111,30 @@ const std::vector<option>& options() {
        "requests in flight per client connection before reading pauses",
        "an integer 1-1000000",
        uint_setter(&node_config::max_inflight_per_connection, 1, 1000000)},
+      {"max-connections",
+       "client connections in total; more are refused (0 = no limit)",
+       "an integer 0-1000000",
+       uint_setter(&node_config::max_connections, 0, 1000000)},
+      {"max-connections-per-address",
+       "client connections from one address (0 = no limit)",
+       "an integer 0-1000000",
+       uint_setter(&node_config::max_connections_per_address, 0, 1000000)},
+      {"memory-budget-bytes",
+       "buffered client request+reply bytes in total; past it the largest "
+       "connections are closed (0 = no budget)",
+       "an integer 0 or 1048576-1099511627776",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.memory_budget, 0, 1ull << 40) &&
+                (c.memory_budget == 0 || c.memory_budget >= (1u << 20));
+       }},
+      {"api-keys-file",
+       "file of `admin KEY` / `user KEY` lines; clients must send a hello "
+       "with a key",
+       "a file name",
+       [](node_config& c, const std::string& v) {
+         c.api_keys_file = v;
+         return !v.empty();
+       }},
       {"max-retries", "re-dispatches of a batch whose worker failed",
        "an integer 0-100", uint_setter(&node_config::max_retries, 0, 100)},
       {"request-timeout-ms", "deadline of requests that set none",
@@ -494,6 +518,12 @@ std::string to_config_text(const node_config& cfg) {
   kv("max-frame-bytes", std::to_string(cfg.max_frame));
   kv("max-inflight-per-connection",
      std::to_string(cfg.max_inflight_per_connection));
+  kv("max-connections", std::to_string(cfg.max_connections));
+  kv("max-connections-per-address",
+     std::to_string(cfg.max_connections_per_address));
+  kv("memory-budget-bytes", std::to_string(cfg.memory_budget));
+  if (!cfg.api_keys_file.empty())
+    kv("api-keys-file", cfg.api_keys_file);
   kv("max-node-frame", std::to_string(cfg.max_node_frame));
   if (cfg.fault_injection)
     kv("enable-fault-injection", "true");
