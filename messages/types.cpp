@@ -31,6 +31,7 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<uint8_t>>("dine::bytes");
   cfg.add_message_type<op_code>("dine::op_code");
   cfg.add_message_type<timings>("dine::timings");
+  cfg.add_message_type<stage_marks>("dine::stage_marks");
   cfg.add_message_type<client_request>("dine::client_request");
   cfg.add_message_type<client_reply>("dine::client_reply");
   cfg.add_message_type<batch_item>("dine::batch_item");

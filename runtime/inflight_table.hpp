@@ -18,6 +18,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "messages/client.hpp"
+
 namespace dine {
 
 template <class Conn>
@@ -41,6 +43,7 @@ public:
     uint32_t chunks = 0;           ///< Non-final replies delivered.
     uint32_t tokens = 0;           ///< Output tokens those carried.
     clock::time_point first_chunk; ///< Of the first non-final reply.
+    stage_marks marks;             ///< Up to the cache; see stage_times.
   };
 
   /// Takes `e` as request `rid` (ids are unique; an existing one is kept).

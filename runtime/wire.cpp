@@ -305,8 +305,9 @@ void append_reply(std::vector<char>& buf, const client_reply& x) {
   const char* code = ok ? "" : to_string(static_cast<errc>(x.code));
   // Keys and fixed-size values take < 128 bytes; strings add at most
   // 5 header bytes each.
-  // A stream's last frame adds `done`, `ttft` and `tpot` (< 48 bytes).
-  size_t fixed = x.frame == reply_frame::single ? 128 : 176;
+  // The nine timings add < 80 bytes; a stream's last frame adds `done`,
+  // `ttft` and `tpot` (< 48 bytes).
+  size_t fixed = x.frame == reply_frame::single ? 208 : 256;
   auto need = 4 + fixed + x.outputs.size() + x.message.size() + 5 +
               x.worker.size() + 5 + strlen(code) + 5;
   auto off = buf.size();
@@ -361,11 +362,23 @@ void append_reply(std::vector<char>& buf, const client_reply& x) {
   w.key("batch");
   w.uint(x.batch);
   w.key("timings");
-  w.map(last ? 5 : 3);
+  w.map(last ? 11 : 9);
+  w.key("read");
+  w.uint(x.times.read_us);
+  w.key("preproc");
+  w.uint(x.times.preproc_us);
+  w.key("cache");
+  w.uint(x.times.cache_us);
   w.key("queue");
   w.uint(x.times.queue_us);
+  w.key("network");
+  w.uint(x.times.network_us);
   w.key("infer");
   w.uint(x.times.infer_us);
+  w.key("postproc");
+  w.uint(x.times.postproc_us);
+  w.key("write");
+  w.uint(x.times.write_us);
   w.key("total");
   w.uint(x.times.total_us);
   if (last) {
@@ -497,16 +510,29 @@ bool decode_reply(const char* body, size_t size, client_reply& out) {
         uint64_t v = 0;
         rd.read_str(k);
         rd.read_uint(v);
-        if (k == "queue")
-          out.times.queue_us = static_cast<uint32_t>(v);
+        auto u = static_cast<uint32_t>(v);
+        if (k == "read")
+          out.times.read_us = u;
+        else if (k == "preproc")
+          out.times.preproc_us = u;
+        else if (k == "cache")
+          out.times.cache_us = u;
+        else if (k == "network")
+          out.times.network_us = u;
+        else if (k == "postproc")
+          out.times.postproc_us = u;
+        else if (k == "write")
+          out.times.write_us = u;
+        else if (k == "queue")
+          out.times.queue_us = u;
         else if (k == "infer")
-          out.times.infer_us = static_cast<uint32_t>(v);
+          out.times.infer_us = u;
         else if (k == "total")
-          out.times.total_us = static_cast<uint32_t>(v);
+          out.times.total_us = u;
         else if (k == "ttft")
-          out.times.ttft_us = static_cast<uint32_t>(v);
+          out.times.ttft_us = u;
         else if (k == "tpot")
-          out.times.tpot_us = static_cast<uint32_t>(v);
+          out.times.tpot_us = u;
       }
     } else {
       rd.skip();

@@ -20,11 +20,6 @@ using entry = batcher_state::entry;
 /// Batches (= sequences) in flight per worker of a generative model.
 constexpr uint32_t generative_capacity = 64;
 
-uint32_t micros(clock::duration d) {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
-  return us < 0 ? 0 : static_cast<uint32_t>(std::min<int64_t>(us, UINT32_MAX));
-}
-
 client_reply error_reply(uint64_t rid, errc code, std::string msg) {
   client_reply r;
   r.id = rid;
@@ -140,7 +135,15 @@ void remove_worker(self_ptr self, const caf::actor_addr& addr, bool retry,
 
 /// Splits a worker's result into one reply per unanswered request.
 std::vector<client_reply> split_result(batcher_state::in_flight& f,
-                                       batch_result& res, uint32_t version) {
+                                       batch_result& res, uint32_t version,
+                                       clock::time_point now) {
+  auto ns = [](clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               t.time_since_epoch())
+        .count();
+  };
+  auto sent = ns(f.sent);
+  auto received = ns(now);
   auto n = f.items.size();
   std::vector<client_reply> out;
   out.reserve(n);
@@ -160,7 +163,8 @@ std::vector<client_reply> split_result(batcher_state::in_flight& f,
     r.worker = res.worker;
     r.batch = static_cast<uint32_t>(n);
     r.version = version;
-    r.times.queue_us = micros(f.sent - f.items[k].enqueued);
+    r.marks.sent = sent; // the connection derives the stages from these
+    r.marks.received = received;
     r.times.infer_us = res.infer_us;
     out.push_back(std::move(r));
   }
@@ -204,7 +208,7 @@ void on_result(self_ptr self, batch_result& res) {
   st.stats.items += n;
   if (n > 0 && n <= st.stats.size_histogram.size())
     ++st.stats.size_histogram[n - 1];
-  auto replies = split_result(f, res, st.version);
+  auto replies = split_result(f, res, st.version, now);
   if (!replies.empty())
     self->send(st.coord, std::move(replies));
   try_flush(self);

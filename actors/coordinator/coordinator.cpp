@@ -2,6 +2,7 @@
 
 #include "messages/errc.hpp"
 #include "runtime/cache_key.hpp"
+#include "runtime/stage_times.hpp"
 #include "runtime/stream_outputs.hpp"
 
 namespace dine {
@@ -89,7 +90,7 @@ bool cancel_stream(self_ptr self, reply_sink* sink, uint64_t rid,
   client_reply r;
   r.id = e->client_id;
   r.outputs = cancelled_outputs(e->tokens);
-  r.times.total_us = micros_since(e->accepted, now);
+  r.marks = e->marks;
   finish_stream(*e, r, now);
   ++st.counters.ok;
   sink->add(e->conn, std::move(r));
@@ -105,7 +106,12 @@ void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
   if (!e)
     return; // answered already (deadline): never twice
   r.id = e->client_id;
-  r.times.total_us = micros_since(e->accepted, now);
+  // The trip to the worker (sent, received) is the result's own; a
+  // follower shares its leader's.
+  r.marks.read = e->marks.read;
+  r.marks.decoded = e->marks.decoded;
+  r.marks.cache_begin = e->marks.cache_begin;
+  r.marks.cache_end = e->marks.cache_end;
   if (e->stream)
     finish_stream(*e, r, now);
   if (r.code == 0)
@@ -150,10 +156,13 @@ void on_hits(self_ptr self, coordinator_state::lookup&& lk,
              const cache_hits* hits) {
   auto& st = self->state;
   auto now = clock::now();
+  auto mark = mark_now();
   reply_sink sink;
   std::vector<client_request> misses;
   for (size_t i = 0; i < lk.reqs.size(); ++i) {
     auto& req = lk.reqs[i];
+    if (auto e = st.inflight.find(req.id))
+      e->marks.cache_end = mark;
     if (hits && i < hits->found.size() && hits->found[i]) {
       client_reply r;
       r.outputs = hits->values[i];
@@ -186,8 +195,11 @@ void look_up(self_ptr self, std::vector<client_request>&& reqs) {
   cache_lookup lk;
   lk.tag = st.next_tag++;
   lk.keys.reserve(reqs.size());
+  auto mark = mark_now();
   for (auto& r : reqs) {
     auto e = st.inflight.find(r.id);
+    if (e != nullptr)
+      e->marks.cache_begin = mark;
     lk.keys.push_back(e != nullptr ? e->key : std::string{});
   }
   st.lookups.emplace(lk.tag,
@@ -235,6 +247,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             st.counters.count_error(static_cast<errc>(r.error));
             immediate.push_back(make_error_reply(
                 r.id, static_cast<errc>(r.error), std::move(r.error_message)));
+            immediate.back().marks = r.marks;
             continue;
           }
           if (r.op == op_code::cancel) {
@@ -258,6 +271,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             st.counters.count_error(errc::shutting_down);
             immediate.push_back(make_error_reply(r.id, errc::shutting_down,
                                                  "node is shutting down"));
+            immediate.back().marks = r.marks;
             continue;
           }
           auto rid = st.next_rid++;
@@ -267,6 +281,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           e.client_id = r.id;
           e.accepted = now;
           e.deadline = adm.deadline;
+          e.marks = r.marks;
           if (r.stream) {
             e.stream = true;
             e.model = r.model;
@@ -382,7 +397,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
                                     coordinator_state::entry&& e) {
           auto r = make_error_reply(e.client_id, errc::deadline_exceeded,
                                     "no result within the request's deadline");
-          r.times.total_us = micros_since(e.accepted, now);
+          r.marks = e.marks;
           if (e.stream) {
             finish_stream(e, r, now);
             stop_stream(self, rid, e.model);

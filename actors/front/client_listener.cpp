@@ -10,6 +10,7 @@
 #include "runtime/frame.hpp"
 #include "runtime/front_stats.hpp"
 #include "runtime/memory_budget.hpp"
+#include "runtime/stage_times.hpp"
 #include "runtime/wire.hpp"
 
 namespace dine {
@@ -43,6 +44,7 @@ struct connection_state {
   std::vector<client_request> batch;
   std::vector<char> parked; ///< Read while halted, not decoded yet.
   size_t parked_at = 0;     ///< Decoded up to here.
+  int64_t parked_mark = 0;  ///< When the oldest parked byte was read.
   uint32_t inflight = 0;
   bool halted = false;
   bool resume_pending = false;
@@ -142,12 +144,13 @@ void check_backpressure(conn_ptr self, caf::io::connection_handle hdl,
   }
 }
 
-/// Decodes the frames in `[p, p + n)` and sends them to the coordinator as
-/// one batch. Returns false after a length prefix above the maximum: the
-/// connection is then answered, closed and the broker quits.
+/// Decodes the frames in `[p, p + n)`, read at mark `read`, and sends them
+/// to the coordinator as one batch. Returns false after a length prefix
+/// above the maximum: the connection is then answered, closed and the
+/// broker quits.
 bool take(conn_ptr self, caf::io::connection_handle hdl,
           const coordinator_actor& coord, const listener_options& opts,
-          const shared_ptr& sh, const char* p, size_t n) {
+          const shared_ptr& sh, const char* p, size_t n, int64_t read) {
   auto& st = self->state;
   bool local = false;
   auto ok = st.reader.consume(p, n, [&](const char* body, size_t len) {
@@ -156,6 +159,8 @@ bool take(conn_ptr self, caf::io::connection_handle hdl,
     st.batch.emplace_back();
     auto& req = st.batch.back();
     decode_request(body, len, req);
+    req.marks.read = read;
+    req.marks.decoded = mark_now();
     if (req.op == op_code::hello || st.role == key_role::none ||
         !api_keys::allows(st.role, req.op)) {
       local = true;
@@ -202,7 +207,8 @@ bool take_parked(conn_ptr self, caf::io::connection_handle hdl,
   auto& st = self->state;
   while (!st.halted && st.parked_at < st.parked.size()) {
     auto n = std::min(read_size, st.parked.size() - st.parked_at);
-    if (!take(self, hdl, coord, opts, sh, st.parked.data() + st.parked_at, n))
+    if (!take(self, hdl, coord, opts, sh, st.parked.data() + st.parked_at, n,
+              st.parked_mark))
       return false;
     st.parked_at += n;
     check_backpressure(self, hdl, opts);
@@ -227,14 +233,19 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_size));
   return {
       [=](const caf::io::new_data_msg& msg) {
+        // CAF calls this on the multiplexer thread right after the read.
+        auto read = mark_now();
         auto& st = self->state;
         if (st.halted || !st.parked.empty()) {
           // At most max-consecutive-reads reads arrive after a halt.
+          if (st.parked.empty())
+            st.parked_mark = read;
           st.parked.insert(st.parked.end(), msg.buf.begin(), msg.buf.end());
           account(self, sh);
           return;
         }
-        if (!take(self, hdl, coord, opts, sh, msg.buf.data(), msg.buf.size()))
+        if (!take(self, hdl, coord, opts, sh, msg.buf.data(), msg.buf.size(),
+                  read))
           return;
         check_backpressure(self, hdl, opts);
       },
@@ -243,7 +254,10 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
         auto& buf = self->wr_buf(hdl);
         auto before = buf.size();
         uint32_t n = 0; // final replies: a stream's chunks are not
+        auto end = mark_now();
         for (auto& r : replies) {
+          if (r.frame != reply_frame::chunk)
+            fill_stage_times(r.marks, end, r.times);
           if (!st.stats_ids.empty() && r.frame == reply_frame::single) {
             auto i = std::find(st.stats_ids.begin(), st.stats_ids.end(), r.id);
             if (i != st.stats_ids.end()) {

@@ -15,6 +15,7 @@
 
 #include "reply_scan.hpp"
 #include "runtime/client_conn.hpp"
+#include "runtime/wire.hpp"
 
 namespace dine::bench {
 
@@ -293,6 +294,29 @@ void load_loop::on_readable(connection& c) {
   flush(c);
 }
 
+const char* const stage_names[9] = {"read",     "preproc", "cache",
+                                    "queue",    "network", "infer",
+                                    "postproc", "write",   "total"};
+
+namespace {
+
+/// `--stages`: adds the reply's server timings to `res.stages`.
+void record_stages(run_result& res, const char* body, size_t size) {
+  client_reply rep;
+  if (!decode_reply(body, size, rep))
+    return;
+  if (res.stages.empty())
+    res.stages.resize(9);
+  auto& t = rep.times;
+  uint32_t v[9] = {t.read_us,     t.preproc_us, t.cache_us,
+                   t.queue_us,    t.network_us, t.infer_us,
+                   t.postproc_us, t.write_us,   t.total_us};
+  for (size_t i = 0; i < 9; ++i)
+    res.stages[i].record(uint64_t{v[i]} * 1000);
+}
+
+} // namespace
+
 void load_loop::on_frame(connection& c, const char* body, size_t size,
                          int64_t now) {
   auto& res = *res_;
@@ -310,9 +334,11 @@ void load_loop::on_frame(connection& c, const char* body, size_t size,
     --busy_;
     ++res.replies;
     last_reply_ns_ = now;
-    if (r.ok)
+    if (r.ok) {
       ++res.ok;
-    else
+      if (opts_.stages)
+        record_stages(res, body, size);
+    } else
       ++res.errors[r.code.empty() ? std::string{"unknown"}
                                   : std::string{r.code}];
   } else if (!lost_ids_.empty() && lost_ids_.erase(r.id) > 0) {

@@ -40,7 +40,13 @@ struct run_result {
   histogram latency;       ///< Nanoseconds, send (open loop: scheduled send) to
                            ///< reply read.
   std::string failure;     ///< The first connection failure, if any.
+  /// `--stages`: the server's per-stage timings of the ok replies, in
+  /// nanoseconds, in the order of `stage_names` (the last is `total`).
+  std::vector<histogram> stages;
 };
+
+/// Names of `run_result::stages`.
+extern const char* const stage_names[9];
 
 /// When a phase stops sending.
 struct phase_limit {

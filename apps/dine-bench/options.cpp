@@ -45,6 +45,9 @@ errors by code and lost requests, then the server's batch-size histogram for
   --api-key=KEY        send a hello frame with KEY after connecting
                        (default: $DINE_API_KEY; docs/protocol.md)
   --json               print the result as one JSON object
+  --stages             decode every reply's `timings` and report the
+                       server's per-stage p50/mean and `total` p50/p99 next
+                       to the client's latency (costs client CPU)
   --max-tokens=N       generation mode (generative models): each connection
                        runs one generation of N tokens at a time (inputs
                        {prompt: "<--prompt> <i>", max_tokens: N}, cache
@@ -114,6 +117,10 @@ std::string parse_options(int argc, char** argv, options& out) {
     }
     if (arg == "--no-cache") {
       out.cache = false;
+      continue;
+    }
+    if (arg == "--stages") {
+      out.stages = true;
       continue;
     }
     if (arg == "--stream") {

@@ -30,6 +30,7 @@ struct options {
   double timeout_s = 10; ///< Requests older than this are lost.
   std::string api_key;   ///< `--api-key` or $DINE_API_KEY: sent in `hello`.
   bool json = false;
+  bool stages = false;     ///< `--stages`: decode each reply's server timings.
   uint32_t max_tokens = 0; ///< `--max-tokens`: generation mode when > 0.
   bool stream = false;     ///< `--stream`: streamed generations.
   std::string prompt = "Once upon a time"; ///< `--prompt`.

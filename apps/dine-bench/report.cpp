@@ -64,6 +64,15 @@ nlohmann::ordered_json to_json(const report_context& ctx, const run_result& r) {
       j["batch_sizes"][std::to_string(size)] = n;
     j["mean_batch"] = std::round(ctx.batches->mean() * 100) / 100;
   }
+  if (!r.stages.empty()) {
+    // Server-side, from the replies' timings (docs/protocol.md).
+    auto& st = j["server_stages_us"];
+    for (size_t i = 0; i < r.stages.size(); ++i)
+      st[stage_names[i]] = {
+          {"p50", us(r.stages[i].quantile(0.5))},
+          {"mean", std::round(r.stages[i].mean() / 100.0) / 10.0}};
+    st["total"]["p99"] = us(r.stages.back().quantile(0.99));
+  }
   if (!r.failure.empty())
     j["failure"] = r.failure;
   return j;
@@ -119,6 +128,17 @@ void print_text(std::ostream& out, const report_context& ctx,
   }
   if (!r.failure.empty())
     out << "failure      " << r.failure << '\n';
+  if (!r.stages.empty()) {
+    out << "server us    p50:";
+    for (size_t i = 0; i < r.stages.size(); ++i) {
+      snprintf(line, sizeof(line), " %s %.0f", stage_names[i],
+               us(r.stages[i].quantile(0.5)));
+      out << line;
+    }
+    snprintf(line, sizeof(line), "  (total p99 %.0f)\n",
+             us(r.stages.back().quantile(0.99)));
+    out << line;
+  }
 }
 
 } // namespace dine::bench

@@ -111,9 +111,12 @@ nlohmann::ordered_json reply_to_json(const client_reply& x) {
   out["cached"] = x.cached;
   out["worker"] = x.worker;
   out["batch"] = x.batch;
-  out["timings"] = {{"queue", x.times.queue_us},
-                    {"infer", x.times.infer_us},
-                    {"total", x.times.total_us}};
+  auto& t = x.times;
+  out["timings"] = {{"read", t.read_us},         {"preproc", t.preproc_us},
+                    {"cache", t.cache_us},       {"queue", t.queue_us},
+                    {"network", t.network_us},   {"infer", t.infer_us},
+                    {"postproc", t.postproc_us}, {"write", t.write_us},
+                    {"total", t.total_us}};
   if (x.frame == reply_frame::last) {
     out["timings"]["ttft"] = x.times.ttft_us;
     out["timings"]["tpot"] = x.times.tpot_us;

@@ -19,7 +19,7 @@ std::string make_request(const nlohmann::json& fields, const options& opts,
                          uint64_t id, client_request& out);
 
 /// Converts a reply to JSON: id, ok, outputs or error {code, message},
-/// cached, worker, batch and timings {queue, infer, total}.
+/// cached, worker, batch and timings (read ... write, total).
 nlohmann::ordered_json reply_to_json(const client_reply& x);
 
 /// Renders `x` as one line, replacing invalid UTF-8.

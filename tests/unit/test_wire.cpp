@@ -198,7 +198,7 @@ TEST_CASE("append_reply -> decode_reply for an ok reply") {
   x.cached = true;
   x.worker = "node-2/echo#1";
   x.batch = 17;
-  x.times = timings{11, 22, 333};
+  x.times = timings{1, 2, 3, 11, 4, 22, 5, 6, 333};
   auto y = reply_round_trip(x);
   CHECK(y.id == x.id);
   CHECK(y.code == 0);
@@ -207,8 +207,14 @@ TEST_CASE("append_reply -> decode_reply for an ok reply") {
   CHECK(y.cached);
   CHECK(y.worker == x.worker);
   CHECK(y.batch == 17);
+  CHECK(y.times.read_us == 1);
+  CHECK(y.times.preproc_us == 2);
+  CHECK(y.times.cache_us == 3);
   CHECK(y.times.queue_us == 11);
+  CHECK(y.times.network_us == 4);
   CHECK(y.times.infer_us == 22);
+  CHECK(y.times.postproc_us == 5);
+  CHECK(y.times.write_us == 6);
   CHECK(y.times.total_us == 333);
   // Empty outputs travel as nil.
   x.outputs.clear();
@@ -251,7 +257,8 @@ TEST_CASE("append_reply encodes every integer and string width like "
       x.worker = long_str(len / 2);
       x.outputs = to_vec(mp{}.val(int64_t{7}).bytes());
       x.batch = static_cast<uint32_t>(id);
-      x.times = timings{static_cast<uint32_t>(id), 300, 70000};
+      auto big = static_cast<uint32_t>(id);
+      x.times = timings{big, 0, 127, 128, 255, 300, 65535, 65536, 70000};
       std::vector<char> got;
       append_reply(got, x);
       msgpack::sbuffer want;
@@ -280,11 +287,23 @@ TEST_CASE("append_reply encodes every integer and string width like "
       pk.pack(std::string{"batch"});
       pk.pack(x.batch);
       pk.pack(std::string{"timings"});
-      pk.pack_map(3);
+      pk.pack_map(9);
+      pk.pack(std::string{"read"});
+      pk.pack(x.times.read_us);
+      pk.pack(std::string{"preproc"});
+      pk.pack(x.times.preproc_us);
+      pk.pack(std::string{"cache"});
+      pk.pack(x.times.cache_us);
       pk.pack(std::string{"queue"});
       pk.pack(x.times.queue_us);
+      pk.pack(std::string{"network"});
+      pk.pack(x.times.network_us);
       pk.pack(std::string{"infer"});
       pk.pack(x.times.infer_us);
+      pk.pack(std::string{"postproc"});
+      pk.pack(x.times.postproc_us);
+      pk.pack(std::string{"write"});
+      pk.pack(x.times.write_us);
       pk.pack(std::string{"total"});
       pk.pack(x.times.total_us);
       REQUIRE(got.size() == want.size() + 4);
