@@ -9,6 +9,10 @@
 #   ./run.sh mutate [NAME...]
 #                   install deps, run the mutation smoke check
 #                   (tools/mutate.sh, docs/testing.md)
+#   ./run.sh fuzz [SECONDS]
+#                   install deps, build the clang fuzz tree (build/fuzz,
+#                   ASan + UBSan) and run every libFuzzer target for SECONDS
+#                   each (default 600; docs/testing.md, fuzz section)
 #   ./run.sh demo-prebuilt
 #                   the demo against an existing build, without set-up (the
 #                   demo's own test runs this)
@@ -18,7 +22,11 @@ ROOT=$PWD
 BUILD=${DINE_BUILD_DIR:-$ROOT/build}
 PACKAGES=(g++ cmake make pkg-config libcaf-dev libssl-dev libmsgpack-cxx-dev
           libboost-dev liblmdb-dev doctest-dev nlohmann-json3-dev iproute2
-          libopenblas-dev)
+          libopenblas-dev curl nodejs wrk chromium python3
+          clang-14 libclang-rt-14-dev)
+# npm (the HTTP tests install the OpenAI Node client with it): Debian's
+# package, unless a nodejs build that bundles npm is installed already.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 install_deps() {
   local missing=()
@@ -126,5 +134,10 @@ case "${1:-}" in
         ctest --output-on-failure --timeout 600 -j2 ;;
   build) install_deps; build ;;
   mutate) install_deps; shift; exec "$ROOT/tools/mutate.sh" "$@" ;;
-  *) echo "usage: $0 demo|test|build|mutate|demo-prebuilt" >&2; exit 2 ;;
+  fuzz) install_deps; "$ROOT/tools/fuzz.sh" build "$BUILD/fuzz"
+        for t in frame config checkpoint tokenizer; do
+          echo "== fuzz_$t, ${2:-600} s"
+          "$ROOT/tools/fuzz.sh" run "$BUILD/fuzz" "$t" "${2:-600}"
+        done ;;
+  *) echo "usage: $0 demo|test|build|mutate|fuzz|demo-prebuilt" >&2; exit 2 ;;
 esac

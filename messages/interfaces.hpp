@@ -66,6 +66,9 @@ using worker_actor =
 using cache_actor = caf::typed_actor<
     caf::replies_to<cache_lookup>::with<cache_hits>,
     caf::reacts_to<std::vector<cache_entry>>, // batched puts, one-way
+    // Batched puts committed to LMDB before the answer (write-through:
+    // `cache-flush-us = 0` on the coordinator, docs/operations.md).
+    caf::replies_to<sync_atom, std::vector<cache_entry>>::with<bool>,
     caf::replies_to<caf::get_atom, std::string>::with<bool,
                                                       std::vector<uint8_t>>,
     caf::replies_to<caf::put_atom, cache_entry>::with<bool>,

@@ -80,6 +80,63 @@ const std::vector<option>& options() {
        }},
       {"client-port", "client protocol port (0 = any free port)",
        "a port (0-65535)", uint_setter(&node_config::client_port, 0, 65535)},
+      {"http-host", "address the HTTP port binds", "a host name",
+       [](node_config& c, const std::string& v) {
+         c.http.host = v;
+         return !v.empty();
+       }},
+      {"http-port", "HTTP front door port (0 = any free port; unset = off)",
+       "a port (0-65535)",
+       [](node_config& c, const std::string& v) {
+         c.http.enabled = true;
+         return parse_uint(v, c.http.port, 0, 65535);
+       }},
+      {"http-max-connections", "HTTP connections served at once",
+       "an integer 1-1000000",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.http.max_connections, 1, 1000000);
+       }},
+      {"http-max-body-bytes", "largest HTTP request body (413 above)",
+       "an integer 64-1073741824",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.http.max_body_bytes, 64, 1u << 30);
+       }},
+      {"http-max-header-bytes", "largest HTTP request header (431 above)",
+       "an integer 256-1048576",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.http.max_header_bytes, 256, 1u << 20);
+       }},
+      {"http-idle-timeout-ms",
+       "longest time to read one HTTP request or wait for the next",
+       "milliseconds 10-3600000",
+       [](node_config& c, const std::string& v) {
+         uint64_t x;
+         if (!parse_uint(v, x, 10, 3600000))
+           return false;
+         c.http.idle_timeout = std::chrono::milliseconds{x};
+         return true;
+       }},
+      {"http-job-ttl-ms", "how long an async job's result is kept",
+       "milliseconds 1-86400000",
+       [](node_config& c, const std::string& v) {
+         uint64_t x;
+         if (!parse_uint(v, x, 1, 86400000))
+           return false;
+         c.http.job_ttl = std::chrono::milliseconds{x};
+         return true;
+       }},
+      {"http-max-jobs", "async jobs held at once (429 above)",
+       "an integer 1-10000000",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.http.max_jobs, 1, 10000000);
+       }},
+      {"http-ready-models",
+       "models /health/ready needs a healthy worker for (comma-separated)",
+       "a comma-separated list of model names",
+       [](node_config& c, const std::string& v) {
+         c.http.ready_models = split_list(v);
+         return !c.http.ready_models.empty();
+       }},
       {"join", "HOST:PORT of the coordinator a worker joins", "HOST:PORT",
        [](node_config& c, const std::string& v) {
          return parse_endpoint(v, c.join_host, c.join_port) && c.join_port != 0;
@@ -505,6 +562,21 @@ std::string to_config_text(const node_config& cfg) {
   kv("listen", cfg.listen_host + ":" + std::to_string(cfg.listen_port));
   kv("client-host", cfg.client_host);
   kv("client-port", std::to_string(cfg.client_port));
+  if (cfg.http.enabled) {
+    kv("http-host", cfg.http.host);
+    kv("http-port", std::to_string(cfg.http.port));
+    kv("http-max-connections", std::to_string(cfg.http.max_connections));
+    kv("http-max-body-bytes", std::to_string(cfg.http.max_body_bytes));
+    kv("http-max-header-bytes", std::to_string(cfg.http.max_header_bytes));
+    kv("http-idle-timeout-ms", std::to_string(cfg.http.idle_timeout.count()));
+    kv("http-job-ttl-ms", std::to_string(cfg.http.job_ttl.count()));
+    kv("http-max-jobs", std::to_string(cfg.http.max_jobs));
+    std::string rm;
+    for (auto& m : cfg.http.ready_models)
+      rm += (rm.empty() ? "" : ",") + m;
+    if (!rm.empty())
+      kv("http-ready-models", rm);
+  }
   if (!cfg.join_host.empty())
     kv("join", cfg.join_host + ":" + std::to_string(cfg.join_port));
   std::string models;

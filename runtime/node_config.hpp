@@ -40,6 +40,22 @@ struct model_config {
   uint32_t threads = 1;                  ///< Compute threads of one step.
 };
 
+/// The HTTP front door (docs/http.md); off unless `http-port` is given.
+struct http_settings {
+  bool enabled = false;
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  uint32_t max_connections = 1024;
+  uint32_t max_body_bytes = 1u << 20;
+  uint32_t max_header_bytes = 16u << 10;
+  std::chrono::milliseconds idle_timeout{30000};
+  std::chrono::milliseconds job_ttl{300000}; ///< Async results are kept.
+  uint32_t max_jobs = 10000;                 ///< Async jobs held at once.
+  /// Models `/health/ready` needs a healthy worker for; empty: the models
+  /// the config file defines (not the built-in ones).
+  std::vector<std::string> ready_models;
+};
+
 /// Everything a `dine-node` process needs to know, after the config file
 /// and the command line were read and validated.
 struct node_config {
@@ -79,6 +95,7 @@ struct node_config {
   cache_settings cache;    ///< The response cache.
   std::map<std::string, model_config> model_table; ///< Known models.
   routing_config routing; ///< Balancing, health, static membership.
+  http_settings http;     ///< The HTTP front door.
   /// Whether the `fault` op is accepted (`--enable-fault-injection`).
   bool fault_injection = false;
   bool help = false;

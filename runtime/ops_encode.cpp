@@ -29,6 +29,64 @@ std::set<std::string> model_names(const cluster_stats& cs) {
   return names;
 }
 
+void u64s(packer& pk, const std::vector<uint64_t>& xs) {
+  pk.pack_array(static_cast<uint32_t>(xs.size()));
+  for (auto x : xs)
+    pk.pack_uint64(x);
+}
+
+/// `"window"`, `"models"` and `"recent_errors"` of `stats`.
+void encode_window(packer& pk, const window_stats& ws) {
+  str(pk, "window");
+  pk.pack_map(2);
+  str(pk, "bucket_ms");
+  pk.pack_uint64(ws.bucket_ms);
+  str(pk, "summary_ms");
+  pk.pack_uint64(ws.summary_ms);
+  str(pk, "models");
+  pk.pack_array(static_cast<uint32_t>(ws.models.size()));
+  for (auto& m : ws.models) {
+    pk.pack_map(7);
+    str(pk, "model");
+    str(pk, m.model);
+    str(pk, "ok");
+    pk.pack_uint64(m.ok);
+    str(pk, "errors");
+    pk.pack_uint64(m.errors);
+    str(pk, "rps");
+    pk.pack_double(m.rps);
+    str(pk, "p50_us");
+    pk.pack_uint64(m.p50_us);
+    str(pk, "p99_us");
+    pk.pack_uint64(m.p99_us);
+    str(pk, "series");
+    pk.pack_map(4);
+    str(pk, "count");
+    u64s(pk, m.count);
+    str(pk, "errors");
+    u64s(pk, m.error_count);
+    str(pk, "p50_us");
+    u64s(pk, m.p50);
+    str(pk, "p99_us");
+    u64s(pk, m.p99);
+  }
+  str(pk, "recent_errors");
+  pk.pack_array(static_cast<uint32_t>(ws.recent_errors.size()));
+  for (auto& e : ws.recent_errors) {
+    pk.pack_map(5);
+    str(pk, "seq");
+    pk.pack_uint64(e.seq);
+    str(pk, "time_ms");
+    pk.pack_uint64(e.time_ms);
+    str(pk, "model");
+    str(pk, e.model);
+    str(pk, "code");
+    str(pk, e.code);
+    str(pk, "message");
+    str(pk, e.message);
+  }
+}
+
 } // namespace
 
 std::vector<uint8_t> encode_health(const cluster_stats& cs) {
@@ -146,10 +204,13 @@ std::vector<uint8_t> encode_model_registry(const std::vector<model_info>& ms) {
 
 std::vector<uint8_t> encode_stats(const cluster_stats& cs,
                                   const request_counters& rc,
-                                  const cache_stats* cache) {
+                                  const cache_stats* cache,
+                                  const window_stats* ws) {
   msgpack::sbuffer buf;
   packer pk{buf};
-  pk.pack_map(cache ? 4 : 3);
+  pk.pack_map((cache ? 4 : 3) + (ws ? 3 : 0));
+  if (ws)
+    encode_window(pk, *ws);
   if (cache) {
     std::pair<const char*, uint64_t> fields[] = {
         {"hits", cache->hits},

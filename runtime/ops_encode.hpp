@@ -14,6 +14,8 @@
 #include "messages/errc.hpp"
 #include "messages/fault.hpp"
 
+#include "runtime/error_ring.hpp"
+#include "runtime/latency_window.hpp"
 #include "runtime/node_config.hpp"
 #include <caf/expected.hpp>
 
@@ -33,6 +35,15 @@ struct request_counters {
     auto i = static_cast<size_t>(code);
     ++errors[i < errors.size() ? i : static_cast<size_t>(errc::internal)];
   }
+};
+
+/// The front door's recent window: per-model throughput and latency and the
+/// latest errors (runtime/latency_window.hpp, runtime/error_ring.hpp).
+struct window_stats {
+  uint64_t bucket_ms = 0;  ///< Width of a series bucket.
+  uint64_t summary_ms = 0; ///< Span of `rps`, `p50_us`, `p99_us`.
+  std::vector<latency_window::model_view> models;
+  std::vector<error_ring::entry> recent_errors;
 };
 
 /// `{"status": "ok", "workers": N, "models": [names]}`.
@@ -58,9 +69,12 @@ caf::expected<fault_spec> decode_fault_spec(const std::vector<uint8_t>& in);
 /// `{"workers": [names]}`.
 std::vector<uint8_t> encode_workers(const std::vector<std::string>& names);
 
-/// `{"requests": {...}, "workers": [...], "batchers": [...]}`.
+/// `{"requests": {...}, "workers": [...], "batchers": [...]}`, with
+/// `"cache"` if `cache` is given and `"window"`, `"models"` and
+/// `"recent_errors"` if `ws` is.
 std::vector<uint8_t> encode_stats(const cluster_stats& cs,
                                   const request_counters& rc,
-                                  const cache_stats* cache = nullptr);
+                                  const cache_stats* cache = nullptr,
+                                  const window_stats* ws = nullptr);
 
 } // namespace dine

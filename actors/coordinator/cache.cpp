@@ -86,6 +86,19 @@ cache_actor::behavior_type cache(self_pointer self, cache_options opts) {
             },
             false);
       },
+      [=](sync_atom, std::vector<cache_entry>& xs) {
+        // Commits now whatever this cache's own flush interval: the
+        // requester answers its clients only after this reply.
+        auto& eng = *self->state.engine;
+        return guarded(
+            self,
+            [&] {
+              for (auto& x : xs)
+                eng.store(x);
+              return eng.flush();
+            },
+            false);
+      },
       [=](caf::get_atom, const std::string& key) {
         std::vector<uint8_t> value;
         auto found = guarded(

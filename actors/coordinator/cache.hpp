@@ -5,8 +5,10 @@
 // write-behind flush batching, open retries, LMDB maintenance).
 //
 // Interface: `cache_actor` (messages/interfaces.hpp). Batched lookups and
-// batched one-way puts are the hot path; get/put/delete/exists/stats are the
-// single-key API; `(tick)` is its own timer (the engine's wake-ups).
+// batched one-way puts are the hot path; `(sync, puts)` stores and commits
+// a batch before it answers (the coordinator's write-through mode);
+// get/put/delete/exists/stats are the single-key API; `(tick)` is its own
+// timer (the engine's wake-ups).
 // Supervised by: a generic supervisor (actors/supervisor.hpp), e.g. as a
 // `cache_child`, or by the node. It is safe to restart on the same
 // directory: its state (with the engine and its LMDB environment) is
@@ -20,14 +22,15 @@
 // `errors` and answered with the handler's fallback.
 //
 // Durability: puts are buffered and written in one LMDB transaction per
-// `flush_interval`. Any termination of the actor (normal, `user_shutdown`,
-// even `exit_reason::kill`, an exception) runs the state's destructor,
-// which flushes the buffer. A crash of the process (SIGKILL, abort) loses
-// at most the puts of the last flush interval; committed flushes survive it
-// in every sync mode (a power loss is another matter, see `lmdb_sync_mode`).
-// Puts buffered while the disk is still being opened are lost if it never
-// opens (they stay in memory). After a failed flush, a key whose new value
-// was dropped may serve its older LMDB value once memory evicts the new one.
+// `flush_interval` (`(sync, puts)` commits at once). Any termination of the
+// actor (normal, `user_shutdown`, even `exit_reason::kill`, an exception) runs
+// the state's destructor, which flushes the buffer. A crash of the process
+// (SIGKILL, abort) loses at most the puts of the last flush interval; committed
+// flushes survive it in every sync mode (a power loss is another matter, see
+// `lmdb_sync_mode`). Puts buffered while the disk is still being opened are
+// lost if it never opens (they stay in memory). After a failed flush, a key
+// whose new value was dropped may serve its older LMDB value once memory evicts
+// the new one.
 
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>

@@ -1,5 +1,7 @@
 #include "actors/coordinator/coordinator.hpp"
 
+#include <memory>
+
 #include "messages/errc.hpp"
 #include "runtime/cache_key.hpp"
 #include "runtime/stage_times.hpp"
@@ -58,6 +60,22 @@ uint32_t micros_since(clock::time_point t, clock::time_point now) {
   return static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX));
 }
 
+/// Records the final reply of a request for `model` in the window and, if
+/// it is an error, in the recent errors. A model nobody serves is not
+/// given a series (clients choose the names); its error is still listed.
+void note_final(coordinator_state& st, const std::string& model,
+                uint64_t total_us, uint8_t code, const std::string& message,
+                clock::time_point now) {
+  if (code != static_cast<uint8_t>(errc::unknown_model))
+    st.window.record(model, total_us, code == 0, now);
+  if (code == 0)
+    return;
+  auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  st.recent_errors.add(static_cast<uint64_t>(wall.count()), model,
+                       to_string(static_cast<errc>(code)), message);
+}
+
 /// Makes `r` the last frame of the stream `e`, with its token timings.
 void finish_stream(const coordinator_state::entry& e, client_reply& r,
                    clock::time_point now) {
@@ -93,6 +111,7 @@ bool cancel_stream(self_ptr self, reply_sink* sink, uint64_t rid,
   r.marks = e->marks;
   finish_stream(*e, r, now);
   ++st.counters.ok;
+  note_final(st, e->model, micros_since(e->accepted, now), 0, {}, now);
   sink->add(e->conn, std::move(r));
   return true;
 }
@@ -118,6 +137,8 @@ void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
     ++st.counters.ok;
   else
     st.counters.count_error(static_cast<errc>(r.code));
+  note_final(st, e->model, micros_since(e->accepted, now), r.code, r.message,
+             now);
   sink.add(e->conn, std::move(r));
 }
 
@@ -245,6 +266,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         for (auto& r : reqs) {
           if (r.error != 0) {
             st.counters.count_error(static_cast<errc>(r.error));
+            note_final(st, r.model, 0, r.error, r.error_message, now);
             immediate.push_back(make_error_reply(
                 r.id, static_cast<errc>(r.error), std::move(r.error_message)));
             immediate.back().marks = r.marks;
@@ -269,6 +291,9 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           }
           if (st.draining) {
             st.counters.count_error(errc::shutting_down);
+            note_final(st, r.model, 0,
+                       static_cast<uint8_t>(errc::shutting_down),
+                       "node is shutting down", now);
             immediate.push_back(make_error_reply(r.id, errc::shutting_down,
                                                  "node is shutting down"));
             immediate.back().marks = r.marks;
@@ -282,10 +307,8 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           e.accepted = now;
           e.deadline = adm.deadline;
           e.marks = r.marks;
-          if (r.stream) {
-            e.stream = true;
-            e.model = r.model;
-          }
+          e.model = r.model;
+          e.stream = r.stream;
           ++st.counters.accepted;
           r.id = rid;
           r.deadline_ms = static_cast<uint32_t>(adm.timeout.count());
@@ -354,9 +377,20 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           answer(self, sink, rid, std::move(r), now);
         }
         st.counters.inflight = st.inflight.size();
-        sink.flush(self);
-        if (!puts.empty())
-          self->send(st.cache, std::move(puts));
+        if (!puts.empty() && st.cfg.cache.flush_us == 0) {
+          // Write-through: these replies go out only after the cache
+          // committed their results (docs/operations.md, the cache's crash
+          // promise); on a cache error or timeout they go out anyway.
+          auto held = std::make_shared<reply_sink>(std::move(sink));
+          self->request(st.cache, st.cfg.request_timeout, sync_atom::value,
+                        std::move(puts))
+              .then([=](bool) { held->flush(self); },
+                    [=](caf::error&) { held->flush(self); });
+        } else {
+          sink.flush(self);
+          if (!puts.empty())
+            self->send(st.cache, std::move(puts));
+        }
         route(self, reroute);
       },
       [=](std::vector<stream_chunk>& chunks) {
@@ -403,6 +437,8 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             stop_stream(self, rid, e.model);
           }
           st.counters.count_error(errc::deadline_exceeded);
+          note_final(st, e.model, micros_since(e.accepted, now), r.code,
+                     r.message, now);
           sink.add(e.conn, std::move(r));
           if (!e.key.empty()) {
             if (st.followers.erase(rid) > 0)

@@ -14,7 +14,9 @@
 // cached) also gets its chunks (`std::vector<stream_chunk>` from the
 // batchers) as non-final replies; op `cancel` and a closed connection
 // (`cancel` from it) end a stream at once and send `(cancel, model, rid)`
-// to the router to stop its sequence.
+// to the router to stop its sequence. Every final reply is counted per
+// model in a recent window (runtime/latency_window.hpp) and every error in
+// a bounded ring (runtime/error_ring.hpp), both reported by `stats`.
 // Supervised by: the node.
 // Monitors: the cache actor (down: pending lookups count as misses).
 // On failure: the in-flight table guarantees exactly one reply per accepted
@@ -65,6 +67,10 @@ struct coordinator_state {
   std::unordered_map<uint64_t, client_request> followers;
   coalescer coalesce;
   request_counters counters;
+  /// Per-model throughput and latency of final replies (the `stats` op).
+  latency_window window;
+  /// The latest error replies (the `stats` op).
+  error_ring recent_errors;
   bool draining = false; ///< SIGTERM: new requests get `shutting_down`.
 
   static inline const char* name = "dine.coordinator";

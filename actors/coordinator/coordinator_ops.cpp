@@ -60,9 +60,15 @@ void answer_stats(self_ptr self, connection_actor conn, uint64_t id,
   st.counters.inflight = st.inflight.size();
   st.counters.late = st.inflight.late();
   auto finish = [=](const cache_stats* c) {
+    auto& st = self->state;
+    window_stats ws;
+    ws.bucket_ms = static_cast<uint64_t>(st.window.bucket_width().count());
+    ws.summary_ms = ws.bucket_ms * st.window.summary_length();
+    ws.models = st.window.view(coordinator_state::clock::now());
+    ws.recent_errors = st.recent_errors.recent();
     client_reply r;
     r.id = id;
-    r.outputs = encode_stats(cs, self->state.counters, c);
+    r.outputs = encode_stats(cs, st.counters, c, &ws);
     reply(self, conn, std::move(r));
   };
   if (!st.cache) {

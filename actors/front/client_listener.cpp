@@ -159,8 +159,6 @@ bool take(conn_ptr self, caf::io::connection_handle hdl,
     st.batch.emplace_back();
     auto& req = st.batch.back();
     decode_request(body, len, req);
-    req.marks.read = read;
-    req.marks.decoded = mark_now();
     if (req.op == op_code::hello || st.role == key_role::none ||
         !api_keys::allows(st.role, req.op)) {
       local = true;
@@ -176,6 +174,13 @@ bool take(conn_ptr self, caf::io::connection_handle hdl,
     st.streams = st.streams || req.stream;
   });
   if (!st.batch.empty()) {
+    // The whole read goes to the coordinator at once: its frames are
+    // decoded (and start waiting) together; one clock read per read.
+    auto decoded = mark_now();
+    for (auto& r : st.batch) {
+      r.marks.read = read;
+      r.marks.decoded = decoded;
+    }
     auto k = st.batch.size();
     st.inflight += static_cast<uint32_t>(k);
     self->send(coord, std::move(st.batch));

@@ -14,6 +14,7 @@
 #include "actors/coordinator/coordinator.hpp"
 #include "actors/coordinator/router.hpp"
 #include "actors/front/client_listener.hpp"
+#include "actors/front/http_relay.hpp"
 #include "actors/link/cache_link.hpp"
 #include "actors/link/peer.hpp"
 #include "actors/link/registrar.hpp"
@@ -21,6 +22,9 @@
 #include "actors/supervision/supervisor.hpp"
 #include "actors/worker/worker_endpoint.hpp"
 #include "actors/worker/worker_supervisor.hpp"
+#include "http/api.hpp"
+#include "http/dashboard_files.hpp"
+#include "http/server.hpp"
 #include "runtime/model_registry.hpp"
 
 namespace dine {
@@ -165,6 +169,9 @@ std::string node::start_coordinator() {
   ready_ += ", \"client_port\": " + std::to_string(client_port);
   if (open_port)
     ready_ += ", \"cluster_port\": " + std::to_string(*cluster_port);
+  if (cfg_.http.enabled)
+    if (auto e = start_http(); !e.empty())
+      return e;
   // Static membership: one link per `--worker=HOST:PORT`.
   for (auto& [host, port] : cfg_.routing.static_workers)
     roots_.push_back(sys_.spawn(worker_link, cfg_, router_, host, port));
@@ -176,6 +183,44 @@ std::string node::start_coordinator() {
   else
     std::cout << ", no cluster endpoint (no --listen)";
   std::cout << std::endl;
+  return {};
+}
+
+std::string node::start_http() {
+  auto table = std::make_shared<relay_table>();
+  http_relay_ = sys_.spawn(http_relay, coordinator_, table);
+  watch(http_relay_, "http relay");
+  roots_.push_back(http_relay_);
+  http::api_options ao;
+  ao.ready_models = cfg_.http.ready_models;
+  if (ao.ready_models.empty()) {
+    auto builtin = builtin_models();
+    for (auto& [name, mc] : cfg_.model_table)
+      if (builtin.count(name) == 0)
+        ao.ready_models.push_back(name);
+  }
+  ao.job_ttl = cfg_.http.job_ttl;
+  ao.max_jobs = cfg_.http.max_jobs;
+  ao.files = http::dashboard_files();
+  auto routes =
+      std::make_shared<http::api>(ao, make_relay_backend(http_relay_, table));
+  http::server_options so;
+  so.host = cfg_.http.host;
+  so.port = cfg_.http.port;
+  so.max_connections = cfg_.http.max_connections;
+  so.max_body_bytes = cfg_.http.max_body_bytes;
+  so.max_header_bytes = cfg_.http.max_header_bytes;
+  so.idle_timeout = cfg_.http.idle_timeout;
+  http_ = std::make_shared<http::server>(
+      so, [routes](http::request&& req, http::exchange_ptr ex) {
+        routes->handle(std::move(req), std::move(ex));
+      });
+  auto [port, err] = http_->start();
+  if (!err.empty())
+    return err;
+  ready_ += ", \"http_port\": " + std::to_string(port);
+  std::cout << "dine-node: HTTP front door on " << cfg_.http.host << ":" << port
+            << std::endl;
   return {};
 }
 
@@ -369,6 +414,8 @@ bool node::drain() {
 }
 
 void node::stop() {
+  if (http_)
+    http_->stop();
   for (auto i = roots_.rbegin(); i != roots_.rend(); ++i)
     caf::anon_send_exit(*i, caf::exit_reason::user_shutdown);
 }

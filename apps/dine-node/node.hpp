@@ -15,6 +15,10 @@
 #include "messages/interfaces.hpp"
 #include "runtime/node_config.hpp"
 
+namespace dine::http {
+class server;
+} // namespace dine::http
+
 namespace dine {
 
 /// The top-level actors of a node and their lifecycle.
@@ -49,6 +53,7 @@ private:
 
   std::string start_cache();
   std::string start_coordinator();
+  std::string start_http();
   std::string start_workers();
   std::string publish_worker(const worker_info& info, const worker_actor& w);
   std::string start_tree();
@@ -61,6 +66,8 @@ private:
   router_actor router_;
   coordinator_actor coordinator_;
   caf::actor acceptor_;
+  caf::actor http_relay_;
+  std::shared_ptr<http::server> http_; ///< The HTTP front door, if on.
   cache_actor cache_;
   std::vector<worker_actor> workers_;
   std::vector<caf::actor> registrars_;

@@ -1,0 +1,152 @@
+// The HTTP front door's pure parts: async job table, OpenAI translation,
+// status mapping, JSON depth guard (http/).
+
+#include <doctest/doctest.h>
+
+#include "http/api.hpp"
+#include "http/errors.hpp"
+#include "http/job_table.hpp"
+#include "http/openai.hpp"
+
+using namespace dine;
+using namespace dine::http;
+using json = nlohmann::json;
+using ms = std::chrono::milliseconds;
+
+TEST_CASE("an async job is pending, then done, then expires after its ttl") {
+  job_table t{ms{100}, 10};
+  auto now = job_table::clock::now();
+  REQUIRE(t.add(7, now));
+  auto j = t.get(7, now);
+  REQUIRE(j);
+  CHECK(j->st == job_table::state::pending);
+  t.complete(7, 200, "{}", now + ms{10});
+  j = t.get(7, now + ms{50});
+  REQUIRE(j);
+  CHECK(j->st == job_table::state::done);
+  CHECK(j->status == 200);
+  CHECK(j->body == "{}");
+  CHECK_FALSE(t.get(7, now + ms{111}));
+  CHECK(t.size() == 0);
+}
+
+TEST_CASE("the job table holds at most max_jobs, pending ones included") {
+  job_table t{ms{100}, 2};
+  auto now = job_table::clock::now();
+  CHECK(t.add(1, now));
+  CHECK(t.add(2, now));
+  CHECK_FALSE(t.add(3, now));
+  t.complete(1, 200, "{}", now);
+  CHECK_FALSE(t.add(3, now + ms{50})); // done but kept
+  CHECK(t.add(3, now + ms{100}));      // job 1 expired
+}
+
+TEST_CASE("a cancelled job ignores its late result and expires") {
+  job_table t{ms{100}, 10};
+  auto now = job_table::clock::now();
+  t.add(1, now);
+  CHECK(t.cancel(1, now));
+  t.complete(1, 200, "{}", now);
+  auto j = t.get(1, now);
+  REQUIRE(j);
+  CHECK(j->st == job_table::state::cancelled);
+  CHECK_FALSE(t.cancel(99, now));
+  CHECK_FALSE(t.get(1, now + ms{100}));
+}
+
+TEST_CASE("error codes map to the documented HTTP statuses") {
+  CHECK(status_of(errc::invalid_input) == 400);
+  CHECK(status_of(errc::invalid_request) == 400);
+  CHECK(status_of(errc::unknown_model) == 404);
+  CHECK(status_of(errc::frame_too_large) == 413);
+  CHECK(status_of(errc::overloaded) == 429);
+  CHECK(status_of(errc::unavailable) == 503);
+  CHECK(status_of(errc::shutting_down) == 503);
+  CHECK(status_of(errc::deadline_exceeded) == 504);
+  CHECK(status_of(errc::worker_failed) == 502);
+  CHECK(status_of(errc::internal) == 500);
+  auto j = json::parse(error_body(errc::unknown_model, "no model x"));
+  CHECK(j["error"]["code"] == "unknown_model");
+  CHECK(j["error"]["message"] == "no model x");
+  CHECK(j["error"]["type"] == "not_found_error");
+}
+
+TEST_CASE("the chat template renders roles in order and ends with assistant") {
+  std::string err;
+  auto msgs = json::parse(R"([{"role":"system","content":"be brief"},
+                              {"role":"user","content":"hi"}])");
+  CHECK(chat_prompt(msgs, err) ==
+        "<|system|>\nbe brief\n<|user|>\nhi\n<|assistant|>\n");
+  CHECK(err.empty());
+  chat_prompt(json::parse(R"([{"role":"tool","content":"x"}])"), err);
+  CHECK(err.find("tool") != std::string::npos);
+  err.clear();
+  chat_prompt(json::array(), err);
+  CHECK_FALSE(err.empty());
+}
+
+TEST_CASE("a completion request maps OpenAI fields to the model's inputs") {
+  auto c = parse_completion(
+      json::parse(R"({"model":"tiny","prompt":"Once","max_tokens":5,
+                      "temperature":0.5,"top_p":0.9,"seed":3,"stop":["."],
+                      "stream":true,"user":"ignored"})"),
+      completion_kind::text);
+  REQUIRE(c.error.empty());
+  CHECK(c.model == "tiny");
+  CHECK(c.stream);
+  CHECK(c.inputs["prompt"] == "Once");
+  CHECK(c.inputs["max_tokens"] == 5);
+  CHECK(c.inputs["seed"] == 3);
+  CHECK(c.inputs["stop"] == json::array({"."}));
+  CHECK_FALSE(c.inputs.contains("user"));
+  auto d = parse_completion(json::parse(R"({"model":"tiny","prompt":"x"})"),
+                            completion_kind::text);
+  CHECK(d.inputs["max_tokens"] == 16);
+  CHECK_FALSE(d.stream);
+}
+
+TEST_CASE("a completion request with wrong types names the field") {
+  auto bad = [](const char* body) {
+    return parse_completion(json::parse(body), completion_kind::text).error;
+  };
+  CHECK(bad(R"({"prompt":"x"})").find("model") != std::string::npos);
+  CHECK(bad(R"({"model":"m","prompt":5})").find("prompt") != std::string::npos);
+  CHECK(bad(R"({"model":"m","prompt":"x","max_tokens":"5"})")
+            .find("max_tokens") != std::string::npos);
+  CHECK(bad(R"({"model":"m","prompt":"x","stream":"yes"})").find("stream") !=
+        std::string::npos);
+  CHECK(bad(R"({"model":"m","prompt":"x","n":2})").find("n = 1") !=
+        std::string::npos);
+  CHECK(bad(R"([1])").find("object") != std::string::npos);
+}
+
+TEST_CASE("completion responses and chunks have OpenAI's shape") {
+  auto out = json::parse(R"({"text":"abc","finish_reason":"length",
+                             "usage":{"prompt_tokens":3,"completion_tokens":4}})");
+  auto r =
+      completion_response(completion_kind::chat, "chatcmpl-1", "tiny", 5, out);
+  CHECK(r["object"] == "chat.completion");
+  CHECK(r["choices"][0]["message"]["content"] == "abc");
+  CHECK(r["choices"][0]["finish_reason"] == "length");
+  CHECK(r["usage"]["total_tokens"] == 7);
+  auto t = completion_response(completion_kind::text, "cmpl-1", "tiny", 5, out);
+  CHECK(t["object"] == "text_completion");
+  CHECK(t["choices"][0]["text"] == "abc");
+  auto c =
+      completion_chunk(completion_kind::chat, "c", "tiny", 5, "de", {}, true);
+  CHECK(c["object"] == "chat.completion.chunk");
+  CHECK(c["choices"][0]["delta"]["role"] == "assistant");
+  CHECK(c["choices"][0]["delta"]["content"] == "de");
+  CHECK(c["choices"][0]["finish_reason"].is_null());
+  auto e = completion_chunk(completion_kind::chat, "c", "tiny", 5, {}, "stop",
+                            false);
+  CHECK(e["choices"][0]["delta"] == json::object());
+  CHECK(e["choices"][0]["finish_reason"] == "stop");
+}
+
+TEST_CASE("the JSON depth guard rejects deep nesting, ignoring strings") {
+  CHECK(json_depth_ok(R"({"a":[1,[2]]})", 3));
+  CHECK_FALSE(json_depth_ok("[[[[1]]]]", 3));
+  CHECK(json_depth_ok(R"({"a":"[[[[[[["})", 2));
+  CHECK(json_depth_ok(R"({"a":"\"[[[["})", 2));
+}
