@@ -4,11 +4,9 @@
 #include <cstdint>
 #include <string>
 
-#include <caf/error.hpp>
+#include "runtime/config_option.hpp"
 
 namespace dine {
-
-struct node_config;
 
 /// The response cache keys of a node's configuration (docs/operations.md,
 /// "Response cache").
@@ -25,19 +23,7 @@ struct cache_settings {
   uint16_t node_port = 0;
 };
 
-/// Returns whether `key` is one of the cache keys (`cache`, `cache-*`).
-bool is_cache_key(const std::string& key);
-
-/// Sets cache key `key` to `value`, validating it.
-caf::error apply_cache_option(node_config& cfg, const std::string& key,
-                              const std::string& value,
-                              const std::string& origin);
-
-/// Usage lines of the cache keys.
-std::string cache_usage();
-
-/// Renders every cache key of `c` as `key = value` lines, each starting with
-/// a newline, in the config file format (for `--check`).
-std::string cache_config_text(const cache_settings& c);
+/// The cache keys (`cache`, `cache-*`), held in `node_config::cache`.
+const config_table<cache_settings>& cache_settings_options();
 
 } // namespace dine

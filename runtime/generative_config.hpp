@@ -5,43 +5,33 @@
 // command-line shorthand `--checkpoint=PATH --tokenizer=PATH` that defines
 // and serves model `transformer`.
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include <caf/error.hpp>
 
-#include "runtime/node_config.hpp"
+#include "runtime/config_option.hpp"
+#include "runtime/model_config.hpp"
 
 namespace dine {
 
-/// Returns whether `sub` (the KEY of `model.NAME.KEY`) is a key of this
-/// table.
-bool is_generative_model_key(const std::string& sub);
-
-/// Sets per-model key `sub` of `m`; `key` is the full key for errors.
-caf::error apply_generative_model_option(model_config& m,
-                                         const std::string& sub,
-                                         const std::string& key,
-                                         const std::string& value,
-                                         const std::string& origin);
+/// The per-model keys of generative models, rows of the [model.NAME] table
+/// (shown by `--check` for generative backends only).
+const config_table<model_config>& generative_model_options();
 
 /// Returns whether `key` is the node shorthand `checkpoint` or `tokenizer`.
 bool is_generative_node_key(const std::string& key);
 
-/// Sets `checkpoint` or `tokenizer` of model `transformer` (defining it
-/// with backend `transformer`) and adds it to the served models.
-caf::error apply_generative_node_option(node_config& cfg,
-                                        const std::string& key,
-                                        const std::string& value,
-                                        const std::string& origin);
+/// The node shorthand: sets `checkpoint` or `tokenizer` of model
+/// `transformer` in `table` (defining it with backend `transformer`) and
+/// adds it to `models`. False if the value is invalid.
+bool set_generative_shorthand(std::map<std::string, model_config>& table,
+                              std::vector<std::string>& models,
+                              const std::string& key, const std::string& value);
 
 /// Checks that every model of a generative backend names both files.
-caf::error validate_generative(const node_config& cfg);
-
-/// Renders the keys of this table for `m` (generative models only).
-std::string generative_model_text(const model_config& m);
-
-/// Usage lines of the per-model keys and of the node shorthand.
-std::string generative_model_usage();
-std::string generative_node_usage();
+caf::error
+validate_generative(const std::map<std::string, model_config>& table);
 
 } // namespace dine

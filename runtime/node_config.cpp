@@ -2,13 +2,6 @@
 
 #include "runtime/config_parse.hpp"
 
-#include <algorithm>
-#include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <functional>
-#include <sstream>
-
 #include "messages/errc.hpp"
 #include "runtime/generative_config.hpp"
 
@@ -16,24 +9,24 @@ namespace dine {
 
 namespace {
 
+using opt = std::optional<std::string>;
 using setter = std::function<bool(node_config&, const std::string&)>;
+using shower = std::function<opt(const node_config&)>;
 
-struct option {
-  const char* key;
-  const char* help;
-  const char* expects; ///< Named in errors: "a port (0-65535)".
-  setter set;
-};
+template <class T>
+std::string num(T x) {
+  return std::to_string(x);
+}
 
 setter ms_setter(std::chrono::milliseconds node_config::*m, uint64_t lo,
                  uint64_t hi) {
   return [=](node_config& c, const std::string& v) {
-    uint64_t x;
-    if (!parse_uint(v, x, lo, hi))
-      return false;
-    c.*m = std::chrono::milliseconds{x};
-    return true;
+    return parse_ms(v, c.*m, lo, hi);
   };
+}
+
+shower ms_shower(std::chrono::milliseconds node_config::*m) {
+  return [=](const node_config& c) -> opt { return num((c.*m).count()); };
 }
 
 template <class T>
@@ -43,139 +36,233 @@ setter uint_setter(T node_config::*m, uint64_t lo, uint64_t hi) {
   };
 }
 
-const std::vector<option>& options() {
-  static const std::vector<option> table = {
+template <class T>
+shower uint_shower(T node_config::*m) {
+  return [=](const node_config& c) -> opt { return num(c.*m); };
+}
+
+/// Shows a string member unless it is empty.
+shower str_shower(std::string node_config::*m) {
+  return [=](const node_config& c) -> opt {
+    if ((c.*m).empty())
+      return std::nullopt;
+    return c.*m;
+  };
+}
+
+/// Shows an HTTP key only while the HTTP front door is on.
+template <class F>
+shower if_http(F f) {
+  return [f](const node_config& c) -> opt {
+    if (!c.http.enabled)
+      return std::nullopt;
+    return f(c.http);
+  };
+}
+
+std::string roles_text(const node_config& c) {
+  std::string roles;
+  auto role = [&](const char* r) {
+    roles += (roles.empty() ? "" : ",") + std::string{r};
+  };
+  if (c.coordinator && c.worker)
+    role("all");
+  else if (c.coordinator)
+    role("coordinator");
+  else if (c.worker)
+    role("worker");
+  if (c.cache_role)
+    role("cache");
+  return roles;
+}
+
+bool set_roles(node_config& c, const std::string& v) {
+  auto roles = split_list(v);
+  if (roles.empty())
+    return false;
+  c.coordinator = c.worker = c.cache_role = false;
+  for (auto& r : roles) {
+    if (r == "all")
+      c.coordinator = c.worker = true;
+    else if (r == "cache")
+      c.cache_role = true;
+    else if (r == "coordinator")
+      c.coordinator = true;
+    else if (r == "worker")
+      c.worker = true;
+    else
+      return false;
+  }
+  return true;
+}
+
+/// The generative shorthand `--checkpoint` / `--tokenizer`: printed by
+/// `--check` as keys of model `transformer`, not as node keys.
+config_option<node_config> shorthand_row(const char* key, const char* help) {
+  return {key, help, "a file path",
+          [key](node_config& c, const std::string& v) {
+            return set_generative_shorthand(c.model_table, c.models, key, v);
+          },
+          nullptr};
+}
+
+config_table<node_config> make_node_options() {
+  config_table<node_config> table = {
       {"role",
        "coordinator | worker | cache | all (comma-separated list allowed)",
-       "one of coordinator, worker, cache, all",
-       [](node_config& c, const std::string& v) {
-         auto roles = split_list(v);
-         if (roles.empty())
-           return false;
-         c.coordinator = c.worker = c.cache_role = false;
-         for (auto& r : roles) {
-           if (r == "all")
-             c.coordinator = c.worker = true;
-           else if (r == "cache")
-             c.cache_role = true;
-           else if (r == "coordinator")
-             c.coordinator = true;
-           else if (r == "worker")
-             c.worker = true;
-           else
-             return false;
-         }
-         return true;
-       }},
+       "one of coordinator, worker, cache, all", set_roles,
+       [](const node_config& c) -> opt { return roles_text(c); }},
       {"listen", "HOST:PORT of the cluster endpoint workers join (0 = any)",
        "HOST:PORT",
        [](node_config& c, const std::string& v) {
          c.routing.listen_given = true;
          return parse_endpoint(v, c.listen_host, c.listen_port);
+       },
+       [](const node_config& c) -> opt {
+         return c.listen_host + ":" + num(c.listen_port);
        }},
       {"client-host", "address the client port binds", "a host name",
        [](node_config& c, const std::string& v) {
          c.client_host = v;
          return !v.empty();
-       }},
+       },
+       str_shower(&node_config::client_host)},
       {"client-port", "client protocol port (0 = any free port)",
-       "a port (0-65535)", uint_setter(&node_config::client_port, 0, 65535)},
+       "a port (0-65535)", uint_setter(&node_config::client_port, 0, 65535),
+       uint_shower(&node_config::client_port)},
       {"http-host", "address the HTTP port binds", "a host name",
        [](node_config& c, const std::string& v) {
          c.http.host = v;
          return !v.empty();
-       }},
+       },
+       if_http([](const http_settings& h) -> opt { return h.host; })},
       {"http-port", "HTTP front door port (0 = any free port; unset = off)",
        "a port (0-65535)",
        [](node_config& c, const std::string& v) {
          c.http.enabled = true;
          return parse_uint(v, c.http.port, 0, 65535);
-       }},
+       },
+       if_http([](const http_settings& h) -> opt { return num(h.port); })},
       {"http-max-connections", "HTTP connections served at once",
        "an integer 1-1000000",
        [](node_config& c, const std::string& v) {
          return parse_uint(v, c.http.max_connections, 1, 1000000);
-       }},
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.max_connections);
+       })},
       {"http-max-body-bytes", "largest HTTP request body (413 above)",
        "an integer 64-1073741824",
        [](node_config& c, const std::string& v) {
          return parse_uint(v, c.http.max_body_bytes, 64, 1u << 30);
-       }},
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.max_body_bytes);
+       })},
       {"http-max-header-bytes", "largest HTTP request header (431 above)",
        "an integer 256-1048576",
        [](node_config& c, const std::string& v) {
          return parse_uint(v, c.http.max_header_bytes, 256, 1u << 20);
-       }},
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.max_header_bytes);
+       })},
       {"http-idle-timeout-ms",
        "longest time to read one HTTP request or wait for the next",
        "milliseconds 10-3600000",
        [](node_config& c, const std::string& v) {
-         uint64_t x;
-         if (!parse_uint(v, x, 10, 3600000))
-           return false;
-         c.http.idle_timeout = std::chrono::milliseconds{x};
-         return true;
-       }},
+         return parse_ms(v, c.http.idle_timeout, 10, 3600000);
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.idle_timeout.count());
+       })},
       {"http-job-ttl-ms", "how long an async job's result is kept",
        "milliseconds 1-86400000",
        [](node_config& c, const std::string& v) {
-         uint64_t x;
-         if (!parse_uint(v, x, 1, 86400000))
-           return false;
-         c.http.job_ttl = std::chrono::milliseconds{x};
-         return true;
-       }},
+         return parse_ms(v, c.http.job_ttl, 1, 86400000);
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.job_ttl.count());
+       })},
       {"http-max-jobs", "async jobs held at once (429 above)",
        "an integer 1-10000000",
        [](node_config& c, const std::string& v) {
          return parse_uint(v, c.http.max_jobs, 1, 10000000);
-       }},
+       },
+       if_http([](const http_settings& h) -> opt { return num(h.max_jobs); })},
       {"http-ready-models",
        "models /health/ready needs a healthy worker for (comma-separated)",
        "a comma-separated list of model names",
        [](node_config& c, const std::string& v) {
          c.http.ready_models = split_list(v);
          return !c.http.ready_models.empty();
-       }},
+       },
+       if_http([](const http_settings& h) -> opt {
+         if (h.ready_models.empty())
+           return std::nullopt;
+         std::string rm;
+         for (auto& m : h.ready_models)
+           rm += (rm.empty() ? "" : ",") + m;
+         return rm;
+       })},
       {"join", "HOST:PORT of the coordinator a worker joins", "HOST:PORT",
        [](node_config& c, const std::string& v) {
          return parse_endpoint(v, c.join_host, c.join_port) && c.join_port != 0;
+       },
+       [](const node_config& c) -> opt {
+         if (c.join_host.empty())
+           return std::nullopt;
+         return c.join_host + ":" + num(c.join_port);
        }},
       {"models", "models a worker serves (comma-separated)",
        "a comma-separated list of model names",
        [](node_config& c, const std::string& v) {
          c.models = split_list(v);
          return !c.models.empty();
+       },
+       [](const node_config& c) -> opt {
+         std::string out;
+         for (auto& m : c.models)
+           out += (out.empty() ? "" : ",") + m;
+         return out;
        }},
       {"name", "worker name (default HOST:PID)", "a non-empty name",
        [](node_config& c, const std::string& v) {
          c.name = v;
          return !v.empty();
-       }},
+       },
+       str_shower(&node_config::name)},
       {"local-workers", "workers inside a --role=all node", "an integer 1-64",
-       uint_setter(&node_config::local_workers, 1, 64)},
+       uint_setter(&node_config::local_workers, 1, 64),
+       uint_shower(&node_config::local_workers)},
       {"capacity", "batches in flight per worker", "an integer 1-1024",
-       uint_setter(&node_config::capacity, 1, 1024)},
+       uint_setter(&node_config::capacity, 1, 1024),
+       uint_shower(&node_config::capacity)},
       {"max-frame-bytes", "largest accepted client frame body",
        "an integer 64-1073741824",
-       uint_setter(&node_config::max_frame, 64, 1u << 30)},
+       uint_setter(&node_config::max_frame, 64, 1u << 30),
+       uint_shower(&node_config::max_frame)},
       {"max-node-frame",
        "largest inter-node (BASP) payload read; a larger header drops the "
        "connection",
        "an integer 65536-1073741824",
-       uint_setter(&node_config::max_node_frame, 65536, 1u << 30)},
+       uint_setter(&node_config::max_node_frame, 65536, 1u << 30),
+       uint_shower(&node_config::max_node_frame)},
       {"max-inflight-per-connection",
        "requests in flight per client connection before reading pauses",
        "an integer 1-1000000",
-       uint_setter(&node_config::max_inflight_per_connection, 1, 1000000)},
+       uint_setter(&node_config::max_inflight_per_connection, 1, 1000000),
+       uint_shower(&node_config::max_inflight_per_connection)},
       {"max-connections",
        "client connections in total; more are refused (0 = no limit)",
        "an integer 0-1000000",
-       uint_setter(&node_config::max_connections, 0, 1000000)},
+       uint_setter(&node_config::max_connections, 0, 1000000),
+       uint_shower(&node_config::max_connections)},
       {"max-connections-per-address",
        "client connections from one address (0 = no limit)",
        "an integer 0-1000000",
-       uint_setter(&node_config::max_connections_per_address, 0, 1000000)},
+       uint_setter(&node_config::max_connections_per_address, 0, 1000000),
+       uint_shower(&node_config::max_connections_per_address)},
       {"memory-budget-bytes",
        "buffered client request+reply bytes in total; past it the largest "
        "connections are closed (0 = no budget)",
@@ -183,7 +270,8 @@ const std::vector<option>& options() {
        [](node_config& c, const std::string& v) {
          return parse_uint(v, c.memory_budget, 0, 1ull << 40) &&
                 (c.memory_budget == 0 || c.memory_budget >= (1u << 20));
-       }},
+       },
+       uint_shower(&node_config::memory_budget)},
       {"api-keys-file",
        "file of `admin KEY` / `user KEY` lines; clients must send a hello "
        "with a key",
@@ -191,180 +279,76 @@ const std::vector<option>& options() {
        [](node_config& c, const std::string& v) {
          c.api_keys_file = v;
          return !v.empty();
-       }},
+       },
+       str_shower(&node_config::api_keys_file)},
       {"max-retries", "re-dispatches of a batch whose worker failed",
-       "an integer 0-100", uint_setter(&node_config::max_retries, 0, 100)},
+       "an integer 0-100", uint_setter(&node_config::max_retries, 0, 100),
+       uint_shower(&node_config::max_retries)},
       {"request-timeout-ms", "deadline of requests that set none",
        "milliseconds 1-3600000",
-       ms_setter(&node_config::request_timeout, 1, 3600000)},
+       ms_setter(&node_config::request_timeout, 1, 3600000),
+       ms_shower(&node_config::request_timeout)},
       {"heartbeat-interval-ms", "middleman heartbeat interval",
        "milliseconds 10-60000",
-       ms_setter(&node_config::heartbeat_interval, 10, 60000)},
+       ms_setter(&node_config::heartbeat_interval, 10, 60000),
+       ms_shower(&node_config::heartbeat_interval)},
       {"connection-timeout-ms",
        "a peer silent this long is considered lost (> heartbeat interval)",
        "milliseconds 50-600000",
-       ms_setter(&node_config::connection_timeout, 50, 600000)},
+       ms_setter(&node_config::connection_timeout, 50, 600000),
+       ms_shower(&node_config::connection_timeout)},
       {"reconnect-max-ms", "cap of a worker's reconnect backoff",
        "milliseconds 10-600000",
-       ms_setter(&node_config::reconnect_max, 10, 600000)},
+       ms_setter(&node_config::reconnect_max, 10, 600000),
+       ms_shower(&node_config::reconnect_max)},
       {"drain-timeout-ms",
        "on SIGTERM: longest wait for in-flight work before exiting",
        "milliseconds 0-3600000",
-       ms_setter(&node_config::drain_timeout, 0, 3600000)},
+       ms_setter(&node_config::drain_timeout, 0, 3600000),
+       ms_shower(&node_config::drain_timeout)},
       {"scheduler-policy", "CAF scheduler: sharing | stealing",
        "sharing or stealing",
        [](node_config& c, const std::string& v) {
          c.scheduler_policy = v;
          return v == "sharing" || v == "stealing";
-       }},
+       },
+       str_shower(&node_config::scheduler_policy)},
       {"threads", "CAF scheduler threads", "an integer 1-256",
-       uint_setter(&node_config::threads, 1, 256)},
+       uint_setter(&node_config::threads, 1, 256),
+       uint_shower(&node_config::threads)},
       {"enable-fault-injection",
        "accept the `fault` op (fault hooks at run time; off by default)",
        "true or false",
        [](node_config& c, const std::string& v) {
          return parse_bool(v, c.fault_injection);
+       },
+       [](const node_config& c) -> opt {
+         if (!c.fault_injection)
+           return std::nullopt;
+         return "true";
        }},
       {"ready-file", "written (JSON with the bound ports) once serving",
        "a path",
        [](node_config& c, const std::string& v) {
          c.ready_file = v;
          return !v.empty();
-       }},
+       },
+       str_shower(&node_config::ready_file)},
   };
+  append_rows(table, lift(routing_options(), &node_config::routing));
+  table.push_back(shorthand_row(
+      "checkpoint",
+      "define model `transformer` from a llama2.c checkpoint and serve it"));
+  table.push_back(shorthand_row("tokenizer", "its tokenizer.bin"));
+  append_rows(table, lift(cache_settings_options(), &node_config::cache));
   return table;
-}
-
-struct model_option {
-  const char* key;
-  const char* help;
-  const char* expects;
-  std::function<bool(model_config&, const std::string&)> set;
-};
-
-const std::vector<model_option>& model_options() {
-  static const std::vector<model_option> table = {
-      {"backend", "echo | cost | sleep | tokens | transformer",
-       "one of echo, cost, sleep, tokens, transformer",
-       [](model_config& m, const std::string& v) {
-         m.backend = v;
-         return v == "echo" || v == "cost" || v == "sleep" || v == "tokens" ||
-                v == "transformer";
-       }},
-      {"version", "model version", "an integer 1-4294967295",
-       [](model_config& m, const std::string& v) {
-         return parse_uint(v, m.version, 1, UINT32_MAX);
-       }},
-      {"max-batch-size", "largest batch", "an integer 1-4096",
-       [](model_config& m, const std::string& v) {
-         return parse_uint(v, m.max_batch_size, 1, 4096);
-       }},
-      {"max-delay-us", "longest wait of a request for a fuller batch",
-       "microseconds 0-10000000",
-       [](model_config& m, const std::string& v) {
-         uint64_t x;
-         if (!parse_uint(v, x, 0, 10000000))
-           return false;
-         m.max_delay = std::chrono::microseconds{x};
-         return true;
-       }},
-      {"preferred-batch-sizes",
-       "batch sizes formed without waiting (comma-separated)",
-       "a comma-separated list of integers 1-4096",
-       [](model_config& m, const std::string& v) {
-         m.preferred_sizes.clear();
-         for (auto& x : split_list(v)) {
-           uint32_t n;
-           if (!parse_uint(x, n, 1, 4096))
-             return false;
-           m.preferred_sizes.push_back(n);
-         }
-         return true;
-       }},
-      {"max-queue", "queued requests before `overloaded`",
-       "an integer 1-100000000",
-       [](model_config& m, const std::string& v) {
-         return parse_uint(v, m.max_queue, 1, 100000000);
-       }},
-      {"batchable", "false runs one request per invocation", "true or false",
-       [](model_config& m, const std::string& v) {
-         if (v != "true" && v != "false")
-           return false;
-         m.batchable = v == "true";
-         return true;
-       }},
-      {"fault", "fault hook at start: off|crash|crash_on_start|hang|error|slow",
-       "one of off, crash, crash_on_start, hang, error, slow",
-       [](model_config& m, const std::string& v) {
-         return from_string(v, m.fault.kind);
-       }},
-      {"fault-rate", "probability per batch that the fault fires",
-       "a number from 0 to 1",
-       [](model_config& m, const std::string& v) {
-         char* end = nullptr;
-         auto x = std::strtod(v.c_str(), &end);
-         if (v.empty() || end != v.c_str() + v.size() || !(x >= 0 && x <= 1))
-           return false;
-         m.fault.rate = x;
-         return true;
-       }},
-      {"fault-count", "batches the fault affects at most (0 = unlimited)",
-       "an integer 0-4294967295",
-       [](model_config& m, const std::string& v) {
-         return parse_uint(v, m.fault.count, 0, UINT32_MAX);
-       }},
-      {"fault-slow-ms", "delay the `slow` fault adds", "milliseconds 0-600000",
-       [](model_config& m, const std::string& v) {
-         return parse_uint(v, m.fault.slow_ms, 0, max_fault_slow_ms);
-       }},
-      {"cache-ttl-ms", "TTL of this model's cached results (0 = node default)",
-       "milliseconds 0-4294967295",
-       [](model_config& m, const std::string& v) {
-         return parse_uint(v, m.cache_ttl_ms, 0, UINT32_MAX);
-       }},
-      {"fixed-us", "cost/sleep: microseconds per invocation",
-       "microseconds 0-10000000",
-       [](model_config& m, const std::string& v) {
-         return parse_uint(v, m.fixed_us, 0, 10000000);
-       }},
-      {"per-item-us", "cost/sleep: microseconds per item",
-       "microseconds 0-10000000",
-       [](model_config& m, const std::string& v) {
-         return parse_uint(v, m.per_item_us, 0, 10000000);
-       }},
-  };
-  return table;
-}
-
-caf::error bad_value(const std::string& key, const std::string& value,
-                     const char* expects, const std::string& origin) {
-  return make_error(errc::invalid_config,
-                    origin + ": `" + key + "` = `" + value +
-                        "` is invalid: expected " + expects);
-}
-
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos)
-    return {};
-  auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
 }
 
 } // namespace
 
-std::map<std::string, model_config> builtin_models() {
-  std::map<std::string, model_config> result;
-  for (const char* name : {"echo", "cost", "sleep", "tokens"}) {
-    model_config m;
-    m.name = name;
-    m.backend = name;
-    result.emplace(name, m);
-  }
-  // A generative model runs one request per batch: its session batches
-  // the running sequences step by step (docs/design.md).
-  result["tokens"].batchable = false;
-  return result;
+const config_table<node_config>& node_options() {
+  static const config_table<node_config> table = make_node_options();
+  return table;
 }
 
 caf::error apply_option(node_config& cfg, const std::string& key,
@@ -377,95 +361,19 @@ caf::error apply_option(node_config& cfg, const std::string& key,
                             "`: per-model keys read model.NAME.KEY");
     auto name = key.substr(6, dot - 6);
     auto sub = key.substr(dot + 1);
-    for (auto& opt : model_options()) {
-      if (sub != opt.key)
-        continue;
-      auto i = cfg.model_table.find(name);
-      if (i == cfg.model_table.end()) {
-        model_config m;
-        m.name = name;
-        i = cfg.model_table.emplace(name, m).first;
-      }
-      if (!opt.set(i->second, value))
-        return bad_value(key, value, opt.expects, origin);
-      return caf::none;
-    }
-    if (is_generative_model_key(sub)) {
-      auto& m = cfg.model_table[name];
-      m.name = name;
-      return apply_generative_model_option(m, sub, key, value, origin);
-    }
-    if (is_model_routing_key(sub)) {
-      auto& m = cfg.model_table[name];
-      m.name = name;
-      return apply_model_routing_option(m, sub, key, value, origin);
-    }
-    return make_error(errc::invalid_config, origin +
-                                                ": unknown per-model key `" +
-                                                sub + "` in `" + key + "`");
+    auto row = find_option(model_options(), sub);
+    if (row == nullptr)
+      return make_error(errc::invalid_config, origin +
+                                                  ": unknown per-model key `" +
+                                                  sub + "` in `" + key + "`");
+    auto& m = cfg.model_table[name];
+    m.name = name;
+    return apply_row(*row, m, key, value, origin);
   }
-  for (auto& opt : options()) {
-    if (key != opt.key)
-      continue;
-    if (!opt.set(cfg, value))
-      return bad_value(key, value, opt.expects, origin);
-    return caf::none;
-  }
-  if (is_cache_key(key))
-    return apply_cache_option(cfg, key, value, origin);
-  if (is_generative_node_key(key))
-    return apply_generative_node_option(cfg, key, value, origin);
-  if (is_routing_key(key))
-    return apply_routing_option(cfg, key, value, origin);
+  if (auto row = find_option(node_options(), key))
+    return apply_row(*row, cfg, key, value, origin);
   return make_error(errc::invalid_config,
                     origin + ": unknown key `" + key + "` (see --help)");
-}
-
-caf::error apply_config_text(node_config& cfg, const std::string& text,
-                             const std::string& origin) {
-  std::istringstream in{text};
-  std::string line;
-  std::string section;
-  size_t lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    auto where = origin + ":" + std::to_string(lineno);
-    auto s = trim(line);
-    if (s.empty() || s[0] == '#' || s[0] == ';')
-      continue;
-    if (s.front() == '[') {
-      if (s.back() != ']')
-        return make_error(errc::invalid_config,
-                          where + ": unterminated section header");
-      section = trim(s.substr(1, s.size() - 2));
-      if (!section.empty() && section != "node" &&
-          section.rfind("model.", 0) != 0)
-        return make_error(errc::invalid_config,
-                          where + ": unknown section [" + section +
-                              "] (use [node] or [model.NAME])");
-      continue;
-    }
-    auto eq = s.find('=');
-    if (eq == std::string::npos)
-      return make_error(errc::invalid_config,
-                        where + ": expected `key = value`");
-    auto key = trim(s.substr(0, eq));
-    auto value = trim(s.substr(eq + 1));
-    auto quoted = !value.empty() && value.front() == '"';
-    auto closed = value.size() >= 2 && value.back() == '"';
-    if (quoted != closed)
-      return make_error(errc::invalid_config,
-                        where + ": `" + key + "`: " +
-                            (quoted ? "unterminated quote" : "stray quote") +
-                            " in value " + value);
-    if (quoted)
-      value = value.substr(1, value.size() - 2);
-    if (section.rfind("model.", 0) == 0)
-      key = section + "." + key;
-    if (auto err = apply_option(cfg, key, value, where))
-      return err;
-  }
-  return caf::none;
 }
 
 caf::error validate(const node_config& cfg) {
@@ -485,188 +393,28 @@ caf::error validate(const node_config& cfg) {
                           "`models`: unknown model `" + m +
                               "` (built in: echo, cost, sleep; define "
                               "others in [model.NAME])");
-  if (auto err = validate_generative(cfg))
+  if (auto err = validate_models(cfg.model_table))
     return err;
-  return validate_routing(cfg);
-}
-
-caf::expected<node_config> load_config(const std::vector<std::string>& args) {
-  node_config cfg;
-  cfg.model_table = builtin_models();
-  std::vector<std::pair<std::string, std::string>> flags;
-  for (auto& arg : args) {
-    if (arg == "--help" || arg == "-h") {
-      cfg.help = true;
-      return cfg;
-    }
-    if (arg == "--check") {
-      cfg.check = true;
-      continue;
-    }
-    if (arg == "--enable-fault-injection") { // a bare flag means true
-      flags.emplace_back("enable-fault-injection", "true");
-      continue;
-    }
-    if (arg.rfind("--", 0) != 0)
-      return make_error(errc::invalid_config,
-                        "unexpected argument `" + arg +
-                            "` (options read --key=value)");
-    auto eq = arg.find('=');
-    if (eq == std::string::npos)
-      return make_error(errc::invalid_config,
-                        "option `" + arg + "` needs a value (--key=value)");
-    flags.emplace_back(arg.substr(2, eq - 2), arg.substr(eq + 1));
-  }
-  for (auto& [key, value] : flags) {
-    if (key != "config")
-      continue;
-    std::ifstream in{value};
-    if (!in)
-      return make_error(errc::invalid_config,
-                        "cannot read config file `" + value + "`");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (auto err = apply_config_text(cfg, ss.str(), value))
-      return err;
-  }
-  for (auto& [key, value] : flags)
-    if (key != "config")
-      if (auto err = apply_option(cfg, key, value, "command line"))
-        return err;
-  // `--models` after `--checkpoint` must not drop the model it defined.
-  for (auto& [key, value] : flags)
-    if (is_generative_node_key(key) &&
-        std::find(cfg.models.begin(), cfg.models.end(), "transformer") ==
-            cfg.models.end())
-      cfg.models.emplace_back("transformer");
-  if (auto err = validate(cfg))
-    return err;
-  return cfg;
+  return validate_routing(cfg.routing);
 }
 
 std::string to_config_text(const node_config& cfg) {
-  std::string roles;
-  auto role = [&](const char* r) {
-    roles += (roles.empty() ? "" : ",") + std::string{r};
-  };
-  if (cfg.coordinator && cfg.worker)
-    role("all");
-  else if (cfg.coordinator)
-    role("coordinator");
-  else if (cfg.worker)
-    role("worker");
-  if (cfg.cache_role)
-    role("cache");
-  std::string out = "[node]\nrole = " + roles;
-  auto kv = [&](const char* k, const std::string& v) { append_kv(out, k, v); };
-  kv("listen", cfg.listen_host + ":" + std::to_string(cfg.listen_port));
-  kv("client-host", cfg.client_host);
-  kv("client-port", std::to_string(cfg.client_port));
-  if (cfg.http.enabled) {
-    kv("http-host", cfg.http.host);
-    kv("http-port", std::to_string(cfg.http.port));
-    kv("http-max-connections", std::to_string(cfg.http.max_connections));
-    kv("http-max-body-bytes", std::to_string(cfg.http.max_body_bytes));
-    kv("http-max-header-bytes", std::to_string(cfg.http.max_header_bytes));
-    kv("http-idle-timeout-ms", std::to_string(cfg.http.idle_timeout.count()));
-    kv("http-job-ttl-ms", std::to_string(cfg.http.job_ttl.count()));
-    kv("http-max-jobs", std::to_string(cfg.http.max_jobs));
-    std::string rm;
-    for (auto& m : cfg.http.ready_models)
-      rm += (rm.empty() ? "" : ",") + m;
-    if (!rm.empty())
-      kv("http-ready-models", rm);
-  }
-  if (!cfg.join_host.empty())
-    kv("join", cfg.join_host + ":" + std::to_string(cfg.join_port));
-  std::string models;
-  for (auto& m : cfg.models)
-    models += (models.empty() ? "" : ",") + m;
-  kv("models", models);
-  if (!cfg.name.empty())
-    kv("name", cfg.name);
-  kv("local-workers", std::to_string(cfg.local_workers));
-  kv("capacity", std::to_string(cfg.capacity));
-  kv("max-frame-bytes", std::to_string(cfg.max_frame));
-  kv("max-inflight-per-connection",
-     std::to_string(cfg.max_inflight_per_connection));
-  kv("max-connections", std::to_string(cfg.max_connections));
-  kv("max-connections-per-address",
-     std::to_string(cfg.max_connections_per_address));
-  kv("memory-budget-bytes", std::to_string(cfg.memory_budget));
-  if (!cfg.api_keys_file.empty())
-    kv("api-keys-file", cfg.api_keys_file);
-  kv("max-node-frame", std::to_string(cfg.max_node_frame));
-  if (cfg.fault_injection)
-    kv("enable-fault-injection", "true");
-  kv("max-retries", std::to_string(cfg.max_retries));
-  kv("request-timeout-ms", std::to_string(cfg.request_timeout.count()));
-  kv("heartbeat-interval-ms", std::to_string(cfg.heartbeat_interval.count()));
-  kv("connection-timeout-ms", std::to_string(cfg.connection_timeout.count()));
-  kv("reconnect-max-ms", std::to_string(cfg.reconnect_max.count()));
-  kv("drain-timeout-ms", std::to_string(cfg.drain_timeout.count()));
-  kv("scheduler-policy", cfg.scheduler_policy);
-  kv("threads", std::to_string(cfg.threads));
-  if (!cfg.ready_file.empty())
-    kv("ready-file", cfg.ready_file);
-  out += cache_config_text(cfg.cache);
-  out += routing_node_text(cfg);
-  for (auto& [name, m] : cfg.model_table) {
-    out += "\n\n[model." + name + "]";
-    kv("backend", m.backend);
-    kv("version", std::to_string(m.version));
-    kv("max-batch-size", std::to_string(m.max_batch_size));
-    kv("max-delay-us", std::to_string(m.max_delay.count()));
-    std::string pref;
-    for (auto x : m.preferred_sizes)
-      pref += (pref.empty() ? "" : ",") + std::to_string(x);
-    if (!pref.empty())
-      kv("preferred-batch-sizes", pref);
-    kv("max-queue", std::to_string(m.max_queue));
-    kv("batchable", m.batchable ? "true" : "false");
-    if (m.fault.kind != fault_kind::off) {
-      kv("fault", to_string(m.fault.kind));
-      kv("fault-rate", std::to_string(m.fault.rate));
-      kv("fault-count", std::to_string(m.fault.count));
-      kv("fault-slow-ms", std::to_string(m.fault.slow_ms));
-    }
-    kv("fixed-us", std::to_string(m.fixed_us));
-    kv("per-item-us", std::to_string(m.per_item_us));
-    kv("cache-ttl-ms", std::to_string(m.cache_ttl_ms));
-    out += generative_model_text(m);
-    out += routing_model_text(m);
-  }
+  std::string out = "[node]";
+  append_shown(out, node_options(), cfg);
+  out += model_config_text(cfg.model_table);
   out += "\n";
   return out;
 }
 
 std::string usage() {
-  std::string out = "usage: dine-node [--config=FILE] [--key=value ...] "
-                    "[--check] [--help]\n\n"
-                    "--check validates the configuration, prints it and "
-                    "exits.\n\n"
-                    "Options (also valid as `key = value` in FILE):\n";
-  for (auto& opt : options()) {
-    out += "  --";
-    out += opt.key;
-    out += std::string(30 - std::min<size_t>(29, strlen(opt.key)), ' ');
-    out += opt.help;
-    out += '\n';
-  }
-  out += routing_node_usage();
-  out += generative_node_usage();
-  out += "\nResponse cache keys:\n" + cache_usage();
-  out += "\nPer-model keys (--model.NAME.KEY=V, or KEY = V in [model.NAME]):\n";
-  for (auto& opt : model_options()) {
-    out += "  ";
-    out += opt.key;
-    out += std::string(32 - std::min<size_t>(31, strlen(opt.key)), ' ');
-    out += opt.help;
-    out += '\n';
-  }
-  out += generative_model_usage();
-  out += routing_model_usage();
-  return out;
+  return "usage: dine-node [--config=FILE] [--key=value ...] "
+         "[--check] [--help]\n\n"
+         "--check validates the configuration, prints it and exits.\n\n"
+         "Options (also valid as `key = value` in FILE):\n" +
+         usage_lines(node_options(), "  --", 30) +
+         "\nPer-model keys (--model.NAME.KEY=V, or KEY = V in "
+         "[model.NAME]):\n" +
+         usage_lines(model_options(), "  ", 32);
 }
 
 } // namespace dine

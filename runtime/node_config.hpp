@@ -1,5 +1,10 @@
 #pragma once
 
+// The [node] section and the whole configuration of a `dine-node`: its key
+// table, the config file reader and the command line (docs/operations.md).
+// Includes run one way: this header includes the sections it holds
+// (model_config, routing_config, cache_config), never the reverse.
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -8,37 +13,12 @@
 
 #include <caf/expected.hpp>
 
-#include "messages/fault.hpp"
 #include "runtime/cache_config.hpp"
+#include "runtime/config_option.hpp"
+#include "runtime/model_config.hpp"
 #include "runtime/routing_config.hpp"
 
 namespace dine {
-
-/// Settings of one model: how the coordinator batches it and which backend
-/// a worker runs for it.
-struct model_config {
-  std::string name;
-  std::string backend = "echo"; ///< echo | cost | sleep | tokens | transformer
-  uint32_t version = 1;
-  uint32_t max_batch_size = 64;
-  std::chrono::microseconds max_delay{0};
-  std::vector<uint32_t> preferred_sizes; ///< Batch sizes formed at once.
-  uint32_t max_queue = 100000; ///< Queued requests before `overloaded`.
-  bool batchable = true;       ///< false: one request per invocation.
-  bool cacheable = true;       ///< Results may be cached and coalesced.
-  uint32_t cache_ttl_ms = 0;   ///< Cache TTL; 0 = the cache default.
-  fault_spec fault;            ///< Injected at start (off by default).
-  uint32_t fixed_us = 2000;    ///< cost/sleep: time per invocation.
-  uint32_t per_item_us = 50;   ///< cost/sleep: time per item.
-  model_routing routing;       ///< Shards, balancing, schema, timeout.
-  // Generative backends (`transformer`, docs/models.md).
-  std::string checkpoint;                ///< llama2.c checkpoint file.
-  std::string tokenizer;                 ///< llama2.c tokenizer.bin file.
-  uint64_t kv_cache_bytes = 64ull << 20; ///< KV pool size.
-  uint32_t kv_block_size = 16;           ///< Tokens per KV block.
-  uint32_t max_running = 64;             ///< Sequences per decode step.
-  uint32_t threads = 1;                  ///< Compute threads of one step.
-};
 
 /// The HTTP front door (docs/http.md); off unless `http-port` is given.
 struct http_settings {
@@ -105,9 +85,9 @@ struct node_config {
 /// Renders the effective configuration in the config file format.
 std::string to_config_text(const node_config& cfg);
 
-/// Returns the models every node knows without configuration: `echo`,
-/// `cost` and `sleep`.
-std::map<std::string, model_config> builtin_models();
+/// The one table of the [node] section: its own rows, then the routing,
+/// generative shorthand and cache rows lifted into it.
+const config_table<node_config>& node_options();
 
 /// Reads `--config=FILE` (if given), then applies every other flag on top.
 /// Validates every key: an unknown key or a bad value is an error naming

@@ -2,8 +2,9 @@
 
 // Configuration of routing, sharding, balancing and health (issue 4): the
 // node keys and per-model keys docs/routing.md describes. `node_config`
-// holds a `routing_config`, `model_config` a `model_routing`; the option
-// tables live here so that node_config.cpp only forwards to them.
+// holds a `routing_config`, `model_config` a `model_routing`; their key
+// tables live here and are lifted into the [node] and [model.NAME] tables
+// (runtime/config_option.hpp).
 
 #include <chrono>
 #include <cstdint>
@@ -14,13 +15,11 @@
 
 #include <caf/error.hpp>
 
+#include "runtime/config_option.hpp"
 #include "runtime/hash_ring.hpp"
 #include "runtime/outlier_detector.hpp"
 
 namespace dine {
-
-struct model_config;
-struct node_config;
 
 /// What the router does when every worker of a request's shard is gone.
 enum class fallback_mode : uint8_t {
@@ -84,36 +83,17 @@ struct routing_config {
   bool listen_given = false;
 };
 
-/// Returns whether `key` is a node key of this table.
-bool is_routing_key(const std::string& key);
+/// The node routing keys, held in `node_config::routing`.
+const config_table<routing_config>& routing_options();
 
-/// Sets node key `key` to `value`; the error names key, value and origin.
-caf::error apply_routing_option(node_config& cfg, const std::string& key,
-                                const std::string& value,
-                                const std::string& origin);
+/// The per-model routing keys, held in `model_config::routing`.
+const config_table<model_routing>& model_routing_options();
 
-/// Returns whether `sub` (the KEY of `model.NAME.KEY`) is a per-model key
-/// of this table.
-bool is_model_routing_key(const std::string& sub);
+/// Checks the node routing keys across keys (outlier limits).
+caf::error validate_routing(const routing_config& r);
 
-/// Sets per-model key `sub` of `m`; `key` is the full key for errors.
-caf::error apply_model_routing_option(model_config& m, const std::string& sub,
-                                      const std::string& key,
-                                      const std::string& value,
-                                      const std::string& origin);
-
-/// Checks the routing keys of `cfg` across keys (strategies, schemas,
-/// outlier limits).
-caf::error validate_routing(const node_config& cfg);
-
-/// Renders the node keys of this table as `\nkey = value` lines.
-std::string routing_node_text(const node_config& cfg);
-
-/// Renders the per-model keys of `m` as `\nkey = value` lines.
-std::string routing_model_text(const model_config& m);
-
-/// Usage lines of the node keys and of the per-model keys.
-std::string routing_node_usage();
-std::string routing_model_usage();
+/// Checks the routing keys of model `name` across keys (strategy, schema).
+caf::error validate_model_routing(const std::string& name,
+                                  const model_routing& r);
 
 } // namespace dine

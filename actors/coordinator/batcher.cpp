@@ -7,6 +7,7 @@
 #include "actors/coordinator/batcher_state.hpp"
 #include "messages/errc.hpp"
 #include "runtime/backends/generator.hpp"
+#include "runtime/error_reply.hpp"
 #include "runtime/hash_ring.hpp"
 
 namespace dine {
@@ -19,14 +20,6 @@ using entry = batcher_state::entry;
 
 /// Batches (= sequences) in flight per worker of a generative model.
 constexpr uint32_t generative_capacity = 64;
-
-client_reply error_reply(uint64_t rid, errc code, std::string msg) {
-  client_reply r;
-  r.id = rid;
-  r.code = static_cast<uint8_t>(code);
-  r.message = std::move(msg);
-  return r;
-}
 
 std::string pool_name(const batcher_state& st) {
   auto out = "`" + st.model.name + "` v" + std::to_string(st.version);

@@ -4,6 +4,7 @@
 
 #include "messages/errc.hpp"
 #include "runtime/cache_key.hpp"
+#include "runtime/error_reply.hpp"
 #include "runtime/stage_times.hpp"
 #include "runtime/stream_outputs.hpp"
 
@@ -46,14 +47,6 @@ private:
   size_t hint_;
   std::vector<std::pair<connection_actor, std::vector<client_reply>>> out_;
 };
-
-client_reply make_error_reply(uint64_t id, errc code, std::string msg) {
-  client_reply r;
-  r.id = id;
-  r.code = static_cast<uint8_t>(code);
-  r.message = std::move(msg);
-  return r;
-}
 
 uint32_t micros_since(clock::time_point t, clock::time_point now) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - t);
@@ -267,8 +260,8 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           if (r.error != 0) {
             st.counters.count_error(static_cast<errc>(r.error));
             note_final(st, r.model, 0, r.error, r.error_message, now);
-            immediate.push_back(make_error_reply(
-                r.id, static_cast<errc>(r.error), std::move(r.error_message)));
+            immediate.push_back(error_reply(r.id, static_cast<errc>(r.error),
+                                            std::move(r.error_message)));
             immediate.back().marks = r.marks;
             continue;
           }
@@ -294,8 +287,8 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             note_final(st, r.model, 0,
                        static_cast<uint8_t>(errc::shutting_down),
                        "node is shutting down", now);
-            immediate.push_back(make_error_reply(r.id, errc::shutting_down,
-                                                 "node is shutting down"));
+            immediate.push_back(error_reply(r.id, errc::shutting_down,
+                                            "node is shutting down"));
             immediate.back().marks = r.marks;
             continue;
           }
@@ -429,8 +422,8 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         std::vector<client_request> reroute;
         st.inflight.expire(now, [&](uint64_t rid,
                                     coordinator_state::entry&& e) {
-          auto r = make_error_reply(e.client_id, errc::deadline_exceeded,
-                                    "no result within the request's deadline");
+          auto r = error_reply(e.client_id, errc::deadline_exceeded,
+                               "no result within the request's deadline");
           r.marks = e.marks;
           if (e.stream) {
             finish_stream(e, r, now);

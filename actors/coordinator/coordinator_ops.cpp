@@ -3,20 +3,13 @@
 #include "actors/coordinator/coordinator.hpp"
 
 #include "messages/errc.hpp"
+#include "runtime/error_reply.hpp"
 
 namespace dine {
 
 namespace {
 
 using self_ptr = coordinator_actor::stateful_pointer<coordinator_state>;
-
-client_reply op_error(uint64_t id, errc code, std::string msg) {
-  client_reply r;
-  r.id = id;
-  r.code = static_cast<uint8_t>(code);
-  r.message = std::move(msg);
-  return r;
-}
 
 void reply(self_ptr self, const connection_actor& conn, client_reply r) {
   self->send(conn, std::vector<client_reply>{std::move(r)});
@@ -26,15 +19,15 @@ void reply(self_ptr self, const connection_actor& conn, client_reply r) {
 void answer_fault(self_ptr self, connection_actor conn, client_request req) {
   if (!self->state.cfg.fault_injection) {
     reply(self, conn,
-          op_error(req.id, errc::forbidden,
-                   "fault injection is disabled on this node (start it with "
-                   "--enable-fault-injection)"));
+          error_reply(req.id, errc::forbidden,
+                      "fault injection is disabled on this node (start it with "
+                      "--enable-fault-injection)"));
     return;
   }
   auto spec = decode_fault_spec(req.inputs);
   if (!spec) {
     auto [code, msg] = classify(spec.error());
-    reply(self, conn, op_error(req.id, code, std::move(msg)));
+    reply(self, conn, error_reply(req.id, code, std::move(msg)));
     return;
   }
   self->request(self->state.router, std::chrono::seconds{3}, fault_atom::value,
@@ -48,8 +41,8 @@ void answer_fault(self_ptr self, connection_actor conn, client_request req) {
           },
           [=](caf::error& err) {
             reply(self, conn,
-                  op_error(req.id, errc::unavailable,
-                           "router did not answer: " + caf::to_string(err)));
+                  error_reply(req.id, errc::unavailable,
+                              "router did not answer: " + caf::to_string(err)));
           });
 }
 
@@ -105,8 +98,8 @@ void answer_admin_op(self_ptr self, connection_actor conn, client_request req) {
           },
           [=](caf::error& err) {
             reply(self, conn,
-                  op_error(req.id, errc::unavailable,
-                           "router did not answer: " + caf::to_string(err)));
+                  error_reply(req.id, errc::unavailable,
+                              "router did not answer: " + caf::to_string(err)));
           });
 }
 

@@ -8,6 +8,7 @@
 #include "actors/coordinator/batcher.hpp"
 #include "messages/errc.hpp"
 #include "runtime/balancer.hpp"
+#include "runtime/error_reply.hpp"
 #include "runtime/outlier_detector.hpp"
 
 namespace dine {
@@ -38,14 +39,6 @@ router_state::batcher_entry& ensure_batcher(self_ptr self,
   auto b = self->spawn<caf::linked>(batcher, st.coord, me, opts);
   return st.batchers.emplace(t, router_state::batcher_entry{b, 0, false})
       .first->second;
-}
-
-client_reply reject(uint64_t id, errc code, std::string msg) {
-  client_reply rep;
-  rep.id = id;
-  rep.code = static_cast<uint8_t>(code);
-  rep.message = std::move(msg);
-  return rep;
 }
 
 /// Resolutions of one `route` call: the requests of one read usually
@@ -128,7 +121,7 @@ void route(self_ptr self, std::vector<client_request>& reqs) {
         target = memo.batcher(d.shard);
     }
     if (d.code != errc::none) {
-      rejected.push_back(reject(r.id, d.code, std::move(d.message)));
+      rejected.push_back(error_reply(r.id, d.code, std::move(d.message)));
       continue;
     }
     // `deadline_ms` is final here: the coordinator chose it (the request's,

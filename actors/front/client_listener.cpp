@@ -7,6 +7,7 @@
 
 #include "messages/errc.hpp"
 #include "runtime/conn_limits.hpp"
+#include "runtime/error_reply.hpp"
 #include "runtime/frame.hpp"
 #include "runtime/front_stats.hpp"
 #include "runtime/memory_budget.hpp"
@@ -63,11 +64,7 @@ using conn_ptr = caf::io::stateful_broker<connection_state>*;
 
 void write_error(conn_ptr self, caf::io::connection_handle hdl, uint64_t id,
                  errc code, std::string msg) {
-  client_reply r;
-  r.id = id;
-  r.code = static_cast<uint8_t>(code);
-  r.message = std::move(msg);
-  append_reply(self->wr_buf(hdl), r);
+  append_reply(self->wr_buf(hdl), error_reply(id, code, std::move(msg)));
 }
 
 /// Reports the bytes this connection holds to the node's budget; asks the
