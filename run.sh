@@ -22,7 +22,7 @@ ROOT=$PWD
 BUILD=${DINE_BUILD_DIR:-$ROOT/build}
 PACKAGES=(g++ cmake make pkg-config libcaf-dev libssl-dev libmsgpack-cxx-dev
           libboost-dev liblmdb-dev doctest-dev nlohmann-json3-dev iproute2
-          libopenblas-dev curl nodejs wrk chromium python3
+          libopenblas-dev prometheus-cpp-dev curl nodejs wrk chromium python3
           clang-14 libclang-rt-14-dev)
 # npm (the HTTP tests install the OpenAI Node client with it): Debian's
 # package, unless a nodejs build that bundles npm is installed already.

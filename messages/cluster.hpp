@@ -46,12 +46,17 @@ struct heartbeat {
   uint64_t seq = 0;
   uint64_t batches = 0; ///< Batches run since start.
   uint64_t items = 0;   ///< Items run since start.
+  /// The worker process's figures for the coordinator's metrics
+  /// (docs/operations.md): CPU time, resident memory, supervisor restarts.
+  uint64_t cpu_us = 0;
+  uint64_t rss_bytes = 0;
+  uint64_t restarts = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, heartbeat& x) {
-  return f(caf::meta::type_name("heartbeat"), x.name, x.seq, x.batches,
-           x.items);
+  return f(caf::meta::type_name("heartbeat"), x.name, x.seq, x.batches, x.items,
+           x.cpu_us, x.rss_bytes, x.restarts);
 }
 
 /// Counters of one worker as the coordinator sees them.
@@ -73,6 +78,10 @@ struct worker_stats {
   uint64_t kv_blocks_used = 0;
   uint32_t seqs_running = 0;
   uint32_t seqs_waiting = 0;
+  /// From its last heartbeat (remote workers; 0 for local ones).
+  uint64_t cpu_us = 0;
+  uint64_t rss_bytes = 0;
+  uint64_t restarts = 0;
 };
 
 template <class Inspector>
@@ -80,7 +89,7 @@ typename Inspector::result_type inspect(Inspector& f, worker_stats& x) {
   return f(caf::meta::type_name("worker_stats"), x.name, x.models, x.batches,
            x.items, x.failures, x.outstanding, x.latency_us, x.ejections,
            x.ejected, x.outlier, x.kv_blocks_total, x.kv_blocks_used,
-           x.seqs_running, x.seqs_waiting);
+           x.seqs_running, x.seqs_waiting, x.cpu_us, x.rss_bytes, x.restarts);
 }
 
 /// Counters of one batcher.
@@ -94,13 +103,14 @@ struct batcher_stats {
   uint32_t version = 0;
   uint32_t shard = 0;
   std::string strategy; ///< Balancing strategy of the pool.
+  uint64_t queued = 0;  ///< Requests waiting in its queue now.
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batcher_stats& x) {
   return f(caf::meta::type_name("batcher_stats"), x.model, x.batches, x.items,
            x.retries, x.size_histogram, x.workers, x.version, x.shard,
-           x.strategy);
+           x.strategy, x.queued);
 }
 
 /// One model of the router's registry, for `--op=models`.

@@ -39,7 +39,8 @@ public:
     /// default changed in between) is not stored under it.
     uint32_t key_version = 0;
     bool stream = false;           ///< Non-final replies go to the client.
-    std::string model;             ///< Of a stream: where a cancel goes.
+    std::string model;             ///< Metrics, logs; a stream's cancel.
+    std::string trace;             ///< Trace id, echoed in the reply.
     uint32_t chunks = 0;           ///< Non-final replies delivered.
     uint32_t tokens = 0;           ///< Output tokens those carried.
     clock::time_point first_chunk; ///< Of the first non-final reply.

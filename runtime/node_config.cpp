@@ -2,6 +2,9 @@
 
 #include "runtime/config_parse.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "messages/errc.hpp"
 #include "runtime/generative_config.hpp"
 
@@ -334,6 +337,53 @@ config_table<node_config> make_node_options() {
          return !v.empty();
        },
        str_shower(&node_config::ready_file)},
+      // Telemetry (docs/operations.md, "Metrics" and "Request logs").
+      {"metrics-port",
+       "serve Prometheus metrics on [HOST:]PORT (HOST 127.0.0.1 unless "
+       "given; 0 = any free port); off unless set",
+       "PORT or HOST:PORT",
+       [](node_config& c, const std::string& v) {
+         c.metrics = true;
+         if (v.find(':') == std::string::npos)
+           return parse_uint(v, c.metrics_port, 0, 65535);
+         return parse_endpoint(v, c.metrics_host, c.metrics_port);
+       },
+       [](const node_config& c) -> opt {
+         if (!c.metrics)
+           return std::nullopt;
+         return c.metrics_host + ":" + std::to_string(c.metrics_port);
+       }},
+      {"trace-sample",
+       "share of successful requests logged as one line each (failed ones "
+       "always are)",
+       "a number 0-1",
+       [](node_config& c, const std::string& v) {
+         char* end = nullptr;
+         auto x = std::strtod(v.c_str(), &end);
+         if (v.empty() || end != v.c_str() + v.size() || !(x >= 0 && x <= 1))
+           return false;
+         c.trace_sample = x;
+         return true;
+       },
+       [](const node_config& c) -> opt {
+         if (c.trace_sample <= 0)
+           return std::nullopt;
+         char buf[32];
+         std::snprintf(buf, sizeof buf, "%g", c.trace_sample);
+         return std::string{buf};
+       }},
+      {"log-level", "error | warn | info | debug", "error, warn, info or debug",
+       [](node_config& c, const std::string& v) {
+         c.log_level = v;
+         return v == "error" || v == "warn" || v == "info" || v == "debug";
+       },
+       str_shower(&node_config::log_level)},
+      {"log-format", "text | json (one JSON object per line)", "text or json",
+       [](node_config& c, const std::string& v) {
+         c.log_format = v;
+         return v == "text" || v == "json";
+       },
+       str_shower(&node_config::log_format)},
   };
   append_rows(table, lift(routing_options(), &node_config::routing));
   table.push_back(shorthand_row(

@@ -70,7 +70,14 @@ struct node_config {
   std::chrono::milliseconds drain_timeout{10000}; ///< SIGTERM drain bound.
   std::string scheduler_policy = "sharing";
   uint32_t threads = 2;
-  std::string ready_file;  ///< Written with the bound ports when ready.
+  std::string ready_file; ///< Written with the bound ports when ready.
+  // Telemetry (docs/operations.md, "Metrics" and "Request logs").
+  bool metrics = false;                   ///< `metrics-port` given.
+  std::string metrics_host = "127.0.0.1"; ///< Metrics endpoint address.
+  uint16_t metrics_port = 0;              ///< 0 = any free port.
+  double trace_sample = 0;                ///< Share of ok requests logged.
+  std::string log_level = "info";         ///< error | warn | info | debug
+  std::string log_format = "text";        ///< text | json
   bool cache_role = false; ///< Serves a shared cache actor on `listen`.
   cache_settings cache;    ///< The response cache.
   std::map<std::string, model_config> model_table; ///< Known models.

@@ -60,6 +60,18 @@ void set_error(client_request& out, errc code, std::string msg) {
   }
 }
 
+/// Whether `s` is an acceptable trace id: it is echoed in replies and logs.
+bool valid_trace(std::string_view s) {
+  if (s.empty() || s.size() > 128)
+    return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+          c == '-'))
+      return false;
+  return true;
+}
+
 /// Reads the `n` entries of a request map into `out`. Wrong types and bad
 /// values become errors in `out`; a malformed body leaves `rd.ok()` false.
 void read_fields(msgpack_reader& rd, uint32_t n, client_request& out,
@@ -157,6 +169,16 @@ void read_fields(msgpack_reader& rd, uint32_t n, client_request& out,
         out.target = x;
       else
         rd = start, wrong_type("an unsigned integer");
+    } else if (key == "trace") {
+      std::string_view s;
+      if (!rd.read_str(s))
+        rd = start, wrong_type("a string");
+      else if (!valid_trace(s))
+        set_error(out, errc::invalid_request,
+                  "field `trace` must be 1-128 characters of "
+                  "[A-Za-z0-9._:-]");
+      else
+        out.trace.assign(s.data(), s.size());
     } else if (key == "priority") {
       int64_t x;
       if (!rd.read_int(x) || x < INT32_MIN || x > INT32_MAX)
@@ -309,7 +331,7 @@ void append_reply(std::vector<char>& buf, const client_reply& x) {
   // `ttft` and `tpot` (< 48 bytes).
   size_t fixed = x.frame == reply_frame::single ? 208 : 256;
   auto need = 4 + fixed + x.outputs.size() + x.message.size() + 5 +
-              x.worker.size() + 5 + strlen(code) + 5;
+              x.worker.size() + 5 + strlen(code) + 5 + 8 + x.trace.size() + 5;
   auto off = buf.size();
   buf.resize(off + need);
   raw_writer w{buf.data() + off + 4};
@@ -332,7 +354,8 @@ void append_reply(std::vector<char>& buf, const client_reply& x) {
     return;
   }
   bool last = x.frame == reply_frame::last;
-  w.map(last ? 8 : 7);
+  bool traced = !x.trace.empty();
+  w.map((last ? 8 : 7) + (traced ? 1 : 0));
   w.key("id");
   w.uint(x.id);
   w.key("ok");
@@ -361,6 +384,10 @@ void append_reply(std::vector<char>& buf, const client_reply& x) {
   w.str(x.worker);
   w.key("batch");
   w.uint(x.batch);
+  if (traced) {
+    w.key("trace");
+    w.str(x.trace);
+  }
   w.key("timings");
   w.map(last ? 11 : 9);
   w.key("read");
@@ -399,7 +426,7 @@ void append_request(std::vector<char>& buf, const client_request& x) {
                (x.version ? 1 : 0) + (x.key.empty() ? 0 : 1) +
                (x.cache ? 0 : 1) + (x.deadline_ms ? 1 : 0) +
                (x.priority ? 1 : 0) + (x.stream ? 1 : 0) + (x.target ? 1 : 0) +
-               (x.auth.empty() ? 0 : 1);
+               (x.auth.empty() ? 0 : 1) + (x.trace.empty() ? 0 : 1);
   pk.pack_map(n);
   pack_str(pk, "id");
   pk.pack_uint64(x.id);
@@ -444,6 +471,10 @@ void append_request(std::vector<char>& buf, const client_request& x) {
   if (!x.auth.empty()) {
     pack_str(pk, "auth");
     pack_str(pk, x.auth);
+  }
+  if (!x.trace.empty()) {
+    pack_str(pk, "trace");
+    pack_str(pk, x.trace);
   }
   end_frame(buf, off);
 }
@@ -497,6 +528,10 @@ bool decode_reply(const char* body, size_t size, client_reply& out) {
       std::string_view s;
       if (rd.read_str(s))
         out.worker.assign(s.data(), s.size());
+    } else if (key == "trace") {
+      std::string_view s;
+      if (rd.read_str(s))
+        out.trace.assign(s.data(), s.size());
     } else if (key == "batch") {
       uint64_t b = 0;
       rd.read_uint(b);

@@ -9,11 +9,14 @@
 # DEPTH=N sets the requests in flight per connection (default 32).
 # SETUPS="floor all cluster" (the default) picks the setups that run;
 # DINE_BUILD_DIR=DIR the build whose binaries run (common.sh).
+# NODE_ARGS="--metrics-port=0 ..." adds flags to the dine-node of `all` and
+# the coordinator of `cluster` (metrics on vs off, docs/benchmarks.md).
 set -euo pipefail
 RUNS=${1:-5}
 REQS=${2:-500000}
 DEPTH=${DEPTH:-32}
 SETUPS=${SETUPS:-floor all cluster}
+read -r -a NODE_ARGS <<<"${NODE_ARGS:-}"
 # shellcheck source=tools/common.sh
 source "$(dirname "$0")/common.sh"
 
@@ -55,12 +58,13 @@ if [[ " $SETUPS " == *" floor "* ]]; then
 fi
 
 if [[ " $SETUPS " == *" all "* ]]; then
-  start_node all --role=all --client-port=0 --listen=127.0.0.1:0 --threads=1
+  start_node all --role=all --client-port=0 --listen=127.0.0.1:0 --threads=1 \
+    ${NODE_ARGS[@]+"${NODE_ARGS[@]}"}
   run role=all "$PORT" "$PID"
   stop "$PID"
 fi
 
 if [[ " $SETUPS " == *" cluster "* ]]; then
-  start_cluster coord
+  start_cluster coord ${NODE_ARGS[@]+"${NODE_ARGS[@]}"}
   run 3-process "$PORT" "${CLUSTER[@]}"
 fi

@@ -387,6 +387,7 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
         auto& st = self->state;
         auto now = clock::now();
         auto result = st.stats;
+        result.queued = st.queue->size();
         for (auto& s : st.pool)
           result.workers.push_back(snapshot(st, s, now));
         return result;

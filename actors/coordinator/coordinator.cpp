@@ -53,6 +53,38 @@ uint32_t micros_since(clock::time_point t, clock::time_point now) {
   return static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX));
 }
 
+/// Records and (when sampled or failed) logs the final reply `r`, whose
+/// trace id is set, of a request of `model`.
+/// The stage timings are the reply's as of now: the connection computes
+/// the final ones when it encodes the reply (`write` and `total` there
+/// also hold the last hop to it).
+void record(coordinator_state& st, const std::string& model,
+            const client_reply& r) {
+  static const std::string unknown = "unknown";
+  auto& m = model.empty() ? unknown : model;
+  bool log = st.log &&
+             st.log->enabled(r.code == 0 ? log_level::info : log_level::warn) &&
+             should_log(r.trace, r.code, st.cfg.trace_sample);
+  if (!st.metrics && !log)
+    return;
+  auto t = r.times;
+  fill_stage_times(r.marks, mark_now(), t);
+  if (st.metrics)
+    st.recorder.record(m, r.code, t, !r.cached && !r.worker.empty());
+  if (log) {
+    client_reply line; // what the log line shows, without the outputs
+    line.code = r.code;
+    line.message = r.message;
+    line.cached = r.cached;
+    line.worker = r.worker;
+    line.batch = r.batch;
+    line.times = t;
+    line.frame = r.frame;
+    line.trace = r.trace;
+    st.log->push(request_log_line(m, line, st.cfg.log_format == "json"));
+  }
+}
+
 /// Records the final reply of a request for `model` in the window and, if
 /// it is an error, in the recent errors. A model nobody serves is not
 /// given a series (clients choose the names); its error is still listed.
@@ -101,9 +133,11 @@ bool cancel_stream(self_ptr self, reply_sink* sink, uint64_t rid,
   client_reply r;
   r.id = e->client_id;
   r.outputs = cancelled_outputs(e->tokens);
+  r.trace = e->trace;
   r.marks = e->marks;
   finish_stream(*e, r, now);
   ++st.counters.ok;
+  record(st, e->model, r);
   note_final(st, e->model, micros_since(e->accepted, now), 0, {}, now);
   sink->add(e->conn, std::move(r));
   return true;
@@ -118,6 +152,7 @@ void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
   if (!e)
     return; // answered already (deadline): never twice
   r.id = e->client_id;
+  r.trace = e->trace;
   // The trip to the worker (sent, received) is the result's own; a
   // follower shares its leader's.
   r.marks.read = e->marks.read;
@@ -126,6 +161,7 @@ void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
   r.marks.cache_end = e->marks.cache_end;
   if (e->stream)
     finish_stream(*e, r, now);
+  record(st, e->model, r);
   if (r.code == 0)
     ++st.counters.ok;
   else
@@ -224,12 +260,14 @@ void look_up(self_ptr self, std::vector<client_request>&& reqs) {
 } // namespace
 
 coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
-                                             cache_actor cache,
-                                             node_config cfg) {
+                                             cache_actor cache, node_config cfg,
+                                             coordinator_telemetry tel) {
   auto& st = self->state;
   st.router = std::move(router);
   st.cache = std::move(cache);
   st.cfg = std::move(cfg);
+  st.metrics = std::move(tel.metrics);
+  st.log = std::move(tel.log);
   st.admit = admission_policy{st.cfg};
   if (st.cache)
     self->monitor(st.cache);
@@ -263,6 +301,11 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             immediate.push_back(error_reply(r.id, static_cast<errc>(r.error),
                                             std::move(r.error_message)));
             immediate.back().marks = r.marks;
+            if (r.op == op_code::infer) {
+              immediate.back().trace =
+                  r.trace.empty() ? st.traces.next() : std::move(r.trace);
+              record(st, r.model, immediate.back());
+            }
             continue;
           }
           if (r.op == op_code::cancel) {
@@ -290,6 +333,9 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             immediate.push_back(error_reply(r.id, errc::shutting_down,
                                             "node is shutting down"));
             immediate.back().marks = r.marks;
+            immediate.back().trace =
+                r.trace.empty() ? st.traces.next() : std::move(r.trace);
+            record(st, r.model, immediate.back());
             continue;
           }
           auto rid = st.next_rid++;
@@ -302,6 +348,9 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           e.marks = r.marks;
           e.model = r.model;
           e.stream = r.stream;
+          if (r.trace.empty())
+            r.trace = st.traces.next();
+          e.trace = r.trace;
           ++st.counters.accepted;
           r.id = rid;
           r.deadline_ms = static_cast<uint32_t>(adm.timeout.count());
@@ -424,12 +473,14 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
                                     coordinator_state::entry&& e) {
           auto r = error_reply(e.client_id, errc::deadline_exceeded,
                                "no result within the request's deadline");
+          r.trace = e.trace;
           r.marks = e.marks;
           if (e.stream) {
             finish_stream(e, r, now);
             stop_stream(self, rid, e.model);
           }
           st.counters.count_error(errc::deadline_exceeded);
+          record(st, e.model, r);
           note_final(st, e.model, micros_since(e.accepted, now), r.code,
                      r.message, now);
           sink.add(e.conn, std::move(r));
@@ -453,6 +504,14 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         st.counters.inflight = st.inflight.size();
         sink.flush(self);
         route(self, reroute);
+        if (st.metrics) {
+          st.metrics->fold(st.recorder);
+          // The snapshot about every 250 ms.
+          if (++st.sweeps * sweep_every >= std::chrono::milliseconds{250}) {
+            st.sweeps = 0;
+            refresh_metrics(self);
+          }
+        }
         self->delayed_send(self, sweep_every, tick_atom::value);
       },
   };

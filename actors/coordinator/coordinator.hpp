@@ -26,7 +26,13 @@
 // coordinator.cpp, a constant, not a config key) counts as a miss; the
 // sweep that checks it runs every min(20 ms, request-timeout / 4). The
 // decisions live in runtime/admission_policy.hpp and
-// runtime/inflight_table.hpp.
+// runtime/inflight_table.hpp. Metrics: every final reply is recorded in a
+// per-actor `request_recorder`, folded into the `metrics_hub` each sweep
+// (runtime/metrics_hub.hpp); a lost router or cache answer only leaves the
+// snapshot as it was. Every request gets a trace id (the client's or a
+// generated one) that its reply carries; failed and sampled requests are
+// logged as one line each through a `log_sink` that never blocks
+// (runtime/request_log.hpp).
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -37,10 +43,19 @@
 #include "runtime/admission_policy.hpp"
 #include "runtime/coalescer.hpp"
 #include "runtime/inflight_table.hpp"
+#include "runtime/log_sink.hpp"
+#include "runtime/metrics_hub.hpp"
 #include "runtime/node_config.hpp"
 #include "runtime/ops_encode.hpp"
+#include "runtime/request_log.hpp"
 
 namespace dine {
+
+/// Where a coordinator records what it answered; either may be null.
+struct coordinator_telemetry {
+  std::shared_ptr<metrics_hub> metrics; ///< `metrics-port` set.
+  std::shared_ptr<log_sink> log;        ///< Request log lines.
+};
 
 /// State of the coordinator.
 struct coordinator_state {
@@ -72,14 +87,29 @@ struct coordinator_state {
   /// The latest error replies (the `stats` op).
   error_ring recent_errors;
   bool draining = false; ///< SIGTERM: new requests get `shutting_down`.
+  /// The process's metrics (null: `--metrics-port` not set). Replies are
+  /// recorded in `recorder` and folded into the hub every sweep; the
+  /// cluster snapshot is refreshed every `metrics_every` sweeps.
+  std::shared_ptr<metrics_hub> metrics;
+  request_recorder recorder;
+  uint32_t sweeps = 0;
+  /// Sampled and failed requests are logged here (null: not at all).
+  std::shared_ptr<log_sink> log;
+  trace_ids traces; ///< For requests that came without a trace id.
 
   static inline const char* name = "dine.coordinator";
 };
 
-/// Behavior of the coordinator; `cache` may be null (no response cache).
+/// Behavior of the coordinator; `cache` may be null (no response cache),
+/// `metrics` too (no metrics).
 coordinator_actor::behavior_type
 coordinator(coordinator_actor::stateful_pointer<coordinator_state> self,
-            router_actor router, cache_actor cache, node_config cfg);
+            router_actor router, cache_actor cache, node_config cfg,
+            coordinator_telemetry tel);
+
+/// Refreshes the metrics hub's cluster snapshot (router, cache, in-flight).
+void refresh_metrics(
+    coordinator_actor::stateful_pointer<coordinator_state> self);
 
 /// Answers an admin op (`health`, `models`, `stats`, `fault`).
 void answer_admin_op(

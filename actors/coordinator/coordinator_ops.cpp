@@ -75,6 +75,34 @@ void answer_stats(self_ptr self, connection_actor conn, uint64_t id,
 
 } // namespace
 
+void refresh_metrics(self_ptr self) {
+  self->request(self->state.router, std::chrono::seconds{2}, stats_atom::value)
+      .then(
+          [=](cluster_stats& cs) {
+            auto& st = self->state;
+            auto inflight = st.inflight.size();
+            auto hub = st.metrics;
+            if (st.log)
+              hub->set_log_dropped(st.log->dropped());
+            if (!st.cache) {
+              hub->set_cluster(cs, inflight, nullptr);
+              return;
+            }
+            auto shared = std::make_shared<cluster_stats>(std::move(cs));
+            self->request(st.cache, std::chrono::seconds{2}, stats_atom::value)
+                .then(
+                    [=](cache_stats& c) {
+                      hub->set_cluster(*shared, inflight, &c);
+                    },
+                    [=](caf::error&) {
+                      hub->set_cluster(*shared, inflight, nullptr);
+                    });
+          },
+          [=](caf::error&) {
+            // The router did not answer: the last snapshot stays.
+          });
+}
+
 void answer_admin_op(self_ptr self, connection_actor conn, client_request req) {
   if (req.op == op_code::fault) {
     answer_fault(self, std::move(conn), std::move(req));

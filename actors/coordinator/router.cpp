@@ -266,6 +266,9 @@ caf::result<cluster_stats> collect_stats(self_ptr self) {
     ws.name = e.info.name;
     for (auto& m : e.info.models)
       ws.models.push_back(m.name);
+    ws.cpu_us = e.last.cpu_us;
+    ws.rss_bytes = e.last.rss_bytes;
+    ws.restarts = e.last.restarts;
     acc->workers.push_back(std::move(ws));
   }
   auto weights = std::make_shared<std::vector<double>>(acc->workers.size());

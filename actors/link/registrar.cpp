@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "runtime/metrics_hub.hpp"
+
 namespace dine {
 
 caf::behavior registrar(caf::stateful_actor<registrar_state>* self,
@@ -65,6 +67,10 @@ caf::behavior registrar(caf::stateful_actor<registrar_state>* self,
           heartbeat hb;
           hb.name = info.name;
           hb.seq = ++st.seq;
+          auto usage = read_process_usage();
+          hb.cpu_us = static_cast<uint64_t>(usage.cpu_seconds * 1e6);
+          hb.rss_bytes = usage.rss_bytes;
+          hb.restarts = supervisor_restarts();
           self->send(st.link.handle(), heartbeat_atom::value, std::move(hb));
         }
         self->delayed_send(self, cfg.heartbeat_interval, heartbeat_atom::value);

@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "messages/errc.hpp"
+#include "runtime/metrics_hub.hpp"
 
 namespace dine {
 
@@ -154,6 +155,7 @@ void handle_exit(self_ptr self, const std::string& id, bool abnormal) {
                                         describe(st.policy.flags())));
     return;
   case supervisor_action::restart:
+    count_supervisor_restart();
     st.mode = phase::restarting;
     st.to_stop.assign(d.stop.begin(), d.stop.end());
     st.to_start = std::move(d.start);

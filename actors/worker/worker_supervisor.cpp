@@ -10,6 +10,7 @@
 
 #include "messages/errc.hpp"
 #include "runtime/backends/generator.hpp"
+#include "runtime/metrics_hub.hpp"
 
 namespace dine {
 
@@ -256,6 +257,7 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
         if (i == st.sessions.end() || i->second.hdl || i->second.given_up)
           return;
         auto& c = i->second;
+        count_supervisor_restart();
         start_session(self, c);
         auto held = std::move(c.held);
         c.held.clear();

@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
     std::cout << to_config_text(cfg);
     return 0;
   }
+  // A peer that closes a socket we write to (a metrics scraper that hung
+  // up, a client gone mid-reply) must cost an EPIPE, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
   // Block the stop signals in every thread; main waits for them below.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);

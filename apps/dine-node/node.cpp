@@ -27,6 +27,9 @@
 #include "http/server.hpp"
 #include "runtime/model_registry.hpp"
 
+#include "messages/errc.hpp"
+#include "runtime/metrics_server.hpp"
+
 namespace dine {
 
 namespace {
@@ -63,7 +66,30 @@ node::node(caf::actor_system& sys, node_config cfg)
   ready_ = "{\"pid\": " + std::to_string(getpid());
 }
 
+node::~node() {
+  metrics_server_.reset(); // its thread reads the hub
+}
+
+std::string node::start_metrics() {
+  if (!cfg_.metrics)
+    return {};
+  metrics_ = std::make_shared<metrics_hub>();
+  auto where = cfg_.metrics_host + ":" + std::to_string(cfg_.metrics_port);
+  auto srv = metrics_server::start(metrics_, cfg_.metrics_host,
+                                   cfg_.metrics_port);
+  if (!srv)
+    return "cannot serve metrics on " + where + ": " +
+           classify(srv.error()).second;
+  metrics_server_ = std::move(*srv);
+  ready_ += ", \"metrics_port\": " + std::to_string(metrics_server_->port());
+  std::cout << "dine-node: metrics on http://" << cfg_.metrics_host << ":"
+            << metrics_server_->port() << "/metrics" << std::endl;
+  return {};
+}
+
 std::string node::start() {
+  if (auto err = start_metrics(); !err.empty())
+    return err;
   if (auto err = start_cache(); !err.empty())
     return err;
   if (cfg_.coordinator)
@@ -117,7 +143,9 @@ std::string node::start_cache() {
 
 std::string node::start_coordinator() {
   router_ = sys_.spawn(router, cfg_);
-  coordinator_ = sys_.spawn(coordinator, router_, cache_, cfg_);
+  log_ = std::make_shared<log_sink>(1, log_level_from(cfg_.log_level));
+  coordinator_ = sys_.spawn(coordinator, router_, cache_, cfg_,
+                            coordinator_telemetry{metrics_, log_});
   if (coordinator_slot_)
     *coordinator_slot_ = coordinator_; // the cache child hands itself over
   watch(caf::actor_cast<caf::actor>(router_), "router");

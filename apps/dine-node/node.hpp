@@ -13,6 +13,9 @@
 
 #include "actors/supervision/supervisor.hpp"
 #include "messages/interfaces.hpp"
+#include "runtime/log_sink.hpp"
+#include "runtime/metrics_hub.hpp"
+#include "runtime/metrics_server.hpp"
 #include "runtime/node_config.hpp"
 
 namespace dine::http {
@@ -25,6 +28,8 @@ namespace dine {
 class node {
 public:
   node(caf::actor_system& sys, node_config cfg);
+
+  ~node();
 
   /// Starts the roles of the config. Returns a non-empty error message if a
   /// port could not be bound.
@@ -51,6 +56,7 @@ private:
            !cfg_.cache.node_host.empty();
   }
 
+  std::string start_metrics();
   std::string start_cache();
   std::string start_coordinator();
   std::string start_http();
@@ -86,6 +92,11 @@ private:
   std::shared_ptr<std::string> failure_ = std::make_shared<std::string>();
   std::shared_ptr<std::mutex> failure_mtx_ = std::make_shared<std::mutex>();
   std::string ready_; ///< JSON fields of the ready file.
+  /// The process's metrics and their HTTP endpoint (`metrics-port`).
+  std::shared_ptr<metrics_hub> metrics_;
+  std::unique_ptr<metrics_server> metrics_server_;
+  /// Request log lines (stdout), written by a thread of their own.
+  std::shared_ptr<log_sink> log_;
 };
 
 } // namespace dine

@@ -709,3 +709,78 @@ TEST_CASE("msgpack_reader checks container sizes and depth") {
   auto map_deep = reader(nested_map, 1);
   CHECK_FALSE(map_deep.skip());
 }
+
+TEST_CASE("trace ids: request and reply round trip, bad ones refused") {
+  client_request x;
+  x.id = 5;
+  x.model = "echo";
+  x.trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  std::vector<char> buf;
+  append_request(buf, x);
+  client_request y;
+  decode_request(buf.data() + 4, buf.size() - 4, y);
+  CHECK(y.error == 0);
+  CHECK(y.trace == x.trace);
+  // Without one, none.
+  x.trace.clear();
+  buf.clear();
+  append_request(buf, x);
+  decode_request(buf.data() + 4, buf.size() - 4, y);
+  CHECK(y.trace.empty());
+  // Refused: empty, too long, characters outside [A-Za-z0-9._:-], wrong type.
+  for (auto bad : {mp{}.map(3)
+                       .str("id")
+                       .val(1)
+                       .str("model")
+                       .str("m")
+                       .str("trace")
+                       .str("")
+                       .bytes(),
+                   mp{}.map(3)
+                       .str("id")
+                       .val(1)
+                       .str("model")
+                       .str("m")
+                       .str("trace")
+                       .str(std::string(129, 'a'))
+                       .bytes(),
+                   mp{}.map(3)
+                       .str("id")
+                       .val(1)
+                       .str("model")
+                       .str("m")
+                       .str("trace")
+                       .str("a b\n")
+                       .bytes(),
+                   mp{}.map(3)
+                       .str("id")
+                       .val(1)
+                       .str("model")
+                       .str("m")
+                       .str("trace")
+                       .val(7)
+                       .bytes()}) {
+    auto r = decode(bad);
+    CHECK(code_of(r) == errc::invalid_request);
+    CHECK(contains(r.error_message, "trace"));
+  }
+  auto ok = decode(mp{}.map(3)
+                       .str("id")
+                       .val(1)
+                       .str("model")
+                       .str("m")
+                       .str("trace")
+                       .str(std::string(128, 'a'))
+                       .bytes());
+  CHECK(ok.error == 0);
+  // The reply carries it back; final frames only.
+  client_reply r;
+  r.id = 9;
+  r.trace = "t-1";
+  r.worker = "w";
+  CHECK(reply_round_trip(r).trace == "t-1");
+  r.frame = reply_frame::last;
+  CHECK(reply_round_trip(r).trace == "t-1");
+  r.trace.clear();
+  CHECK(reply_round_trip(r).trace.empty());
+}

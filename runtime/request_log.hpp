@@ -1,0 +1,45 @@
+#pragma once
+
+// One log line per sampled or failed request (docs/operations.md, "Request
+// logs"): trace id, model, worker, timings stages and outcome, as a JSON
+// object or as `key=value` text. Also the trace ids the coordinator gives
+// requests that came without one.
+
+#include <cstdint>
+#include <string>
+
+#include "messages/client.hpp"
+#include "runtime/log_sink.hpp"
+
+namespace dine {
+
+/// Whether a request whose reply has `code` and whose trace id is `trace`
+/// is logged with sample rate `rate` (0..1): failed ones always; ok ones
+/// when a hash of the trace id falls below `rate` (so one trace id is
+/// logged, or not, on every node alike).
+bool should_log(const std::string& trace, uint8_t code, double rate);
+
+/// The log line of the final reply `r` (its `trace` set) of a request of
+/// `model`, without the newline. `json`: one JSON object; else text.
+std::string request_log_line(const std::string& model, const client_reply& r,
+                             bool json);
+
+/// Escapes `s` as the inside of a JSON string (bytes >= 0x80 as \u00XX,
+/// so that any input gives valid JSON).
+std::string json_escape(const std::string& s);
+
+/// Generates trace ids: 32 hex digits, a random 64-bit prefix per
+/// generator and a counter.
+class trace_ids {
+public:
+  trace_ids();
+
+  /// The next id.
+  std::string next();
+
+private:
+  uint64_t prefix_;
+  uint64_t n_ = 0;
+};
+
+} // namespace dine
