@@ -27,6 +27,9 @@ constexpr const char* names[] = {
     "child_start_failed",
     "worker_lost",
     "forbidden",
+    "unauthorized",
+    "memory_budget_exceeded",
+    "too_many_connections",
 };
 
 constexpr size_t num_names = sizeof(names) / sizeof(names[0]);

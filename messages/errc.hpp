@@ -53,6 +53,15 @@ enum class errc : uint8_t {
   /// The operation is not allowed on this node: the `fault` op on a node
   /// started without `--enable-fault-injection` (docs/security.md).
   forbidden,
+  /// The client port has API keys and the connection presented a wrong
+  /// key or none (docs/protocol.md, "API keys"); nothing is served.
+  unauthorized,
+  /// The node's budget for buffered client bytes (`memory-budget-bytes`)
+  /// is spent: this connection held the most and is closed.
+  memory_budget_exceeded,
+  /// `max-connections` or `max-connections-per-address` was reached: the
+  /// new connection is closed.
+  too_many_connections,
 };
 
 /// The CAF error category of `errc`.

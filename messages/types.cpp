@@ -21,6 +21,8 @@ const char* to_string(op_code x) {
     return "fault";
   case op_code::cancel:
     return "cancel";
+  case op_code::hello:
+    return "hello";
   }
   return "infer";
 }

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "messages/errc.hpp"
 #include "runtime/wire.hpp"
 
 namespace dine {
@@ -192,6 +193,23 @@ std::string client_conn::read_reply(client_reply& out, duration timeout) {
   if (!decode_reply(body.data(), body.size(), out))
     return fail("malformed reply frame (" + std::to_string(body.size()) +
                 " bytes)");
+  return {};
+}
+
+std::string client_conn::hello(const std::string& key, duration timeout) {
+  client_request req;
+  req.op = op_code::hello;
+  req.auth = key;
+  std::vector<char> buf;
+  append_request(buf, req);
+  if (auto err = send_frames(buf, timeout); !err.empty())
+    return err;
+  client_reply rep;
+  if (auto err = read_reply(rep, timeout); !err.empty())
+    return err;
+  if (rep.code != 0)
+    return std::string{to_string(static_cast<errc>(rep.code))} + ": " +
+           rep.message;
   return {};
 }
 

@@ -32,6 +32,11 @@ public:
   /// success, else a message saying what failed.
   std::string connect(const std::string& host, uint16_t port, duration timeout);
 
+  /// Sends a `hello` frame with API key `key` (id 0) and waits for its
+  /// reply. Returns an empty string when the node accepted the key, else
+  /// what failed (`unauthorized: ...` for a wrong key).
+  std::string hello(const std::string& key, duration timeout);
+
   /// Writes all of `buf` (any number of complete frames). Returns an empty
   /// string on success, else an error message; the connection is closed
   /// after an error.

@@ -256,6 +256,34 @@ config_table<node_config> make_node_options() {
        "an integer 1-1000000",
        uint_setter(&node_config::max_inflight_per_connection, 1, 1000000),
        uint_shower(&node_config::max_inflight_per_connection)},
+      {"max-connections",
+       "client connections in total; more are refused (0 = no limit)",
+       "an integer 0-1000000",
+       uint_setter(&node_config::max_connections, 0, 1000000),
+       uint_shower(&node_config::max_connections)},
+      {"max-connections-per-address",
+       "client connections from one address (0 = no limit)",
+       "an integer 0-1000000",
+       uint_setter(&node_config::max_connections_per_address, 0, 1000000),
+       uint_shower(&node_config::max_connections_per_address)},
+      {"memory-budget-bytes",
+       "buffered client request+reply bytes in total; past it the largest "
+       "connections are closed (0 = no budget)",
+       "an integer 0 or 1048576-1099511627776",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.memory_budget, 0, 1ull << 40) &&
+                (c.memory_budget == 0 || c.memory_budget >= (1u << 20));
+       },
+       uint_shower(&node_config::memory_budget)},
+      {"api-keys-file",
+       "file of `admin KEY` / `user KEY` lines; clients must send a hello "
+       "with a key",
+       "a file name",
+       [](node_config& c, const std::string& v) {
+         c.api_keys_file = v;
+         return !v.empty();
+       },
+       str_shower(&node_config::api_keys_file)},
       {"max-retries", "re-dispatches of a batch whose worker failed",
        "an integer 0-100", uint_setter(&node_config::max_retries, 0, 100),
        uint_shower(&node_config::max_retries)},

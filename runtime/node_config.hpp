@@ -54,6 +54,13 @@ struct node_config {
   uint32_t capacity = 4;      ///< Batches in flight per worker.
   uint32_t max_frame = 16u << 20;
   uint32_t max_inflight_per_connection = 4096;
+  /// Client connections in total and from one address (0 = no limit).
+  uint32_t max_connections = 10000;
+  uint32_t max_connections_per_address = 0;
+  /// Node-wide bound of buffered client bytes (0 = none; docs/security.md).
+  uint64_t memory_budget = 1ull << 30;
+  /// `ROLE KEY` lines; empty: no API keys (docs/security.md).
+  std::string api_keys_file;
   /// Largest BASP payload read from another node (docs/security.md).
   uint32_t max_node_frame = 16u << 20;
   uint32_t max_retries = 2; ///< Re-dispatches of a failed batch.

@@ -41,6 +41,8 @@ bool to_op(std::string_view s, op_code& op) {
     op = op_code::fault;
   else if (s == "cancel")
     op = op_code::cancel;
+  else if (s == "hello")
+    op = op_code::hello;
   else
     return false;
   return true;
@@ -139,6 +141,16 @@ void read_fields(msgpack_reader& rd, uint32_t n, client_request& out,
                       std::to_string(limits.max_key_len) + " bytes");
       else
         out.key.assign(s.data(), s.size());
+    } else if (key == "auth") {
+      std::string_view s;
+      if (!rd.read_str(s))
+        rd = start, wrong_type("a string");
+      else if (s.size() > limits.max_key_len)
+        set_error(out, errc::invalid_request,
+                  "field `auth` is longer than " +
+                      std::to_string(limits.max_key_len) + " bytes");
+      else
+        out.auth.assign(s.data(), s.size());
     } else if (key == "cache") {
       if (!rd.read_bool(out.cache))
         rd = start, wrong_type("a boolean");
@@ -414,7 +426,7 @@ void append_request(std::vector<char>& buf, const client_request& x) {
                (x.version ? 1 : 0) + (x.key.empty() ? 0 : 1) +
                (x.cache ? 0 : 1) + (x.deadline_ms ? 1 : 0) +
                (x.priority ? 1 : 0) + (x.stream ? 1 : 0) + (x.target ? 1 : 0) +
-               (x.trace.empty() ? 0 : 1);
+               (x.auth.empty() ? 0 : 1) + (x.trace.empty() ? 0 : 1);
   pk.pack_map(n);
   pack_str(pk, "id");
   pk.pack_uint64(x.id);
@@ -455,6 +467,10 @@ void append_request(std::vector<char>& buf, const client_request& x) {
   if (x.target) {
     pack_str(pk, "target");
     pk.pack_uint64(x.target);
+  }
+  if (!x.auth.empty()) {
+    pack_str(pk, "auth");
+    pack_str(pk, x.auth);
   }
   if (!x.trace.empty()) {
     pack_str(pk, "trace");

@@ -1,11 +1,16 @@
 #include "actors/front/client_listener.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <memory>
 
 #include "messages/errc.hpp"
+#include "runtime/conn_limits.hpp"
 #include "runtime/error_reply.hpp"
 #include "runtime/frame.hpp"
+#include "runtime/front_stats.hpp"
+#include "runtime/memory_budget.hpp"
 #include "runtime/stage_times.hpp"
 #include "runtime/wire.hpp"
 
@@ -14,6 +19,20 @@ namespace dine {
 namespace {
 
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using shed_atom = caf::atom_constant<caf::atom("shed")>;
+
+/// What the acceptor and all its connections share.
+struct front_shared {
+  explicit front_shared(size_t budget_limit) : budget(budget_limit) {
+    // nop
+  }
+  memory_budget budget;
+  front_stats stats;
+  /// Forwards `(shed_atom, ids)` to connections (weak: no cycle).
+  caf::actor_addr acceptor;
+};
+
+using shared_ptr = std::shared_ptr<front_shared>;
 
 /// Bytes read while halted are not decoded: CAF's stream keeps reading up
 /// to `middleman.max-consecutive-reads` times (50 by default) in the event
@@ -31,6 +50,12 @@ struct connection_state {
   bool halted = false;
   bool resume_pending = false;
   bool streams = false; ///< Sent a streamed request: cancel them on close.
+  uint64_t id = 0;      ///< Holder id in the memory budget.
+  key_role role = key_role::admin;
+  bool closing = false;            ///< Refused: read nothing more, then close.
+  size_t inflight_bytes = 0;       ///< Request bodies sent on, not answered.
+  size_t unsent = 0;               ///< Reply bytes not written to the socket.
+  std::vector<uint64_t> stats_ids; ///< `stats` requests in flight.
 
   static inline const char* name = "dine.connection";
 };
@@ -40,6 +65,58 @@ using conn_ptr = caf::io::stateful_broker<connection_state>*;
 void write_error(conn_ptr self, caf::io::connection_handle hdl, uint64_t id,
                  errc code, std::string msg) {
   append_reply(self->wr_buf(hdl), error_reply(id, code, std::move(msg)));
+}
+
+/// Reports the bytes this connection holds to the node's budget; asks the
+/// acceptor to shed the connections the budget picked.
+void account(conn_ptr self, const shared_ptr& sh) {
+  if (sh->budget.limit() == 0)
+    return;
+  auto& st = self->state;
+  auto held = st.reader.buffered() + (st.parked.size() - st.parked_at) +
+              st.inflight_bytes + st.unsent;
+  auto victims = sh->budget.update(st.id, held);
+  if (!victims.empty())
+    if (auto acc = caf::actor_cast<caf::actor>(sh->acceptor))
+      self->send(acc, shed_atom::value, std::move(victims));
+}
+
+/// Answers a request the connection handles itself: `hello`, or one its
+/// key does not allow. Returns false when the connection must close.
+bool answer_locally(conn_ptr self, caf::io::connection_handle hdl,
+                    const listener_options& opts, front_shared& sh,
+                    client_request& req) {
+  auto& st = self->state;
+  client_reply r;
+  r.id = req.id;
+  if (req.error != 0 && st.role != key_role::none) {
+    r.code = req.error; // a malformed hello
+    r.message = std::move(req.error_message);
+  } else if (req.op == op_code::hello && req.error == 0) {
+    auto role = opts.keys && opts.keys->enabled() ? opts.keys->check(req.auth)
+                                                  : key_role::admin;
+    req.auth.clear();
+    if (role != key_role::none) {
+      st.role = role;
+      r.outputs = encode_role(role);
+    } else {
+      ++sh.stats.unauthorized;
+      r.code = static_cast<uint8_t>(errc::unauthorized);
+      r.message = "wrong API key";
+    }
+  } else if (st.role == key_role::none) {
+    ++sh.stats.unauthorized;
+    r.code = static_cast<uint8_t>(errc::unauthorized);
+    r.message = "this node needs an API key: send a `hello` frame with "
+                "`auth` first";
+  } else {
+    ++sh.stats.forbidden;
+    r.code = static_cast<uint8_t>(errc::forbidden);
+    r.message =
+        std::string{"op `"} + to_string(req.op) + "` needs an admin key";
+  }
+  append_reply(self->wr_buf(hdl), r);
+  return r.code != static_cast<uint8_t>(errc::unauthorized);
 }
 
 /// Halts reading when a limit is reached; resumes (via a message to self,
@@ -70,12 +147,28 @@ void check_backpressure(conn_ptr self, caf::io::connection_handle hdl,
 /// broker quits.
 bool take(conn_ptr self, caf::io::connection_handle hdl,
           const coordinator_actor& coord, const listener_options& opts,
-          const char* p, size_t n, int64_t read) {
+          const shared_ptr& sh, const char* p, size_t n, int64_t read) {
   auto& st = self->state;
+  bool local = false;
   auto ok = st.reader.consume(p, n, [&](const char* body, size_t len) {
+    if (st.closing)
+      return;
     st.batch.emplace_back();
-    decode_request(body, len, st.batch.back());
-    st.streams = st.streams || st.batch.back().stream;
+    auto& req = st.batch.back();
+    decode_request(body, len, req);
+    if (req.op == op_code::hello || st.role == key_role::none ||
+        !api_keys::allows(st.role, req.op)) {
+      local = true;
+      st.closing = !answer_locally(self, hdl, opts, *sh, req);
+      st.batch.pop_back();
+      return;
+    }
+    if (req.op == op_code::stats && req.error == 0)
+      st.stats_ids.push_back(req.id);
+    // A request's bytes live on while it runs: decoded in the coordinator,
+    // the worker's inputs and its reply (measured: about 3x the body).
+    st.inflight_bytes += 3 * len;
+    st.streams = st.streams || req.stream;
   });
   if (!st.batch.empty()) {
     // The whole read goes to the coordinator at once: its frames are
@@ -92,25 +185,33 @@ bool take(conn_ptr self, caf::io::connection_handle hdl,
     st.batch.reserve(std::min(k, size_t{256})); // reads repeat
   }
   if (!ok) {
+    ++sh->stats.too_large;
     write_error(self, hdl, 0, errc::frame_too_large,
                 "frame length " + std::to_string(st.reader.rejected_length()) +
                     " exceeds the maximum of " +
                     std::to_string(opts.max_frame) + " bytes");
+  }
+  if (!ok || st.closing) {
     self->flush(hdl);
     self->close(hdl);
     self->quit();
+    return false;
   }
-  return ok;
+  if (local)
+    self->flush(hdl);
+  account(self, sh);
+  return true;
 }
 
 /// Decodes parked bytes a read at a time until they are used up or the
 /// connection halts again. Returns false if the connection was closed.
 bool take_parked(conn_ptr self, caf::io::connection_handle hdl,
-                 const coordinator_actor& coord, const listener_options& opts) {
+                 const coordinator_actor& coord, const listener_options& opts,
+                 const shared_ptr& sh) {
   auto& st = self->state;
   while (!st.halted && st.parked_at < st.parked.size()) {
     auto n = std::min(read_size, st.parked.size() - st.parked_at);
-    if (!take(self, hdl, coord, opts, st.parked.data() + st.parked_at, n,
+    if (!take(self, hdl, coord, opts, sh, st.parked.data() + st.parked_at, n,
               st.parked_mark))
       return false;
     st.parked_at += n;
@@ -124,8 +225,15 @@ bool take_parked(conn_ptr self, caf::io::connection_handle hdl,
 }
 
 caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
-                         coordinator_actor coord, listener_options opts) {
-  self->state.reader = frame_reader{opts.max_frame};
+                         coordinator_actor coord, listener_options opts,
+                         shared_ptr sh, uint64_t id) {
+  auto& st0 = self->state;
+  st0.reader = frame_reader{opts.max_frame};
+  st0.id = id;
+  st0.role = opts.keys ? opts.keys->initial_role() : key_role::admin;
+  auto budget_on = sh->budget.limit() != 0;
+  if (budget_on) // unsent bytes come from data_transferred_msg
+    self->ack_writes(hdl, true);
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_size));
   return {
       [=](const caf::io::new_data_msg& msg) {
@@ -137,29 +245,67 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
           if (st.parked.empty())
             st.parked_mark = read;
           st.parked.insert(st.parked.end(), msg.buf.begin(), msg.buf.end());
+          account(self, sh);
           return;
         }
-        if (!take(self, hdl, coord, opts, msg.buf.data(), msg.buf.size(), read))
+        if (!take(self, hdl, coord, opts, sh, msg.buf.data(), msg.buf.size(),
+                  read))
           return;
         check_backpressure(self, hdl, opts);
       },
       [=](std::vector<client_reply>& replies) {
         auto& st = self->state;
         auto& buf = self->wr_buf(hdl);
+        auto before = buf.size();
         uint32_t n = 0; // final replies: a stream's chunks are not
         auto end = mark_now();
         for (auto& r : replies) {
           if (r.frame != reply_frame::chunk)
             fill_stage_times(r.marks, end, r.times);
+          if (!st.stats_ids.empty() && r.frame == reply_frame::single) {
+            auto i = std::find(st.stats_ids.begin(), st.stats_ids.end(), r.id);
+            if (i != st.stats_ids.end()) {
+              st.stats_ids.erase(i);
+              if (r.code == 0)
+                add_front_stats(r.outputs, sh->stats, sh->budget.total(),
+                                sh->budget.limit());
+            }
+          }
           append_reply(buf, r);
           n += r.frame != reply_frame::chunk ? 1 : 0;
         }
+        if (st.inflight > 0 && n > 0) // an estimate: the mean body size
+          st.inflight_bytes -=
+              st.inflight_bytes / st.inflight * std::min(n, st.inflight);
         st.inflight = st.inflight > n ? st.inflight - n : 0;
+        if (st.inflight == 0)
+          st.inflight_bytes = 0;
+        st.unsent += buf.size() - before;
         self->flush(hdl);
+        account(self, sh);
         check_backpressure(self, hdl, opts);
       },
-      [=](const caf::io::data_transferred_msg&) {
+      [=](const caf::io::data_transferred_msg& msg) {
+        self->state.unsent = msg.remaining;
+        account(self, sh);
         check_backpressure(self, hdl, opts);
+      },
+      [=](shed_atom) {
+        // Picked by the budget (largest holder). A client that does not
+        // read its replies would keep a graceful close waiting with the
+        // buffers full: shut the socket down, the stream then fails and
+        // frees them (CAF 0.17: a connection handle's id is its socket).
+        ++sh->stats.shed;
+        write_error(self, hdl, 0, errc::memory_budget_exceeded,
+                    "the node's memory-budget-bytes is spent and this "
+                    "connection held the most");
+        self->flush(hdl);
+        if (self->state.unsent > 0)
+          ::shutdown(static_cast<int>(hdl.id()), SHUT_RDWR);
+        self->close(hdl);
+        if (self->state.streams)
+          self->send(coord, cancel_atom::value);
+        self->quit();
       },
       [=](resume_atom) {
         auto& st = self->state;
@@ -167,8 +313,9 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
         if (!st.halted)
           return;
         st.halted = false;
-        self->ack_writes(hdl, false);
-        if (!take_parked(self, hdl, coord, opts))
+        if (!budget_on)
+          self->ack_writes(hdl, false);
+        if (!take_parked(self, hdl, coord, opts, sh))
           return;
         if (!st.halted)
           self->trigger(hdl);
@@ -190,16 +337,32 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
 
 caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
                               listener_options opts) {
+  struct conn_entry {
+    caf::actor hdl;
+    std::string addr;
+    uint64_t id;
+  };
   auto doorman = std::make_shared<caf::io::accept_handle>();
-  auto conns = std::make_shared<std::vector<caf::actor>>();
+  auto conns = std::make_shared<std::vector<conn_entry>>();
   auto draining = std::make_shared<bool>(false);
+  auto limits =
+      std::make_shared<conn_limits>(opts.max_connections, opts.max_per_address);
+  auto sh = std::make_shared<front_shared>(opts.memory_budget);
+  sh->acceptor = self->address();
+  auto next_id = std::make_shared<uint64_t>(0);
   self->set_exit_handler([=](caf::exit_msg& em) {
     // A connection that ended; anything else that failed stops us (and,
     // linked, every connection), as the default handler would.
     auto& cs = *conns;
-    cs.erase(std::remove_if(cs.begin(), cs.end(),
-                            [&](auto& c) { return c.address() == em.source; }),
-             cs.end());
+    auto i = std::find_if(cs.begin(), cs.end(), [&](auto& c) {
+      return c.hdl.address() == em.source;
+    });
+    if (i != cs.end()) {
+      limits->release(i->addr);
+      sh->budget.remove(i->id);
+      sh->stats.open = limits->open();
+      cs.erase(i);
+    }
     if (em.reason && em.reason != caf::exit_reason::normal)
       self->quit(em.reason);
   });
@@ -212,10 +375,33 @@ caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
         return res->second;
       },
       [=](const caf::io::new_connection_msg& msg) {
+        auto addr = self->remote_addr(msg.handle);
+        std::string why;
+        if (limits->admit(addr, why) != errc::none) {
+          // Refused before any byte is read: one error frame, then FIN.
+          ++sh->stats.refused;
+          client_reply r;
+          r.code = static_cast<uint8_t>(errc::too_many_connections);
+          r.message = std::move(why);
+          append_reply(self->wr_buf(msg.handle), r);
+          self->flush(msg.handle);
+          self->close(msg.handle);
+          return;
+        }
+        sh->stats.open = limits->open();
         // Linked: stopping the acceptor stops every connection.
-        auto conn = self->fork(connection, msg.handle, coord, opts);
+        auto id = ++*next_id;
+        auto conn = self->fork(connection, msg.handle, coord, opts, sh, id);
         self->link_to(conn);
-        conns->push_back(conn);
+        conns->push_back(conn_entry{conn, std::move(addr), id});
+      },
+      [=](shed_atom, const std::vector<uint64_t>& ids) {
+        for (auto& c : *conns)
+          if (std::find(ids.begin(), ids.end(), c.id) != ids.end())
+            self->send(c.hdl, shed_atom::value);
+      },
+      [=](const caf::io::connection_closed_msg&) {
+        // A refused connection's FIN was answered: nothing to do.
       },
       [=](drain_atom) {
         // Stop accepting; open connections keep being served.
@@ -233,7 +419,7 @@ caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
         }
         auto left = std::make_shared<size_t>(conns->size());
         for (auto& c : *conns)
-          self->request(c, std::chrono::seconds{2}, sync_atom::value)
+          self->request(c.hdl, std::chrono::seconds{2}, sync_atom::value)
               .then(
                   [=](bool) mutable {
                     if (--*left == 0)

@@ -21,11 +21,21 @@
 // On bad input: a frame that cannot be decoded gets an error reply; a length
 // prefix above `max_frame` gets a `frame_too_large` reply, then the
 // connection is closed (the stream cannot be resynchronized).
+// Access and limits (docs/security.md, "Client port"): with API keys, a
+// connection is served only after a `hello` with a valid key (else
+// `unauthorized`, then closed), and admin ops need an admin key
+// (`forbidden`); the acceptor refuses connections past `max_connections`
+// or `max_per_address` (`too_many_connections`); every connection reports
+// the bytes it holds to the node's `memory_budget`, and the largest holders
+// are closed with `memory_budget_exceeded` when the sum exceeds it.
 
 #include <caf/io/broker.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <memory>
+
 #include "messages/interfaces.hpp"
+#include "runtime/api_keys.hpp"
 
 namespace dine {
 
@@ -36,6 +46,10 @@ struct listener_options {
   uint32_t max_frame = 16u << 20;
   uint32_t max_inflight = 4096;
   size_t max_write_buffer = 4u << 20;
+  uint32_t max_connections = 0;         ///< In total; 0 = no limit.
+  uint32_t max_per_address = 0;         ///< From one address; 0 = none.
+  size_t memory_budget = 0;             ///< Buffered bytes; 0 = none.
+  std::shared_ptr<const api_keys> keys; ///< Null or empty: no keys.
 };
 
 /// The acceptor: `(join_atom)` opens the port and returns it.

@@ -54,7 +54,10 @@ void worker(const options& opts, std::atomic<uint64_t>& next,
   client_conn conn;
   auto timeout =
       std::chrono::milliseconds{static_cast<int64_t>(opts.timeout_s * 1000)};
-  if (auto err = conn.connect(opts.host, opts.port, timeout); !err.empty()) {
+  auto err = conn.connect(opts.host, opts.port, timeout);
+  if (err.empty() && !opts.api_key.empty())
+    err = conn.hello(opts.api_key, timeout);
+  if (!err.empty()) {
     std::lock_guard<std::mutex> guard{res.mtx};
     res.failure = err;
     return;

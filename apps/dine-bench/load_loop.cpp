@@ -89,6 +89,9 @@ std::string load_loop::connect() {
     client_conn conn;
     if (auto err = conn.connect(opts_.host, opts_.port, timeout); !err.empty())
       return err;
+    if (!opts_.api_key.empty())
+      if (auto err = conn.hello(opts_.api_key, timeout); !err.empty())
+        return "hello: " + err;
     c.fd = conn.release(); // non-blocking, TCP_NODELAY
     epoll_event ev{};
     ev.events = EPOLLIN;

@@ -42,6 +42,8 @@ errors by code and lost requests, then the server's batch-size histogram for
   --deadline-ms=N      send deadline_ms=N
   --timeout=SECONDS    count requests unanswered this long as lost
                        (default 10)
+  --api-key=KEY        send a hello frame with KEY after connecting
+                       (default: $DINE_API_KEY; docs/protocol.md)
   --json               print the result as one JSON object
   --stages             decode every reply's `timings` and report the
                        server's per-stage p50/mean and `total` p50/p99 next
@@ -101,6 +103,8 @@ bool parse_op(const std::string& name, op_code& out) {
 
 std::string parse_options(int argc, char** argv, options& out) {
   bool have_connect = false;
+  if (auto env = std::getenv("DINE_API_KEY"))
+    out.api_key = env;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -185,6 +189,8 @@ std::string parse_options(int argc, char** argv, options& out) {
       out.deadline_ms = static_cast<uint32_t>(u);
     } else if (name == "--timeout") {
       err = parse_seconds(name, value, out.timeout_s);
+    } else if (name == "--api-key") {
+      out.api_key = value;
     } else {
       err = "unknown flag `" + name + "`";
     }

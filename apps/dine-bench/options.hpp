@@ -28,6 +28,7 @@ struct options {
   bool cache = true;
   uint32_t deadline_ms = 0;
   double timeout_s = 10; ///< Requests older than this are lost.
+  std::string api_key;   ///< `--api-key` or $DINE_API_KEY: sent in `hello`.
   bool json = false;
   bool stages = false;     ///< `--stages`: decode each reply's server timings.
   uint32_t max_tokens = 0; ///< `--max-tokens`: generation mode when > 0.

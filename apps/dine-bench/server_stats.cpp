@@ -28,6 +28,9 @@ std::string fetch_batch_stats(const options& opts, batch_stats& out) {
   client_conn conn;
   if (auto err = conn.connect(opts.host, opts.port, timeout); !err.empty())
     return "connect: " + err;
+  if (!opts.api_key.empty())
+    if (auto err = conn.hello(opts.api_key, timeout); !err.empty())
+      return "hello: " + err;
   client_request req;
   req.id = 1;
   req.op = op_code::stats;

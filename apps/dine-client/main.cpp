@@ -198,6 +198,11 @@ int main(int argc, char** argv) {
     std::cerr << "dine-client: --connect: " << err << '\n';
     return exit_usage;
   }
+  if (!opts.api_key.empty())
+    if (auto err = conn.hello(opts.api_key, timeout); !err.empty()) {
+      std::cerr << "dine-client: hello: " << err << '\n';
+      return exit_error_reply;
+    }
   if (opts.file.empty())
     return run_single(conn, opts, timeout);
   return run_file(conn, opts, frames, timeout);

@@ -28,6 +28,8 @@ reply as one JSON line.
                        arrives, then the final frame as one JSON line
   --target=N           the request id that --op=cancel ends
   --timeout=SECONDS    how long to wait for each reply (default 10)
+  --api-key=KEY        send a hello frame with KEY after connecting
+                       (default: $DINE_API_KEY; docs/protocol.md)
   --file=PATH          send one request per line of PATH: a JSON object
                        with optional fields op, model, inputs, key, version,
                        cache, deadline_ms, priority (missing fields take the
@@ -68,6 +70,8 @@ bool parse_op(const std::string& name, op_code& out) {
 
 std::string parse_options(int argc, char** argv, options& out) {
   bool have_connect = false;
+  if (auto env = std::getenv("DINE_API_KEY"))
+    out.api_key = env;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -88,7 +92,9 @@ std::string parse_options(int argc, char** argv, options& out) {
       return bad;
     uint64_t u = 0;
     std::string err;
-    if (name == "--connect") {
+    if (name == "--api-key") {
+      out.api_key = value;
+    } else if (name == "--connect") {
       err = split_host_port(value, out.host, out.port);
       if (!err.empty())
         err = "--connect: " + err;

@@ -238,6 +238,7 @@ void floor_server::on_frame(connection& c, const char* body, size_t size) {
       break;
     case op_code::fault:
     case op_code::cancel:
+    case op_code::hello:
       rep_.code = static_cast<uint8_t>(errc::unknown_op);
       rep_.message = "the floor server has no fault hooks";
       break;

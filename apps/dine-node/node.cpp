@@ -172,6 +172,17 @@ std::string node::start_coordinator() {
   lo.port = cfg_.client_port;
   lo.max_frame = cfg_.max_frame;
   lo.max_inflight = cfg_.max_inflight_per_connection;
+  lo.max_connections = cfg_.max_connections;
+  lo.max_per_address = cfg_.max_connections_per_address;
+  lo.memory_budget = static_cast<size_t>(cfg_.memory_budget);
+  if (!cfg_.api_keys_file.empty()) {
+    auto keys = api_keys::load(cfg_.api_keys_file);
+    if (!keys)
+      return classify(keys.error()).second;
+    std::cout << "dine-node: client port needs API keys (" << keys->size()
+              << " in " << cfg_.api_keys_file << ")" << std::endl;
+    lo.keys = std::make_shared<const api_keys>(std::move(*keys));
+  }
   acceptor_ = sys_.middleman().spawn_broker(client_acceptor, coordinator_, lo);
   watch(acceptor_, "client listener");
   roots_.push_back(acceptor_);
