@@ -82,7 +82,8 @@ TEST_CASE("every key --check prints reads back to the same text") {
        "--ready-file=/tmp/r", "--checkpoint=/m/a.bin", "--tokenizer=/m/t.bin",
        "--model.big.backend=sleep", "--model.big.fault=slow",
        "--model.big.preferred-batch-sizes=2,4", "--model.big.schema=map",
-       "--model.big.schema-keys=q", "--model.big.balance=random"});
+       "--model.big.schema-keys=q", "--model.big.balance=random",
+       "--insecure"});
   REQUIRE(cfg);
   auto text = to_config_text(*cfg);
   for (auto line :
