@@ -294,7 +294,7 @@ TEST_CASE("telemetry: one scrape of the coordinator counts exactly the "
 }
 
 TEST_CASE("telemetry: without --trace-sample only failed requests are "
-          "logged, as text by default; no metrics port unless asked") {
+          "logged, as text by default, and no metrics port unless asked") {
   temp_dir dir;
   node_process node{dir.path(), "all", {"--role=all", "--client-port=0"}};
   CHECK_FALSE(node.ready().contains("metrics_port"));
