@@ -71,12 +71,17 @@ node::~node() {
 }
 
 std::string node::start_metrics() {
-  if (!cfg_.metrics)
+  // Without a metrics port, an HTTP front door serves `GET /metrics`
+  // itself (docs/http.md), so the coordinator records into a hub anyway.
+  bool via_http = !cfg_.metrics && cfg_.coordinator && cfg_.http.enabled;
+  if (!cfg_.metrics && !via_http)
     return {};
   metrics_ = std::make_shared<metrics_hub>();
+  if (via_http)
+    return {};
   auto where = cfg_.metrics_host + ":" + std::to_string(cfg_.metrics_port);
-  auto srv = metrics_server::start(metrics_, cfg_.metrics_host,
-                                   cfg_.metrics_port);
+  auto srv =
+      metrics_server::start(metrics_, cfg_.metrics_host, cfg_.metrics_port);
   if (!srv)
     return "cannot serve metrics on " + where + ": " +
            classify(srv.error()).second;
@@ -230,6 +235,8 @@ std::string node::start_http() {
   ao.job_ttl = cfg_.http.job_ttl;
   ao.max_jobs = cfg_.http.max_jobs;
   ao.files = http::dashboard_files();
+  if (metrics_ && !metrics_server_)
+    ao.metrics = [hub = metrics_] { return hub->prometheus_text(); };
   auto routes =
       std::make_shared<http::api>(ao, make_relay_backend(http_relay_, table));
   http::server_options so;

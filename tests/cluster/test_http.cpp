@@ -269,3 +269,32 @@ TEST_CASE("http: ready only while a healthy worker serves each model") {
   w.kill_now();
   REQUIRE(wait_status(port, "/health/ready", 503, 20s));
 }
+
+TEST_CASE("http: GET /metrics serves the Prometheus text when no metrics "
+          "port is set") {
+  temp_dir dir;
+  node_process n{
+      dir.path(),
+      "all",
+      {"--role=all", "--client-port=0", "--http-port=0", "--models=echo"}};
+  auto port = http_port(n);
+  REQUIRE(port != 0);
+  CHECK(n.ready().value("metrics_port", 0) == 0);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(
+        curl(port, "/v1/infer/echo", R"({"inputs":1,"cache":false})").status ==
+        200);
+  // The coordinator folds its counts into the registry on its sweep.
+  http_result m;
+  for (int i = 0; i < 100; ++i) {
+    m = curl(port, "/metrics");
+    if (m.status == 200 && m.body.find("model=\"echo\"") != std::string::npos)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  INFO("body: " << m.body.substr(0, 2000));
+  CHECK(m.status == 200);
+  CHECK(m.body.find("# TYPE dine_requests_total counter") != std::string::npos);
+  CHECK(m.body.find("dine_requests_total{") != std::string::npos);
+  CHECK(m.body.find("model=\"echo\"") != std::string::npos);
+}
