@@ -467,8 +467,8 @@ std::string usage() {
          "--check validates the configuration, prints it and exits.\n\n"
          "Options (also valid as `key = value` in FILE):\n" +
          usage_lines(node_options(), "  --", 30) +
-         "\nInter-node security keys (docs/security.md):\n" +
-         security_usage() + "\nPer-model keys (--model.NAME.KEY=V, or KEY = V in "
+         "\nInter-node security keys (docs/security.md):\n" + security_usage() +
+         "\nPer-model keys (--model.NAME.KEY=V, or KEY = V in "
          "[model.NAME]):\n" +
          usage_lines(model_options(), "  ", 32);
 }

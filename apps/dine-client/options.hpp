@@ -27,7 +27,7 @@ struct options {
   uint64_t target = 0; ///< `--target`: the request id `--op=cancel` ends.
   double timeout_s = 10;
   std::string api_key; ///< `--api-key` or $DINE_API_KEY: sent in `hello`.
-  std::string file; ///< `--file`: one JSON request object per line.
+  std::string file;    ///< `--file`: one JSON request object per line.
   size_t pipeline = 16;
   bool help = false;
 };
