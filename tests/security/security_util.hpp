@@ -3,12 +3,32 @@
 // Helpers shared by the security tests (on top of the cluster harness).
 
 #include <chrono>
+#include <cstdint>
+#include <fstream>
 #include <string>
 #include <thread>
 
 #include "../cluster/harness.hpp"
 
 namespace dine::test {
+
+/// A value in kB from /proc/PID/status (VmRSS, VmHWM); 0 if absent.
+inline uint64_t status_kb(pid_t pid, const std::string& key) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.compare(0, key.size() + 1, key + ":") == 0)
+      return std::stoull(line.substr(key.size() + 1));
+  return 0;
+}
+
+/// Hex to bytes (the forged BASP headers of the node-port tests).
+inline std::string unhex(const std::string& hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
 
 /// Polls `stats` until `n` workers are registered (at most `timeout`).
 inline bool wait_worker_count(uint16_t port, size_t n,

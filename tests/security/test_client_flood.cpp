@@ -33,15 +33,6 @@ namespace {
 
 using strings = std::vector<std::string>;
 
-uint64_t status_kb(pid_t pid, const std::string& key) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.compare(0, key.size() + 1, key + ":") == 0)
-      return std::stoull(line.substr(key.size() + 1));
-  return 0;
-}
-
 /// One framed echo request whose body is just under 16 MiB.
 std::vector<char> big_frame() {
   client_request req;

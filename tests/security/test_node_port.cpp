@@ -27,24 +27,6 @@ namespace {
 
 using strings = std::vector<std::string>;
 
-/// A value in kB from /proc/PID/status (VmRSS, VmHWM).
-uint64_t status_kb(pid_t pid, const std::string& key) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.compare(0, key.size() + 1, key + ":") == 0)
-      return std::stoull(line.substr(key.size() + 1));
-  return 0;
-}
-
-/// Hex to bytes.
-std::string unhex(const std::string& hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  return out;
-}
-
 /// Connects to 127.0.0.1:`port` and sends `bytes`; returns the socket or -1.
 int send_to(uint16_t port, const std::string& bytes) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -68,15 +68,6 @@ size_t count(const std::string& text, const std::string& needle) {
   return n;
 }
 
-uint64_t status_kb(pid_t pid, const std::string& key) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.compare(0, key.size() + 1, key + ":") == 0)
-      return std::stoull(line.substr(key.size() + 1));
-  return 0;
-}
-
 int tcp_connect(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -145,13 +136,6 @@ bool send_and_wait_close(uint16_t port, const std::string& bytes,
   SSL_CTX_free(ctx);
   ::close(fd);
   return closed;
-}
-
-std::string unhex(const std::string& hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  return out;
 }
 
 const std::string forged =
