@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "messages/errc.hpp"
 #include "runtime/client_conn.hpp"
 
 namespace dine::bench {
@@ -44,6 +45,13 @@ errors by code and lost requests, then the server's batch-size histogram for
                        (default 10)
   --api-key=KEY        send a hello frame with KEY after connecting
                        (default: $DINE_API_KEY; docs/protocol.md)
+  --tls                speak TLS to a node with client-tls (docs/security.md,
+                       "Client port TLS"), verifying its certificate
+  --ca=FILE            the CA (PEM) the node's certificate must chain to,
+                       e.g. the cluster's ca.pem (implies --tls; default:
+                       the system's CA store)
+  --tls-name=NAME      also require NAME in the node certificate's DNS
+                       names (or CN), e.g. the NODE of tools/mkcerts.sh
   --json               print the result as one JSON object
   --stages             decode every reply's `timings` and report the
                        server's per-stage p50/mean and `total` p50/p99 next
@@ -119,6 +127,10 @@ std::string parse_options(int argc, char** argv, options& out) {
       out.cache = false;
       continue;
     }
+    if (arg == "--tls") {
+      out.tls = true;
+      continue;
+    }
     if (arg == "--stages") {
       out.stages = true;
       continue;
@@ -191,6 +203,11 @@ std::string parse_options(int argc, char** argv, options& out) {
       err = parse_seconds(name, value, out.timeout_s);
     } else if (name == "--api-key") {
       out.api_key = value;
+    } else if (name == "--ca") {
+      out.tls = true;
+      out.ca = value;
+    } else if (name == "--tls-name") {
+      out.tls_name = value;
     } else {
       err = "unknown flag `" + name + "`";
     }
@@ -199,6 +216,14 @@ std::string parse_options(int argc, char** argv, options& out) {
   }
   if (!have_connect)
     return "missing --connect=HOST:PORT";
+  if (!out.tls && !out.tls_name.empty())
+    return "--tls-name needs --tls or --ca";
+  if (out.tls) {
+    auto ctx = tls_context::client(out.ca, out.tls_name);
+    if (!ctx)
+      return classify(ctx.error()).second;
+    out.tls_ctx = std::move(*ctx);
+  }
   if (out.op == op_code::infer && out.model.empty())
     return "--model is required for --op=infer";
   if ((out.requests == 0) == (out.duration_s == 0))

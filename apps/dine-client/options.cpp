@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "messages/errc.hpp"
 #include "runtime/client_conn.hpp"
 
 namespace dine::client {
@@ -30,6 +31,13 @@ reply as one JSON line.
   --timeout=SECONDS    how long to wait for each reply (default 10)
   --api-key=KEY        send a hello frame with KEY after connecting
                        (default: $DINE_API_KEY; docs/protocol.md)
+  --tls                speak TLS to a node with client-tls (docs/security.md,
+                       "Client port TLS"), verifying its certificate
+  --ca=FILE            the CA (PEM) the node's certificate must chain to,
+                       e.g. the cluster's ca.pem (implies --tls; default:
+                       the system's CA store)
+  --tls-name=NAME      also require NAME in the node certificate's DNS
+                       names (or CN), e.g. the NODE of tools/mkcerts.sh
   --file=PATH          send one request per line of PATH: a JSON object
                        with optional fields op, model, inputs, key, version,
                        cache, deadline_ms, priority (missing fields take the
@@ -80,6 +88,10 @@ std::string parse_options(int argc, char** argv, options& out) {
     }
     if (arg == "--no-cache") {
       out.cache = false;
+      continue;
+    }
+    if (arg == "--tls") {
+      out.tls = true;
       continue;
     }
     if (arg == "--stream") {
@@ -157,6 +169,14 @@ std::string parse_options(int argc, char** argv, options& out) {
   }
   if (!have_connect)
     return "missing --connect=HOST:PORT";
+  if (!out.tls && !out.tls_name.empty())
+    return "--tls-name needs --tls or --ca";
+  if (out.tls) {
+    auto ctx = tls_context::client(out.ca, out.tls_name);
+    if (!ctx)
+      return classify(ctx.error()).second;
+    out.tls_ctx = std::move(*ctx);
+  }
   if (out.file.empty() && out.op == op_code::infer && out.model.empty())
     return "--model is required for --op=infer";
   return {};
