@@ -236,7 +236,7 @@ std::vector<uint8_t> encode_stats(const cluster_stats& cs,
     }
   }
   str(pk, "requests");
-  pk.pack_map(7);
+  pk.pack_map(8);
   str(pk, "cached");
   pk.pack_uint64(rc.cached);
   str(pk, "coalesced");
@@ -247,6 +247,8 @@ std::vector<uint8_t> encode_stats(const cluster_stats& cs,
   pk.pack_uint64(rc.ok);
   str(pk, "late");
   pk.pack_uint64(rc.late);
+  str(pk, "orphaned");
+  pk.pack_uint64(rc.orphaned);
   str(pk, "inflight");
   pk.pack_uint64(rc.inflight);
   uint32_t nerr = 0;

@@ -289,6 +289,10 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
       [=](std::vector<client_request>& reqs) {
         auto& st = self->state;
         auto conn = caf::actor_cast<connection_actor>(self->current_sender());
+        if (conn && !st.closed.empty() && st.closed.contains(conn->id())) {
+          st.counters.orphaned += reqs.size(); // nobody reads the replies
+          return;
+        }
         auto now = clock::now();
         std::vector<client_reply> immediate;
         std::vector<client_request> routed;
@@ -456,6 +460,8 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         auto& st = self->state;
         auto conn = caf::actor_cast<connection_actor>(self->current_sender());
         auto now = clock::now();
+        if (conn)
+          st.closed.add(conn->id(), now);
         for (auto rid : st.inflight.streams_of(conn))
           cancel_stream(self, nullptr, rid, now);
         st.counters.inflight = st.inflight.size();
@@ -491,6 +497,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
               settle_followers(self, sink, e.key, rid, nullptr, reroute, now);
           }
         });
+        st.closed.expire(now);
         // Lookups the cache did not answer in time count as misses.
         for (auto i = st.lookups.begin(); i != st.lookups.end();) {
           if (now - i->second.sent > cache_timeout) {
