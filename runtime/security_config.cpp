@@ -53,8 +53,8 @@ const std::vector<security_option>& security_options_table() {
          return parse_bool(v, s.insecure);
        }},
       {"client-tls",
-       "TLS on the client port with tls-cert and tls-key (clients verify it "
-       "against tls-ca; needs all three)",
+       "TLS on the client port and HTTPS on the HTTP port, with tls-cert and "
+       "tls-key (clients verify it against tls-ca; needs all three)",
        "true or false",
        [](security_settings& s, const std::string& v) {
          return parse_bool(v, s.client_tls);

@@ -20,8 +20,8 @@ struct security_settings {
   std::string cluster_token_file; ///< Where the token was read from.
   /// Allows plaintext inter-node traffic on a non-loopback address.
   bool insecure = false;
-  /// TLS on the client port with tls-cert and tls-key (docs/security.md,
-  /// "Client port TLS").
+  /// TLS on the client port and the HTTP port with tls-cert and tls-key
+  /// (docs/security.md, "Client port TLS").
   bool client_tls = false;
 
   /// Whether inter-node traffic uses mutual TLS.

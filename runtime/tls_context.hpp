@@ -39,6 +39,9 @@ public:
   /// Returns whether this holds a context.
   explicit operator bool() const noexcept { return ctx_ != nullptr; }
 
+  /// Returns the OpenSSL context (owned here; SSL_CTX_up_ref to keep it).
+  SSL_CTX* native() const noexcept { return ctx_.get(); }
+
   /// Returns whether this is the node's side.
   bool is_server() const noexcept { return server_; }
 

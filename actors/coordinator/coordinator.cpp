@@ -290,7 +290,13 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         auto& st = self->state;
         auto conn = caf::actor_cast<connection_actor>(self->current_sender());
         if (conn && !st.closed.empty() && st.closed.contains(conn->id())) {
-          st.counters.orphaned += reqs.size(); // nobody reads the replies
+          // Nobody reads the replies: not run. The closed connection only
+          // counts them as settled (it lingers for its requests in flight).
+          st.counters.orphaned += reqs.size();
+          std::vector<client_reply> settled(reqs.size());
+          for (size_t i = 0; i < reqs.size(); ++i)
+            settled[i].id = reqs[i].id;
+          self->send(conn, std::move(settled));
           return;
         }
         auto now = clock::now();

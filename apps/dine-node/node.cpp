@@ -255,6 +255,13 @@ std::string node::start_http() {
   so.max_body_bytes = cfg_.http.max_body_bytes;
   so.max_header_bytes = cfg_.http.max_header_bytes;
   so.idle_timeout = cfg_.http.idle_timeout;
+  if (cfg_.security.client_tls) {
+    auto ctx =
+        tls_context::server(cfg_.security.tls_cert, cfg_.security.tls_key);
+    if (!ctx)
+      return classify(ctx.error()).second;
+    so.tls = std::move(*ctx);
+  }
   http_ = std::make_shared<http::server>(
       so, [routes](http::request&& req, http::exchange_ptr ex) {
         routes->handle(std::move(req), std::move(ex));
@@ -264,6 +271,7 @@ std::string node::start_http() {
     return err;
   ready_ += ", \"http_port\": " + std::to_string(port);
   std::cout << "dine-node: HTTP front door on " << cfg_.http.host << ":" << port
+            << (so.tls ? " (HTTPS)" : "")
             << (keys_ ? " (API keys required)" : "") << std::endl;
   return {};
 }

@@ -211,3 +211,44 @@ TEST_CASE("client TLS: hostile bytes are closed and the node keeps serving") {
   serves(t);
   CHECK(status_kb(pid, "VmHWM") < hwm0 + 64 * 1024);
 }
+
+TEST_CASE("client TLS: the HTTP port speaks HTTPS with the same certificate") {
+  tls_node t{{"--http-port=0"}};
+  auto http = t.node->ready().value("http_port", 0);
+  REQUIRE(http != 0);
+  auto run = [](const std::string& cmd) {
+    std::string out;
+    if (auto* p = popen(cmd.c_str(), "r")) {
+      char buf[4096];
+      size_t n;
+      while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+        out.append(buf, n);
+      pclose(p);
+    }
+    return out;
+  };
+  auto port = std::to_string(http);
+  // curl checks the name: `coord` (the certificate's CN) resolves here.
+  auto ok = run("curl -sS -m 30 --cacert " + t.a + "ca.pem --resolve coord:" +
+                port + ":127.0.0.1 -w '\\n%{http_code}' -H 'Content-Type: "
+                "application/json' --data-binary '{\"inputs\":\"https\"}' "
+                "https://coord:" +
+                port + "/v1/infer/echo 2>&1");
+  CHECK(ok.find("\"https\"") != std::string::npos);
+  CHECK(ok.substr(ok.rfind('\n') + 1) == "200");
+  // Another CA: curl refuses the certificate; plaintext HTTP gets no
+  // response (the TLS handshake fails and the node closes).
+  auto other = run("curl -sS -m 30 --cacert " + t.b + "ca.pem --resolve coord:" +
+                   port + ":127.0.0.1 -w '\\n%{http_code}' https://coord:" +
+                   port + "/health/live 2>&1");
+  CHECK(other.substr(other.rfind('\n') + 1) == "000");
+  auto plain = run("curl -sS -m 30 -w '\\n%{http_code}' http://127.0.0.1:" +
+                   port + "/health/live 2>&1");
+  CHECK(plain.substr(plain.rfind('\n') + 1) == "000");
+  // Still serving.
+  auto again = run("curl -sS -m 30 --cacert " + t.a + "ca.pem --resolve coord:" +
+                   port + ":127.0.0.1 -o /dev/null -w '%{http_code}' "
+                   "https://coord:" +
+                   port + "/health/live 2>&1");
+  CHECK(again == "200");
+}
