@@ -73,7 +73,7 @@ client_request echo(uint64_t id, const std::string& text) {
   req.id = id;
   req.model = "echo";
   req.cache = false;
-  req.inputs = {0xa0 | static_cast<uint8_t>(text.size())};
+  req.inputs = {static_cast<uint8_t>(0xa0 | text.size())};
   req.inputs.insert(req.inputs.end(), text.begin(), text.end());
   return req;
 }
