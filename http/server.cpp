@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -17,7 +18,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <openssl/ssl.h>
 
@@ -173,9 +173,9 @@ private:
     parser_->header_limit(o.max_header_bytes);
     parser_->body_limit(o.max_body_bytes);
     lowest().expires_after(o.idle_timeout);
-    bhttp::async_read(stream_, buf_, *parser_,
-                      [self = me()](
-                          beast::error_code ec, size_t) { self->on_read(ec); });
+    bhttp::async_read(
+        stream_, buf_, *parser_,
+        [self = me()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -247,13 +247,12 @@ private:
     writing_buf_.clear();
     writing_buf_.swap(pending_);
     lowest().expires_after(core_->opts.idle_timeout); // a client not reading
-    asio::async_write(
-        stream_, asio::buffer(writing_buf_),
-        [self = me()](beast::error_code ec, size_t) {
-          if (ec || self->closed_)
-            return self->close();
-          self->write_pending();
-        });
+    asio::async_write(stream_, asio::buffer(writing_buf_),
+                      [self = me()](beast::error_code ec, size_t) {
+                        if (ec || self->closed_)
+                          return self->close();
+                        self->write_pending();
+                      });
   }
 
   /// The response ended: the next request, or close.
@@ -277,18 +276,18 @@ private:
     if (watching_)
       return;
     watching_ = true;
-    socket().async_wait(
-        tcp::socket::wait_read,
-        [self = me()](beast::error_code ec) {
-          self->watching_ = false;
-          if (self->closed_ || !self->busy_)
-            return;
-          beast::error_code ec2;
-          auto avail = self->socket().available(ec2);
-          if (ec || ec2 || avail == 0)
-            self->close(); // EOF or reset
-          // else: the client pipelined its next request; read it later
-        });
+    socket().async_wait(tcp::socket::wait_read,
+                        [self = me()](beast::error_code ec) {
+                          self->watching_ = false;
+                          if (self->closed_ || !self->busy_)
+                            return;
+                          beast::error_code ec2;
+                          auto avail = self->socket().available(ec2);
+                          if (ec || ec2 || avail == 0)
+                            self->close(); // EOF or reset
+                          // else: the client pipelined its next request; read
+                          // it later
+                        });
   }
 
   void close() {

@@ -15,9 +15,9 @@
 // stream, with the node's certificate (runtime/tls_context.hpp); a failed
 // handshake closes it. Limits: header bytes (431), body bytes (413),
 // connections (503 then close; over TLS before any handshake: the
-// client sees a TLS error, not the 503), and an idle timeout that bounds the time to read one whole
-// request (a client sending its headers byte by byte is closed when it
-// runs out, see docs/security.md).
+// client sees a TLS error, not the 503), and an idle timeout that bounds the
+// time to read one whole request (a client sending its headers byte by byte is
+// closed when it runs out, see docs/security.md).
 
 #include <chrono>
 #include <cstdint>

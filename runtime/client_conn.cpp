@@ -118,9 +118,9 @@ std::string client_conn::connect(const std::string& host, uint16_t port,
   if (fd_ < 0)
     return "cannot connect to " + host + ":" + port_str + ": " + errors;
   if (tls_)
-    return handshake(host + ":" + port_str,
-                     std::chrono::duration_cast<duration>(
-                         deadline - clock_type::now()));
+    return handshake(
+        host + ":" + port_str,
+        std::chrono::duration_cast<duration>(deadline - clock_type::now()));
   return {};
 }
 
@@ -129,8 +129,7 @@ void client_conn::use_tls(tls_context ctx) {
   tls_ = std::move(ctx);
 }
 
-std::string client_conn::handshake(const std::string& where,
-                                   duration timeout) {
+std::string client_conn::handshake(const std::string& where, duration timeout) {
   auto deadline = clock_type::now() + timeout;
   ssl_ = tls_.new_session(fd_);
   if (ssl_ == nullptr)

@@ -49,25 +49,26 @@ ssize_t recv_some(SSL* ssl, int fd, char* buf, size_t n) {
   if (ssl == nullptr)
     return ::recv(fd, buf, n, 0);
   ERR_clear_error();
-  auto r = SSL_read(ssl, buf, static_cast<int>(n > (1u << 30) ? (1u << 30) : n));
+  auto r =
+      SSL_read(ssl, buf, static_cast<int>(n > (1u << 30) ? (1u << 30) : n));
   if (r > 0)
     return r;
   switch (SSL_get_error(ssl, r)) {
-    case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-      errno = EAGAIN;
-      return -1;
-    case SSL_ERROR_ZERO_RETURN:
-      return 0;
-    case SSL_ERROR_SYSCALL:
-      if (ERR_peek_error() == 0 && (r == 0 || errno == 0))
-        return 0; // the peer closed without close_notify
-      if (errno == 0)
-        errno = EIO;
-      return -1;
-    default:
+  case SSL_ERROR_WANT_READ:
+  case SSL_ERROR_WANT_WRITE:
+    errno = EAGAIN;
+    return -1;
+  case SSL_ERROR_ZERO_RETURN:
+    return 0;
+  case SSL_ERROR_SYSCALL:
+    if (ERR_peek_error() == 0 && (r == 0 || errno == 0))
+      return 0; // the peer closed without close_notify
+    if (errno == 0)
       errno = EIO;
-      return -1;
+    return -1;
+  default:
+    errno = EIO;
+    return -1;
   }
 }
 

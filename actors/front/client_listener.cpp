@@ -56,7 +56,7 @@ struct connection_state {
   bool halted = false;
   bool resume_pending = false;
   bool announced = false; ///< Told the coordinator it closed.
-  uint64_t id = 0;      ///< Holder id in the memory budget.
+  uint64_t id = 0;        ///< Holder id in the memory budget.
   key_role role = key_role::admin;
   bool closing = false;      ///< Refused: read nothing more, then close.
   bool gone = false;         ///< Socket closed: waits for in-flight replies.
@@ -432,8 +432,9 @@ caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
   return {
       [=](join_atom) -> caf::result<uint16_t> {
         auto res =
-            opts.tls ? add_tls_doorman(self, opts.port, opts.host, opts.tls)
-                     : self->add_tcp_doorman(opts.port, opts.host.c_str(), true);
+            opts.tls
+                ? add_tls_doorman(self, opts.port, opts.host, opts.tls)
+                : self->add_tcp_doorman(opts.port, opts.host.c_str(), true);
         if (!res)
           return std::move(res.error());
         *doorman = res->first; // drain closes it

@@ -56,8 +56,8 @@ ssl_policy::~ssl_policy() {
   SSL_free(ssl_);
 }
 
-rw_state ssl_policy::read_some(size_t& result, net::native_socket fd,
-                               void* buf, size_t len) {
+rw_state ssl_policy::read_some(size_t& result, net::native_socket fd, void* buf,
+                               size_t len) {
   auto st = do_some(false, result, buf, len);
   if (st == rw_state::failure && !SSL_is_init_finished(ssl_))
     handshake_failed(fd);
@@ -84,14 +84,13 @@ rw_state ssl_policy::do_some(bool write, size_t& result, void* buf,
     auto rc = SSL_do_handshake(ssl_);
     if (rc != 1) {
       switch (SSL_get_error(ssl_, rc)) {
-        case SSL_ERROR_WANT_READ:
-          // A write with nothing to write must not poll for writing.
-          return write && len == 0 ? rw_state::indeterminate
-                                   : rw_state::success;
-        case SSL_ERROR_WANT_WRITE:
-          return rw_state::success;
-        default:
-          return rw_state::failure;
+      case SSL_ERROR_WANT_READ:
+        // A write with nothing to write must not poll for writing.
+        return write && len == 0 ? rw_state::indeterminate : rw_state::success;
+      case SSL_ERROR_WANT_WRITE:
+        return rw_state::success;
+      default:
+        return rw_state::failure;
       }
     }
   }
@@ -104,11 +103,11 @@ rw_state ssl_policy::do_some(bool write, size_t& result, void* buf,
     return rw_state::success;
   }
   switch (SSL_get_error(ssl_, rc)) {
-    case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-      return rw_state::success;
-    default: // closed (ZERO_RETURN, SYSCALL) or a TLS error
-      return rw_state::failure;
+  case SSL_ERROR_WANT_READ:
+  case SSL_ERROR_WANT_WRITE:
+    return rw_state::success;
+  default: // closed (ZERO_RETURN, SYSCALL) or a TLS error
+    return rw_state::failure;
   }
 }
 
@@ -123,9 +122,9 @@ void ssl_policy::handshake_failed(net::native_socket fd) {
     auto addr = net::remote_addr_of_fd(fd);
     auto port = net::remote_port_of_fd(fd);
     std::cerr << "dine-node: client port: dropped "
-              << (addr ? *addr : std::string{"?"}) << ":"
-              << (port ? *port : 0) << ": TLS handshake failed: " << why
-              << " (" << n << " so far)" << std::endl;
+              << (addr ? *addr : std::string{"?"}) << ":" << (port ? *port : 0)
+              << ": TLS handshake failed: " << why << " (" << n << " so far)"
+              << std::endl;
   }
 }
 

@@ -449,8 +449,9 @@ bool node::drain() {
         ++left;
     };
     if (coordinator_)
-      self_->request<caf::message_priority::high>(coordinator_, seconds{1},
-                                                  drain_atom::value)
+      self_
+          ->request<caf::message_priority::high>(coordinator_, seconds{1},
+                                                 drain_atom::value)
           .receive([&](uint64_t n) { left += n; }, unknown);
     for (auto& w : workers)
       if (w && !cfg_.coordinator) // local workers drain with the coordinator
@@ -480,8 +481,7 @@ void node::stop() {
   // mailbox holds a backlog stops now instead of after working it off.
   for (auto i = roots_.rbegin(); i != roots_.rend(); ++i)
     if (*i)
-      (*i)->enqueue(nullptr,
-                    caf::make_message_id(caf::message_priority::high),
+      (*i)->enqueue(nullptr, caf::make_message_id(caf::message_priority::high),
                     caf::make_message(caf::exit_msg{
                         i->address(), caf::exit_reason::user_shutdown}),
                     nullptr);

@@ -43,8 +43,8 @@ struct tls_node {
     a = dir.path() + "/a/";
     b = dir.path() + "/b/";
     auto mk = [](const std::string& d, const std::string& nodes) {
-      auto cmd = std::string{DINE_SOURCE_DIR} + "/tools/mkcerts.sh " + d +
-                 " " + nodes + " >/dev/null 2>&1";
+      auto cmd = std::string{DINE_SOURCE_DIR} + "/tools/mkcerts.sh " + d + " " +
+                 nodes + " >/dev/null 2>&1";
       return std::system(cmd.c_str()) == 0;
     };
     REQUIRE(mk(a, "coord"));
@@ -150,8 +150,8 @@ TEST_CASE("client TLS: a client verifying the cluster CA is served") {
   REQUIRE(conn.connect("127.0.0.1", t.port, 20s) == "");
   CHECK(ask(conn, echo(9, "no name")).code == 0);
   // dine-client --ca=... --tls-name=...
-  auto cmd = bin("dine-client") + " --connect=127.0.0.1:" +
-             std::to_string(t.port) + " --ca=" + t.a +
+  auto cmd = bin("dine-client") +
+             " --connect=127.0.0.1:" + std::to_string(t.port) + " --ca=" + t.a +
              "ca.pem --tls-name=coord --model=echo --inputs='\"cli\"' 2>&1";
   std::string out;
   if (auto* p = popen(cmd.c_str(), "r")) {
@@ -206,8 +206,8 @@ TEST_CASE("client TLS: hostile bytes are closed and the node keeps serving") {
   // A whole handshake record of junk, and a record header claiming 32 KiB
   // (OpenSSL refuses records above 16 KiB + 2048 from the header alone).
   CHECK(closed_after(t.port, unhex("16030100ff") + std::string(255, 'x'), 20s));
-  CHECK(closed_after(t.port, unhex("1603037fff") + std::string(64, '\x01'),
-                     20s));
+  CHECK(
+      closed_after(t.port, unhex("1603037fff") + std::string(64, '\x01'), 20s));
   serves(t);
   CHECK(status_kb(pid, "VmHWM") < hwm0 + 64 * 1024);
 }
@@ -229,26 +229,30 @@ TEST_CASE("client TLS: the HTTP port speaks HTTPS with the same certificate") {
   };
   auto port = std::to_string(http);
   // curl checks the name: `coord` (the certificate's CN) resolves here.
-  auto ok = run("curl -sS -m 30 --cacert " + t.a + "ca.pem --resolve coord:" +
-                port + ":127.0.0.1 -w '\\n%{http_code}' -H 'Content-Type: "
-                "application/json' --data-binary '{\"inputs\":\"https\"}' "
-                "https://coord:" +
-                port + "/v1/infer/echo 2>&1");
+  auto ok =
+      run("curl -sS -m 30 --cacert " + t.a + "ca.pem --resolve coord:" + port +
+          ":127.0.0.1 -w '\\n%{http_code}' -H 'Content-Type: "
+          "application/json' --data-binary '{\"inputs\":\"https\"}' "
+          "https://coord:" +
+          port + "/v1/infer/echo 2>&1");
   CHECK(ok.find("\"https\"") != std::string::npos);
   CHECK(ok.substr(ok.rfind('\n') + 1) == "200");
   // Another CA: curl refuses the certificate; plaintext HTTP gets no
   // response (the TLS handshake fails and the node closes).
-  auto other = run("curl -sS -m 30 --cacert " + t.b + "ca.pem --resolve coord:" +
-                   port + ":127.0.0.1 -w '\\n%{http_code}' https://coord:" +
-                   port + "/health/live 2>&1");
+  auto other =
+      run("curl -sS -m 30 --cacert " + t.b + "ca.pem --resolve coord:" + port +
+          ":127.0.0.1 -w '\\n%{http_code}' https://coord:" + port +
+          "/health/live 2>&1");
   CHECK(other.substr(other.rfind('\n') + 1) == "000");
-  auto plain = run("curl -sS -m 30 -w '\\n%{http_code}' http://127.0.0.1:" +
-                   port + "/health/live 2>&1");
+  auto plain =
+      run("curl -sS -m 30 -w '\\n%{http_code}' http://127.0.0.1:" + port +
+          "/health/live 2>&1");
   CHECK(plain.substr(plain.rfind('\n') + 1) == "000");
   // Still serving.
-  auto again = run("curl -sS -m 30 --cacert " + t.a + "ca.pem --resolve coord:" +
-                   port + ":127.0.0.1 -o /dev/null -w '%{http_code}' "
-                   "https://coord:" +
-                   port + "/health/live 2>&1");
+  auto again =
+      run("curl -sS -m 30 --cacert " + t.a + "ca.pem --resolve coord:" + port +
+          ":127.0.0.1 -o /dev/null -w '%{http_code}' "
+          "https://coord:" +
+          port + "/health/live 2>&1");
   CHECK(again == "200");
 }

@@ -23,8 +23,8 @@ using namespace std::chrono_literals;
 
 TEST_CASE("drain: SIGTERM 5 s after a client-port flood drains and exits 0") {
   temp_dir dir;
-  node_process node{dir.path(), "node",
-                    {"--role=all", "--client-port=0", "--models=echo"}};
+  node_process node{
+      dir.path(), "node", {"--role=all", "--client-port=0", "--models=echo"}};
   auto port = node.client_port();
   auto cmd = std::string{"python3 "} + DINE_SOURCE_DIR +
              "/tools/client_port_fuzz.py " + std::to_string(port) +
