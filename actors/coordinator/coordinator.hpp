@@ -14,7 +14,11 @@
 // cached) also gets its chunks (`std::vector<stream_chunk>` from the
 // batchers) as non-final replies; op `cancel` and a closed connection
 // (`cancel` from it) end a stream at once and send `(cancel, model, rid)`
-// to the router to stop its sequence. Every final reply is counted per
+// to the router to stop its sequence. A connection's `cancel` comes with
+// high priority when it closes, ahead of batches it sent before that may
+// still wait in the mailbox (a flood): those are dropped unrun, counted as
+// `orphaned` (runtime/closed_conns.hpp), so that the backlog of gone
+// clients neither runs nor holds up a drain. Every final reply is counted per
 // model in a recent window (runtime/latency_window.hpp) and every error in
 // a bounded ring (runtime/error_ring.hpp), both reported by `stats`.
 // Supervised by: the node.
@@ -32,7 +36,13 @@
 // snapshot as it was. Every request gets a trace id (the client's or a
 // generated one) that its reply carries; failed and sampled requests are
 // logged as one line each through a `log_sink` that never blocks
-// (runtime/request_log.hpp).
+// (runtime/request_log.hpp). A model with pool stages in its pipeline
+// takes more hops under the same internal id: routed to its preproc stage
+// (`NAME@pre`) first, its result routed on to the model, the model's to
+// its postproc stage (`NAME@post`); only the last result is the final
+// reply (runtime/stage_tracker.hpp decides, docs/design.md "Pre- and
+// post-processing pipelines"). The in-flight entry and its deadline cover
+// all hops; a stage that fails is answered with an error naming it.
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -41,6 +51,7 @@
 
 #include "messages/interfaces.hpp"
 #include "runtime/admission_policy.hpp"
+#include "runtime/closed_conns.hpp"
 #include "runtime/coalescer.hpp"
 #include "runtime/inflight_table.hpp"
 #include "runtime/log_sink.hpp"
@@ -48,6 +59,7 @@
 #include "runtime/node_config.hpp"
 #include "runtime/ops_encode.hpp"
 #include "runtime/request_log.hpp"
+#include "runtime/stage_tracker.hpp"
 
 namespace dine {
 
@@ -87,6 +99,9 @@ struct coordinator_state {
   /// The latest error replies (the `stats` op).
   error_ring recent_errors;
   bool draining = false; ///< SIGTERM: new requests get `shutting_down`.
+  /// Connections that announced their close (a high-priority `cancel`):
+  /// batches they sent before, still queued here, are dropped unrun.
+  closed_conns closed{std::chrono::seconds{60}, 100000};
   /// The process's metrics (null: `--metrics-port` not set). Replies are
   /// recorded in `recorder` and folded into the hub every sweep; the
   /// cluster snapshot is refreshed every `metrics_every` sweeps.
@@ -96,6 +111,9 @@ struct coordinator_state {
   /// Sampled and failed requests are logged here (null: not at all).
   std::shared_ptr<log_sink> log;
   trace_ids traces; ///< For requests that came without a trace id.
+  /// Requests of models with preproc / postproc pool stages: which hop
+  /// each is on (inactive, never consulted, when no model has one).
+  stage_tracker stages;
 
   static inline const char* name = "dine.coordinator";
 };

@@ -28,6 +28,8 @@
 // or `max_per_address` (`too_many_connections`); every connection reports
 // the bytes it holds to the node's `memory_budget`, and the largest holders
 // are closed with `memory_budget_exceeded` when the sum exceeds it.
+// TLS (`client-tls`): the port's doorman makes TLS scribes
+// (actors/front/client_tls.hpp); everything above sees plaintext frames.
 
 #include <caf/io/broker.hpp>
 #include <caf/stateful_actor.hpp>
@@ -36,6 +38,7 @@
 
 #include "messages/interfaces.hpp"
 #include "runtime/api_keys.hpp"
+#include "runtime/tls_context.hpp"
 
 namespace dine {
 
@@ -50,6 +53,8 @@ struct listener_options {
   uint32_t max_per_address = 0;         ///< From one address; 0 = none.
   size_t memory_budget = 0;             ///< Buffered bytes; 0 = none.
   std::shared_ptr<const api_keys> keys; ///< Null or empty: no keys.
+  /// A server context: the port speaks TLS (actors/front/client_tls.hpp).
+  tls_context tls;
 };
 
 /// The acceptor: `(join_atom)` opens the port and returns it.

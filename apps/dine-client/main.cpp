@@ -194,6 +194,8 @@ int main(int argc, char** argv) {
   if (timeout.count() == 0)
     timeout = std::chrono::milliseconds{1};
   client_conn conn;
+  if (opts.tls)
+    conn.use_tls(opts.tls_ctx);
   if (auto err = conn.connect(opts.host, opts.port, timeout); !err.empty()) {
     std::cerr << "dine-client: --connect: " << err << '\n';
     return exit_usage;
