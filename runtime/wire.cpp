@@ -203,6 +203,11 @@ void read_fields(msgpack_reader& rd, uint32_t n, client_request& out,
 void decode_request(const char* body, size_t size, client_request& out,
                     const decode_limits& limits) {
   out = client_request{};
+  decode_new_request(body, size, out, limits);
+}
+
+void decode_new_request(const char* body, size_t size, client_request& out,
+                        const decode_limits& limits) {
   // Fast path: one pass over a well-formed map. The reader's depth limit
   // is one less because it starts inside the top-level map.
   if (size > 0 && limits.max_depth > 0) {
