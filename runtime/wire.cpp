@@ -10,6 +10,7 @@
 #include "messages/errc.hpp"
 #include "runtime/frame.hpp"
 #include "runtime/msgpack_reader.hpp"
+#include "runtime/trace_context.hpp"
 #include "runtime/trace_id.hpp"
 
 namespace dine {
@@ -59,18 +60,6 @@ void set_error(client_request& out, errc code, std::string msg) {
     out.error = static_cast<uint8_t>(code);
     out.error_message = std::move(msg);
   }
-}
-
-/// Whether `s` is an acceptable trace id: it is echoed in replies and logs.
-bool valid_trace(std::string_view s) {
-  if (s.empty() || s.size() > 128)
-    return false;
-  for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
-          c == '-'))
-      return false;
-  return true;
 }
 
 /// Reads the `n` entries of a request map into `out`. Wrong types and bad
