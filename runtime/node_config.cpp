@@ -7,16 +7,63 @@
 #include <cstdlib>
 
 #include "messages/errc.hpp"
-#include "runtime/front_options.hpp"
 #include "runtime/generative_config.hpp"
-#include "runtime/node_rows.hpp"
 #include "runtime/stage_models.hpp"
 
 namespace dine {
 
-using namespace node_rows;
-
 namespace {
+
+using opt = std::optional<std::string>;
+using setter = std::function<bool(node_config&, const std::string&)>;
+using shower = std::function<opt(const node_config&)>;
+
+template <class T>
+std::string num(T x) {
+  return std::to_string(x);
+}
+
+setter ms_setter(std::chrono::milliseconds node_config::*m, uint64_t lo,
+                 uint64_t hi) {
+  return [=](node_config& c, const std::string& v) {
+    return parse_ms(v, c.*m, lo, hi);
+  };
+}
+
+shower ms_shower(std::chrono::milliseconds node_config::*m) {
+  return [=](const node_config& c) -> opt { return num((c.*m).count()); };
+}
+
+template <class T>
+setter uint_setter(T node_config::*m, uint64_t lo, uint64_t hi) {
+  return [=](node_config& c, const std::string& v) {
+    return parse_uint(v, c.*m, lo, hi);
+  };
+}
+
+template <class T>
+shower uint_shower(T node_config::*m) {
+  return [=](const node_config& c) -> opt { return num(c.*m); };
+}
+
+/// Shows a string member unless it is empty.
+shower str_shower(std::string node_config::*m) {
+  return [=](const node_config& c) -> opt {
+    if ((c.*m).empty())
+      return std::nullopt;
+    return c.*m;
+  };
+}
+
+/// Shows an HTTP key only while the HTTP front door is on.
+template <class F>
+shower if_http(F f) {
+  return [f](const node_config& c) -> opt {
+    if (!c.http.enabled)
+      return std::nullopt;
+    return f(c.http);
+  };
+}
 
 std::string roles_text(const node_config& c) {
   std::string roles;
@@ -105,154 +152,270 @@ config_table<node_config> make_node_options() {
       {"client-port", "client protocol port (0 = any free port)",
        "a port (0-65535)", uint_setter(&node_config::client_port, 0, 65535),
        uint_shower(&node_config::client_port)},
+      {"http-host", "address the HTTP port binds", "a host name",
+       [](node_config& c, const std::string& v) {
+         c.http.host = v;
+         return !v.empty();
+       },
+       if_http([](const http_settings& h) -> opt { return h.host; })},
+      {"http-port", "HTTP front door port (0 = any free port; unset = off)",
+       "a port (0-65535)",
+       [](node_config& c, const std::string& v) {
+         c.http.enabled = true;
+         return parse_uint(v, c.http.port, 0, 65535);
+       },
+       if_http([](const http_settings& h) -> opt { return num(h.port); })},
+      {"http-max-connections", "HTTP connections served at once",
+       "an integer 1-1000000",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.http.max_connections, 1, 1000000);
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.max_connections);
+       })},
+      {"http-max-body-bytes", "largest HTTP request body (413 above)",
+       "an integer 64-1073741824",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.http.max_body_bytes, 64, 1u << 30);
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.max_body_bytes);
+       })},
+      {"http-max-header-bytes", "largest HTTP request header (431 above)",
+       "an integer 256-1048576",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.http.max_header_bytes, 256, 1u << 20);
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.max_header_bytes);
+       })},
+      {"http-idle-timeout-ms",
+       "longest time to read one HTTP request or wait for the next",
+       "milliseconds 10-3600000",
+       [](node_config& c, const std::string& v) {
+         return parse_ms(v, c.http.idle_timeout, 10, 3600000);
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.idle_timeout.count());
+       })},
+      {"http-job-ttl-ms", "how long an async job's result is kept",
+       "milliseconds 1-86400000",
+       [](node_config& c, const std::string& v) {
+         return parse_ms(v, c.http.job_ttl, 1, 86400000);
+       },
+       if_http([](const http_settings& h) -> opt {
+         return num(h.job_ttl.count());
+       })},
+      {"http-max-jobs", "async jobs held at once (429 above)",
+       "an integer 1-10000000",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.http.max_jobs, 1, 10000000);
+       },
+       if_http([](const http_settings& h) -> opt { return num(h.max_jobs); })},
+      {"http-ready-models",
+       "models /health/ready needs a healthy worker for (comma-separated)",
+       "a comma-separated list of model names",
+       [](node_config& c, const std::string& v) {
+         c.http.ready_models = split_list(v);
+         return !c.http.ready_models.empty();
+       },
+       if_http([](const http_settings& h) -> opt {
+         if (h.ready_models.empty())
+           return std::nullopt;
+         std::string rm;
+         for (auto& m : h.ready_models)
+           rm += (rm.empty() ? "" : ",") + m;
+         return rm;
+       })},
+      {"join", "HOST:PORT of the coordinator a worker joins", "HOST:PORT",
+       [](node_config& c, const std::string& v) {
+         return parse_endpoint(v, c.join_host, c.join_port) && c.join_port != 0;
+       },
+       [](const node_config& c) -> opt {
+         if (c.join_host.empty())
+           return std::nullopt;
+         return c.join_host + ":" + num(c.join_port);
+       }},
+      {"models", "models a worker serves (comma-separated)",
+       "a comma-separated list of model names",
+       [](node_config& c, const std::string& v) {
+         c.models = split_list(v);
+         return !c.models.empty();
+       },
+       [](const node_config& c) -> opt {
+         std::string out;
+         for (auto& m : c.models)
+           out += (out.empty() ? "" : ",") + m;
+         return out;
+       }},
+      {"name", "worker name (default HOST:PID)", "a non-empty name",
+       [](node_config& c, const std::string& v) {
+         c.name = v;
+         return !v.empty();
+       },
+       str_shower(&node_config::name)},
+      {"local-workers", "workers inside a --role=all node", "an integer 1-64",
+       uint_setter(&node_config::local_workers, 1, 64),
+       uint_shower(&node_config::local_workers)},
+      {"capacity", "batches in flight per worker", "an integer 1-1024",
+       uint_setter(&node_config::capacity, 1, 1024),
+       uint_shower(&node_config::capacity)},
+      {"max-frame-bytes", "largest accepted client frame body",
+       "an integer 64-1073741824",
+       uint_setter(&node_config::max_frame, 64, 1u << 30),
+       uint_shower(&node_config::max_frame)},
+      {"max-node-frame",
+       "largest inter-node (BASP) payload read; a larger header drops the "
+       "connection",
+       "an integer 65536-1073741824",
+       uint_setter(&node_config::max_node_frame, 65536, 1u << 30),
+       uint_shower(&node_config::max_node_frame)},
+      {"max-inflight-per-connection",
+       "requests in flight per client connection before reading pauses",
+       "an integer 1-1000000",
+       uint_setter(&node_config::max_inflight_per_connection, 1, 1000000),
+       uint_shower(&node_config::max_inflight_per_connection)},
+      {"max-connections",
+       "client connections in total; more are refused (0 = no limit)",
+       "an integer 0-1000000",
+       uint_setter(&node_config::max_connections, 0, 1000000),
+       uint_shower(&node_config::max_connections)},
+      {"max-connections-per-address",
+       "client connections from one address (0 = no limit)",
+       "an integer 0-1000000",
+       uint_setter(&node_config::max_connections_per_address, 0, 1000000),
+       uint_shower(&node_config::max_connections_per_address)},
+      {"memory-budget-bytes",
+       "buffered client request+reply bytes in total; past it the largest "
+       "connections are closed (0 = no budget)",
+       "an integer 0 or 1048576-1099511627776",
+       [](node_config& c, const std::string& v) {
+         return parse_uint(v, c.memory_budget, 0, 1ull << 40) &&
+                (c.memory_budget == 0 || c.memory_budget >= (1u << 20));
+       },
+       uint_shower(&node_config::memory_budget)},
+      {"client-handshake-timeout-ms",
+       "longest TLS handshake on the client and HTTPS ports; then the "
+       "connection is closed",
+       "milliseconds 10-3600000",
+       ms_setter(&node_config::client_handshake_timeout, 10, 3600000),
+       ms_shower(&node_config::client_handshake_timeout)},
+      {"client-frame-timeout-ms",
+       "longest time one client frame may take from its first byte to its "
+       "last; then the connection is closed",
+       "milliseconds 10-3600000",
+       ms_setter(&node_config::client_frame_timeout, 10, 3600000),
+       ms_shower(&node_config::client_frame_timeout)},
+      {"api-keys-file",
+       "file of `admin KEY` / `user KEY` lines; clients must send a hello "
+       "with a key",
+       "a file name",
+       [](node_config& c, const std::string& v) {
+         c.api_keys_file = v;
+         return !v.empty();
+       },
+       str_shower(&node_config::api_keys_file)},
+      {"max-retries", "re-dispatches of a batch whose worker failed",
+       "an integer 0-100", uint_setter(&node_config::max_retries, 0, 100),
+       uint_shower(&node_config::max_retries)},
+      {"request-timeout-ms", "deadline of requests that set none",
+       "milliseconds 1-3600000",
+       ms_setter(&node_config::request_timeout, 1, 3600000),
+       ms_shower(&node_config::request_timeout)},
+      {"heartbeat-interval-ms", "middleman heartbeat interval",
+       "milliseconds 10-60000",
+       ms_setter(&node_config::heartbeat_interval, 10, 60000),
+       ms_shower(&node_config::heartbeat_interval)},
+      {"connection-timeout-ms",
+       "a peer silent this long is considered lost (> heartbeat interval)",
+       "milliseconds 50-600000",
+       ms_setter(&node_config::connection_timeout, 50, 600000),
+       ms_shower(&node_config::connection_timeout)},
+      {"reconnect-max-ms", "cap of a worker's reconnect backoff",
+       "milliseconds 10-600000",
+       ms_setter(&node_config::reconnect_max, 10, 600000),
+       ms_shower(&node_config::reconnect_max)},
+      {"drain-timeout-ms",
+       "on SIGTERM: longest wait for in-flight work before exiting",
+       "milliseconds 0-3600000",
+       ms_setter(&node_config::drain_timeout, 0, 3600000),
+       ms_shower(&node_config::drain_timeout)},
+      {"scheduler-policy", "CAF scheduler: sharing | stealing",
+       "sharing or stealing",
+       [](node_config& c, const std::string& v) {
+         c.scheduler_policy = v;
+         return v == "sharing" || v == "stealing";
+       },
+       str_shower(&node_config::scheduler_policy)},
+      {"threads", "CAF scheduler threads", "an integer 1-256",
+       uint_setter(&node_config::threads, 1, 256),
+       uint_shower(&node_config::threads)},
+      {"enable-fault-injection",
+       "accept the `fault` op (fault hooks at run time; off by default)",
+       "true or false",
+       [](node_config& c, const std::string& v) {
+         return parse_bool(v, c.fault_injection);
+       },
+       [](const node_config& c) -> opt {
+         if (!c.fault_injection)
+           return std::nullopt;
+         return "true";
+       }},
+      {"ready-file", "written (JSON with the bound ports) once serving",
+       "a path",
+       [](node_config& c, const std::string& v) {
+         c.ready_file = v;
+         return !v.empty();
+       },
+       str_shower(&node_config::ready_file)},
+      // Telemetry (docs/operations.md, "Metrics" and "Request logs").
+      {"metrics-port",
+       "serve Prometheus metrics on [HOST:]PORT (HOST 127.0.0.1 unless "
+       "given; 0 = any free port); off unless set",
+       "PORT or HOST:PORT",
+       [](node_config& c, const std::string& v) {
+         c.metrics = true;
+         if (v.find(':') == std::string::npos)
+           return parse_uint(v, c.metrics_port, 0, 65535);
+         return parse_endpoint(v, c.metrics_host, c.metrics_port);
+       },
+       [](const node_config& c) -> opt {
+         if (!c.metrics)
+           return std::nullopt;
+         return c.metrics_host + ":" + std::to_string(c.metrics_port);
+       }},
+      {"trace-sample",
+       "share of successful requests logged as one line each (failed ones "
+       "always are)",
+       "a number 0-1",
+       [](node_config& c, const std::string& v) {
+         char* end = nullptr;
+         auto x = std::strtod(v.c_str(), &end);
+         if (v.empty() || end != v.c_str() + v.size() || !(x >= 0 && x <= 1))
+           return false;
+         c.trace_sample = x;
+         return true;
+       },
+       [](const node_config& c) -> opt {
+         if (c.trace_sample <= 0)
+           return std::nullopt;
+         char buf[32];
+         std::snprintf(buf, sizeof buf, "%g", c.trace_sample);
+         return std::string{buf};
+       }},
+      {"log-level", "error | warn | info | debug", "error, warn, info or debug",
+       [](node_config& c, const std::string& v) {
+         c.log_level = v;
+         return v == "error" || v == "warn" || v == "info" || v == "debug";
+       },
+       str_shower(&node_config::log_level)},
+      {"log-format", "text | json (one JSON object per line)", "text or json",
+       [](node_config& c, const std::string& v) {
+         c.log_format = v;
+         return v == "text" || v == "json";
+       },
+       str_shower(&node_config::log_format)},
   };
-  append_rows(table, http_options());
-  append_rows(
-      table,
-      config_table<node_config>{
-          {"join", "HOST:PORT of the coordinator a worker joins", "HOST:PORT",
-           [](node_config& c, const std::string& v) {
-             return parse_endpoint(v, c.join_host, c.join_port) &&
-                    c.join_port != 0;
-           },
-           [](const node_config& c) -> opt {
-             if (c.join_host.empty())
-               return std::nullopt;
-             return c.join_host + ":" + num(c.join_port);
-           }},
-          {"models", "models a worker serves (comma-separated)",
-           "a comma-separated list of model names",
-           [](node_config& c, const std::string& v) {
-             c.models = split_list(v);
-             return !c.models.empty();
-           },
-           [](const node_config& c) -> opt {
-             std::string out;
-             for (auto& m : c.models)
-               out += (out.empty() ? "" : ",") + m;
-             return out;
-           }},
-          {"name", "worker name (default HOST:PID)", "a non-empty name",
-           [](node_config& c, const std::string& v) {
-             c.name = v;
-             return !v.empty();
-           },
-           str_shower(&node_config::name)},
-          {"local-workers", "workers inside a --role=all node",
-           "an integer 1-64", uint_setter(&node_config::local_workers, 1, 64),
-           uint_shower(&node_config::local_workers)},
-          {"capacity", "batches in flight per worker", "an integer 1-1024",
-           uint_setter(&node_config::capacity, 1, 1024),
-           uint_shower(&node_config::capacity)},
-      });
-  append_rows(table, client_port_options());
-  append_rows(
-      table,
-      config_table<node_config>{
-          {"max-retries", "re-dispatches of a batch whose worker failed",
-           "an integer 0-100", uint_setter(&node_config::max_retries, 0, 100),
-           uint_shower(&node_config::max_retries)},
-          {"request-timeout-ms", "deadline of requests that set none",
-           "milliseconds 1-3600000",
-           ms_setter(&node_config::request_timeout, 1, 3600000),
-           ms_shower(&node_config::request_timeout)},
-          {"heartbeat-interval-ms", "middleman heartbeat interval",
-           "milliseconds 10-60000",
-           ms_setter(&node_config::heartbeat_interval, 10, 60000),
-           ms_shower(&node_config::heartbeat_interval)},
-          {"connection-timeout-ms",
-           "a peer silent this long is considered lost (> heartbeat interval)",
-           "milliseconds 50-600000",
-           ms_setter(&node_config::connection_timeout, 50, 600000),
-           ms_shower(&node_config::connection_timeout)},
-          {"reconnect-max-ms", "cap of a worker's reconnect backoff",
-           "milliseconds 10-600000",
-           ms_setter(&node_config::reconnect_max, 10, 600000),
-           ms_shower(&node_config::reconnect_max)},
-          {"drain-timeout-ms",
-           "on SIGTERM: longest wait for in-flight work before exiting",
-           "milliseconds 0-3600000",
-           ms_setter(&node_config::drain_timeout, 0, 3600000),
-           ms_shower(&node_config::drain_timeout)},
-          {"scheduler-policy", "CAF scheduler: sharing | stealing",
-           "sharing or stealing",
-           [](node_config& c, const std::string& v) {
-             c.scheduler_policy = v;
-             return v == "sharing" || v == "stealing";
-           },
-           str_shower(&node_config::scheduler_policy)},
-          {"threads", "CAF scheduler threads", "an integer 1-256",
-           uint_setter(&node_config::threads, 1, 256),
-           uint_shower(&node_config::threads)},
-          {"enable-fault-injection",
-           "accept the `fault` op (fault hooks at run time; off by default)",
-           "true or false",
-           [](node_config& c, const std::string& v) {
-             return parse_bool(v, c.fault_injection);
-           },
-           [](const node_config& c) -> opt {
-             if (!c.fault_injection)
-               return std::nullopt;
-             return "true";
-           }},
-          {"ready-file", "written (JSON with the bound ports) once serving",
-           "a path",
-           [](node_config& c, const std::string& v) {
-             c.ready_file = v;
-             return !v.empty();
-           },
-           str_shower(&node_config::ready_file)},
-          // Telemetry (docs/operations.md, "Metrics" and "Request logs").
-          {"metrics-port",
-           "serve Prometheus metrics on [HOST:]PORT (HOST 127.0.0.1 unless "
-           "given; 0 = any free port); off unless set",
-           "PORT or HOST:PORT",
-           [](node_config& c, const std::string& v) {
-             c.metrics = true;
-             if (v.find(':') == std::string::npos)
-               return parse_uint(v, c.metrics_port, 0, 65535);
-             return parse_endpoint(v, c.metrics_host, c.metrics_port);
-           },
-           [](const node_config& c) -> opt {
-             if (!c.metrics)
-               return std::nullopt;
-             return c.metrics_host + ":" + std::to_string(c.metrics_port);
-           }},
-          {"trace-sample",
-           "share of successful requests logged as one line each (failed ones "
-           "always are)",
-           "a number 0-1",
-           [](node_config& c, const std::string& v) {
-             char* end = nullptr;
-             auto x = std::strtod(v.c_str(), &end);
-             if (v.empty() || end != v.c_str() + v.size() ||
-                 !(x >= 0 && x <= 1))
-               return false;
-             c.trace_sample = x;
-             return true;
-           },
-           [](const node_config& c) -> opt {
-             if (c.trace_sample <= 0)
-               return std::nullopt;
-             char buf[32];
-             std::snprintf(buf, sizeof buf, "%g", c.trace_sample);
-             return std::string{buf};
-           }},
-          {"log-level", "error | warn | info | debug",
-           "error, warn, info or debug",
-           [](node_config& c, const std::string& v) {
-             c.log_level = v;
-             return v == "error" || v == "warn" || v == "info" || v == "debug";
-           },
-           str_shower(&node_config::log_level)},
-          {"log-format", "text | json (one JSON object per line)",
-           "text or json",
-           [](node_config& c, const std::string& v) {
-             c.log_format = v;
-             return v == "text" || v == "json";
-           },
-           str_shower(&node_config::log_format)},
-      });
   append_rows(table, lift(routing_options(), &node_config::routing));
   table.push_back(shorthand_row(
       "checkpoint",
