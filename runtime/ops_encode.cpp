@@ -89,11 +89,25 @@ void encode_window(packer& pk, const window_stats& ws) {
 
 } // namespace
 
-std::vector<uint8_t> encode_health(const cluster_stats& cs) {
+std::vector<uint8_t> encode_health(const cluster_stats& cs,
+                                   const leader_status* leadership) {
   msgpack::sbuffer buf;
   packer pk{buf};
   auto names = model_names(cs);
-  pk.pack_map(3);
+  pk.pack_map(leadership ? 7 : 3);
+  if (leadership) {
+    str(pk, "leader");
+    if (leadership->leader)
+      pk.pack_true();
+    else
+      pk.pack_false();
+    str(pk, "etcd");
+    str(pk, leadership->etcd_ok ? "ok" : "unreachable");
+    str(pk, "leader_info");
+    str(pk, leadership->leader_value);
+    str(pk, "etcd_error");
+    str(pk, leadership->etcd_error);
+  }
   str(pk, "status");
   str(pk, cs.workers.empty() ? "no_workers" : "ok");
   str(pk, "workers");

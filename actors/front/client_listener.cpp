@@ -56,6 +56,7 @@ struct connection_state {
   size_t inflight_bytes = 0;       ///< Request bodies sent on, not answered.
   size_t unsent = 0;               ///< Reply bytes not written to the socket.
   std::vector<uint64_t> stats_ids; ///< `stats` requests in flight.
+  bool served = false;             ///< Forwarded a request other than `health`.
 
   static inline const char* name = "dine.connection";
 };
@@ -119,6 +120,25 @@ bool answer_locally(conn_ptr self, caf::io::connection_handle hdl,
   return r.code != static_cast<uint8_t>(errc::unauthorized);
 }
 
+/// Answers a request read while this coordinator does not lead.
+void refuse_not_leader(conn_ptr self, caf::io::connection_handle hdl,
+                       const listener_options& opts, uint64_t id) {
+  auto leader = opts.gate->status().leader_value;
+  write_error(self, hdl, id, errc::not_leader,
+              "this coordinator does not lead cluster " + opts.cluster +
+                  (leader.empty() ? std::string{" (no leader known)"}
+                                  : " (leader: " + leader + ")"));
+}
+
+/// Closes the connection at once (a deposed leader's).
+void close_now(conn_ptr self, caf::io::connection_handle hdl,
+               const coordinator_actor& coord) {
+  self->close(hdl);
+  if (self->state.streams)
+    self->send(coord, cancel_atom::value);
+  self->quit();
+}
+
 /// Halts reading when a limit is reached; resumes (via a message to self,
 /// see docs/design.md, CAF 0.17 facts, on trigger-after-halt) once both
 /// are below half.
@@ -162,6 +182,15 @@ bool take(conn_ptr self, caf::io::connection_handle hdl,
       st.closing = !answer_locally(self, hdl, opts, *sh, req);
       st.batch.pop_back();
       return;
+    }
+    if (opts.gate && req.op != op_code::health) {
+      if (!opts.gate->serving(read)) {
+        local = true;
+        refuse_not_leader(self, hdl, opts, req.id);
+        st.batch.pop_back();
+        return;
+      }
+      st.served = true;
     }
     if (req.op == op_code::stats && req.error == 0)
       st.stats_ids.push_back(req.id);
@@ -255,10 +284,15 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
       },
       [=](std::vector<client_reply>& replies) {
         auto& st = self->state;
+        auto end = mark_now();
+        if (opts.gate && st.served && !opts.gate->replying(end)) {
+          // The lease is gone: the new leader may answer these requests.
+          close_now(self, hdl, coord);
+          return;
+        }
         auto& buf = self->wr_buf(hdl);
         auto before = buf.size();
         uint32_t n = 0; // final replies: a stream's chunks are not
-        auto end = mark_now();
         for (auto& r : replies) {
           if (r.frame != reply_frame::chunk)
             fill_stage_times(r.marks, end, r.times);
@@ -320,6 +354,7 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
         if (!st.halted)
           self->trigger(hdl);
       },
+      [=](fence_atom) { close_now(self, hdl, coord); },
       [=](sync_atom) {
         // Every message sent here before this one has been handled: its
         // replies are in the write buffer, which closing still sends.
@@ -402,6 +437,11 @@ caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
       },
       [=](const caf::io::connection_closed_msg&) {
         // A refused connection's FIN was answered: nothing to do.
+      },
+      [=](fence_atom) {
+        // This coordinator lost its lease: no connection may answer more.
+        for (auto& c : *conns)
+          self->send(c.hdl, fence_atom::value);
       },
       [=](drain_atom) {
         // Stop accepting; open connections keep being served.

@@ -14,7 +14,10 @@ const char* usage = R"(usage: dine-client --connect=HOST:PORT [options]
 Sends requests to a dine node over the client protocol and prints each
 reply as one JSON line.
 
-  --connect=HOST:PORT  node to talk to (required)
+  --connect=HOST:PORT  node to talk to (required); several (comma-separated
+                       or repeated): coordinators of one etcd cluster — the
+                       client fails over between them and resends what was
+                       in flight (docs/protocol.md, "Several coordinators")
   --op=OP              infer (default), health, models, stats, fault or
                        cancel
   --model=NAME         model for op=infer (default for --file lines)
@@ -95,9 +98,22 @@ std::string parse_options(int argc, char** argv, options& out) {
     if (name == "--api-key") {
       out.api_key = value;
     } else if (name == "--connect") {
-      err = split_host_port(value, out.host, out.port);
-      if (!err.empty())
-        err = "--connect: " + err;
+      for (auto& a : split_list(value)) {
+        std::string host;
+        uint16_t port = 0;
+        err = split_host_port(a, host, port);
+        if (!err.empty()) {
+          err = "--connect: " + err;
+          break;
+        }
+        if (out.addrs.empty()) {
+          out.host = host;
+          out.port = port;
+        }
+        out.addrs.push_back(a);
+      }
+      if (out.addrs.empty() && err.empty())
+        err = "--connect: no address";
       have_connect = true;
     } else if (name == "--op") {
       if (!parse_op(value, out.op))
@@ -157,6 +173,8 @@ std::string parse_options(int argc, char** argv, options& out) {
   }
   if (!have_connect)
     return "missing --connect=HOST:PORT";
+  if (out.addrs.size() > 1 && out.stream)
+    return "--stream talks to one coordinator: a stream is never resent";
   if (out.file.empty() && out.op == op_code::infer && out.model.empty())
     return "--model is required for --op=infer";
   return {};
