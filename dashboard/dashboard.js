@@ -1,5 +1,8 @@
 // dine dashboard: polls api/stats every 1.5 s and draws it (docs/dashboard.md).
 // The stats fields are those of the `stats` op (docs/protocol.md, "Admin ops").
+// A node with API keys answers 401/403 without an admin key: the page then
+// shows a key form and sends the key as `Authorization: Bearer` (kept in
+// this tab's sessionStorage only).
 "use strict";
 
 (function () {
@@ -185,11 +188,32 @@
     s.className = "status " + (ok ? "ok" : "bad");
   }
 
+  var KEY_ITEM = "dine-api-key";
+
+  function storedKey() {
+    try { return window.sessionStorage.getItem(KEY_ITEM) || ""; } catch (e) { return ""; }
+  }
+
+  function askForKey(show) {
+    $("key-form").hidden = !show;
+  }
+
+  $("key-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    try { window.sessionStorage.setItem(KEY_ITEM, $("key-input").value.trim()); } catch (e) {}
+    $("key-input").value = "";
+    askForKey(false);
+  });
+
   function poll() {
     var started = Date.now();
-    fetch("api/stats", { cache: "no-store" })
+    var headers = {};
+    var key = storedKey();
+    if (key) headers.Authorization = "Bearer " + key;
+    fetch("api/stats", { cache: "no-store", headers: headers })
       .then(function (r) {
         return r.json().then(function (body) {
+          if (r.status === 401 || r.status === 403) askForKey(true);
           if (!r.ok) {
             var e = body && body.error;
             throw new Error(e ? e.code + ": " + e.message : "HTTP " + r.status);

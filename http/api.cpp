@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/auth.hpp"
 #include "http/errors.hpp"
 
 namespace dine::http {
@@ -115,6 +116,8 @@ void api::handle(request&& req, exchange_ptr ex) {
   auto method = req.method();
   auto is_get = method == bhttp::verb::get;
   auto is_post = method == bhttp::verb::post;
+  if (!authorized(req, path, ex))
+    return;
   auto wrong_method = [&](const char* allowed) {
     error(ex, 405, "method_not_allowed",
           std::string{req.method_string()} + " " + path +
@@ -154,6 +157,34 @@ void api::handle(request&& req, exchange_ptr ex) {
     return file(path == "/" ? "index.html" : path.substr(11), ex);
   }
   error(ex, 404, "not_found", "no route " + path);
+}
+
+bool api::authorized(const request& req, const std::string& path,
+                     const exchange_ptr& ex) {
+  if (!opts_.keys || !opts_.keys->enabled())
+    return true;
+  auto op = route_op(path, req.method() == bhttp::verb::delete_);
+  if (!op)
+    return true;
+  auto i = req.find(bhttp::field::authorization);
+  auto key = i == req.end()
+                 ? std::string_view{}
+                 : bearer_key({i->value().data(), i->value().size()});
+  auto role = opts_.keys->check(key);
+  if (role == key_role::none) {
+    auto msg = key.empty() ? "this node needs an API key: send "
+                             "`Authorization: Bearer KEY`"
+                           : "the API key is not valid";
+    ex->respond(401, "application/json", error_body(errc::unauthorized, msg),
+                {{"WWW-Authenticate", "Bearer realm=\"dine\""}});
+    return false;
+  }
+  if (!api_keys::allows(role, *op)) {
+    error(ex, 403, "forbidden",
+          path + " needs an admin key (`" + to_string(*op) + "` op)");
+    return false;
+  }
+  return true;
 }
 
 void api::infer(const std::string& model, const std::string& query,

@@ -17,6 +17,7 @@
 #include "http/backend.hpp"
 #include "http/job_table.hpp"
 #include "http/server.hpp"
+#include "runtime/api_keys.hpp"
 
 namespace dine::http {
 
@@ -38,6 +39,9 @@ struct api_options {
   std::function<std::string()> metrics;
   /// The dashboard: path below `/dashboard/` -> file; `index.html` is `/`.
   std::map<std::string, static_file> files;
+  /// The client port's API keys; null or empty: every request is admin.
+  /// Each route needs what its op needs there (http/auth.hpp).
+  std::shared_ptr<const api_keys> keys;
 };
 
 /// The routes.
@@ -49,6 +53,11 @@ public:
   void handle(request&& req, exchange_ptr ex);
 
 private:
+  /// Answers 401 or 403 and returns false unless the request's key may
+  /// use `path` (always true without keys).
+  bool authorized(const request& req, const std::string& path,
+                  const exchange_ptr& ex);
+
   void infer(const std::string& model, const std::string& query,
              const std::string& body, exchange_ptr ex);
   void job(const std::string& method, const std::string& id, exchange_ptr ex);

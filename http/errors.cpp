@@ -13,6 +13,8 @@ unsigned status_of(errc code) {
   case errc::unknown_op:
   case errc::invalid_config:
     return 400;
+  case errc::unauthorized:
+    return 401;
   case errc::forbidden:
     return 403;
   case errc::unknown_model:
@@ -45,6 +47,10 @@ const char* type_of(std::string_view code) {
     return "not_found_error";
   if (code == "overloaded")
     return "rate_limit_error";
+  if (code == "unauthorized")
+    return "authentication_error";
+  if (code == "forbidden")
+    return "permission_error";
   if (code == "invalid_request" || code == "invalid_input" ||
       code == "bad_json" || code == "body_too_large" ||
       code == "header_too_large" || code == "method_not_allowed" ||

@@ -11,9 +11,10 @@
 namespace dine::http {
 
 /// The HTTP status an `errc` maps to: 400 invalid_request/invalid_input,
-/// 403 forbidden, 404 unknown_model, 413 frame_too_large/value_too_large,
-/// 429 overloaded, 502 worker_failed/worker_lost, 503 unavailable/
-/// shutting_down, 504 deadline_exceeded, 500 otherwise.
+/// 401 unauthorized, 403 forbidden, 404 unknown_model, 413
+/// frame_too_large/value_too_large, 429 overloaded, 502
+/// worker_failed/worker_lost, 503 unavailable/ shutting_down, 504
+/// deadline_exceeded, 500 otherwise.
 unsigned status_of(errc code);
 
 /// `{"error": {"code", "message", "type", "param": null}}`: dine's error

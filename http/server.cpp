@@ -61,7 +61,8 @@ public:
 
   void start() { read_request(); }
 
-  void respond(unsigned status, const std::string& ctype, std::string body) {
+  void respond(unsigned status, const std::string& ctype, std::string body,
+               const exchange::fields& extra = {}) {
     if (!busy_ || answered_ || closed_)
       return;
     answered_ = true;
@@ -69,6 +70,8 @@ public:
                                            version_};
     res.set(bhttp::field::server, "dine");
     res.set(bhttp::field::content_type, ctype);
+    for (auto& [name, value] : extra)
+      res.set(name, value);
     res.content_length(body.size());
     res.keep_alive(keep_alive_);
     auto out = header_text(res.base());
@@ -292,9 +295,11 @@ void exchange::post(F f) {
 }
 
 void exchange::respond(unsigned status, std::string content_type,
-                       std::string body) {
-  post([status, ct = std::move(content_type), b = std::move(body)](
-           session& s) mutable { s.respond(status, ct, std::move(b)); });
+                       std::string body, fields extra) {
+  post([status, ct = std::move(content_type), b = std::move(body),
+        x = std::move(extra)](session& s) mutable {
+    s.respond(status, ct, std::move(b), x);
+  });
 }
 
 void exchange::start_events() {

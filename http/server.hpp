@@ -55,8 +55,12 @@ class exchange {
 public:
   exchange(std::weak_ptr<session> s, std::shared_ptr<io_core> core);
 
-  /// A complete response with `Content-Type: content_type`.
-  void respond(unsigned status, std::string content_type, std::string body);
+  /// Extra header fields of a response.
+  using fields = std::vector<std::pair<std::string, std::string>>;
+
+  /// A complete response with `Content-Type: content_type` (and `extra`).
+  void respond(unsigned status, std::string content_type, std::string body,
+               fields extra = {});
 
   /// A JSON response.
   void json(unsigned status, std::string body) {

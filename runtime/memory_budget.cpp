@@ -9,26 +9,25 @@ std::vector<uint64_t> memory_budget::update(uint64_t id, size_t bytes) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto& h = holders_[id];
   total_ = total_ - h.bytes + bytes;
-  if (h.shed)
-    shed_bytes_ = shed_bytes_ - h.bytes + bytes;
   h.bytes = bytes;
-  // Bytes of shed holders are on their way out: only the rest must fit.
-  if (limit_ == 0 || total_ - shed_bytes_ <= limit_)
+  if (limit_ == 0 || total_ <= limit_)
     return victims;
+  // Everything held counts, shed holders' requests in flight too: they
+  // are still in memory. Only live holders can free bytes now.
   std::vector<std::pair<size_t, uint64_t>> live;
   live.reserve(holders_.size());
   for (auto& [k, v] : holders_)
-    if (!v.shed && v.bytes > 0)
+    if (!v.shed && v.bytes > 0 && v.bytes >= min_victim_)
       live.emplace_back(v.bytes, k);
   std::sort(live.begin(), live.end(), [](auto& a, auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   });
+  auto after = total_;
   for (auto& [n, k] : live) {
-    if (total_ - shed_bytes_ <= limit_)
+    if (after <= limit_)
       break;
-    auto& v = holders_[k];
-    v.shed = true;
-    shed_bytes_ += n;
+    holders_[k].shed = true;
+    after -= n;
     ++shed_count_;
     victims.push_back(k);
   }
@@ -41,8 +40,6 @@ void memory_budget::remove(uint64_t id) {
   if (i == holders_.end())
     return;
   total_ -= i->second.bytes;
-  if (i->second.shed)
-    shed_bytes_ -= i->second.bytes;
   holders_.erase(i);
 }
 

@@ -2,25 +2,13 @@
 
 #include <set>
 
-#include <msgpack.hpp>
-
+#include "runtime/msgpack_map.hpp"
 #include "runtime/msgpack_reader.hpp"
 #include "runtime/outlier_detector.hpp"
 
 namespace dine {
 
 namespace {
-
-using packer = msgpack::packer<msgpack::sbuffer>;
-
-void str(packer& pk, const std::string& s) {
-  pk.pack_str(static_cast<uint32_t>(s.size()));
-  pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
-}
-
-std::vector<uint8_t> bytes(const msgpack::sbuffer& buf) {
-  return {buf.data(), buf.data() + buf.size()};
-}
 
 std::set<std::string> model_names(const cluster_stats& cs) {
   std::set<std::string> names;
@@ -29,94 +17,121 @@ std::set<std::string> model_names(const cluster_stats& cs) {
   return names;
 }
 
-void u64s(packer& pk, const std::vector<uint64_t>& xs) {
-  pk.pack_array(static_cast<uint32_t>(xs.size()));
-  for (auto x : xs)
-    pk.pack_uint64(x);
+/// `"window"`, `"models"` and `"recent_errors"` of `stats`.
+void add_window(msgpack_map& out, const window_stats& ws) {
+  msgpack_map window;
+  window.add("bucket_ms", ws.bucket_ms).add("summary_ms", ws.summary_ms);
+  out.add("window", window);
+  out.add_maps("models", ws.models, [](msgpack_map& m, auto& x) {
+    msgpack_map series;
+    series.add("count", x.count)
+        .add("errors", x.error_count)
+        .add("p50_us", x.p50)
+        .add("p99_us", x.p99);
+    m.add("model", x.model)
+        .add("ok", x.ok)
+        .add("errors", x.errors)
+        .add("rps", x.rps)
+        .add("p50_us", x.p50_us)
+        .add("p99_us", x.p99_us)
+        .add("series", series);
+  });
+  out.add_maps("recent_errors", ws.recent_errors, [](msgpack_map& m, auto& e) {
+    m.add("seq", e.seq)
+        .add("time_ms", e.time_ms)
+        .add("model", e.model)
+        .add("code", e.code)
+        .add("message", e.message);
+  });
 }
 
-/// `"window"`, `"models"` and `"recent_errors"` of `stats`.
-void encode_window(packer& pk, const window_stats& ws) {
-  str(pk, "window");
-  pk.pack_map(2);
-  str(pk, "bucket_ms");
-  pk.pack_uint64(ws.bucket_ms);
-  str(pk, "summary_ms");
-  pk.pack_uint64(ws.summary_ms);
-  str(pk, "models");
-  pk.pack_array(static_cast<uint32_t>(ws.models.size()));
-  for (auto& m : ws.models) {
-    pk.pack_map(7);
-    str(pk, "model");
-    str(pk, m.model);
-    str(pk, "ok");
-    pk.pack_uint64(m.ok);
-    str(pk, "errors");
-    pk.pack_uint64(m.errors);
-    str(pk, "rps");
-    pk.pack_double(m.rps);
-    str(pk, "p50_us");
-    pk.pack_uint64(m.p50_us);
-    str(pk, "p99_us");
-    pk.pack_uint64(m.p99_us);
-    str(pk, "series");
-    pk.pack_map(4);
-    str(pk, "count");
-    u64s(pk, m.count);
-    str(pk, "errors");
-    u64s(pk, m.error_count);
-    str(pk, "p50_us");
-    u64s(pk, m.p50);
-    str(pk, "p99_us");
-    u64s(pk, m.p99);
-  }
-  str(pk, "recent_errors");
-  pk.pack_array(static_cast<uint32_t>(ws.recent_errors.size()));
-  for (auto& e : ws.recent_errors) {
-    pk.pack_map(5);
-    str(pk, "seq");
-    pk.pack_uint64(e.seq);
-    str(pk, "time_ms");
-    pk.pack_uint64(e.time_ms);
-    str(pk, "model");
-    str(pk, e.model);
-    str(pk, "code");
-    str(pk, e.code);
-    str(pk, "message");
-    str(pk, e.message);
-  }
+void add_cache(msgpack_map& out, const cache_stats& c) {
+  msgpack_map m;
+  m.add("hits", c.hits)
+      .add("misses", c.misses)
+      .add("disk_hits", c.disk_hits)
+      .add("evictions", c.evictions)
+      .add("expirations", c.expirations)
+      .add("entries", c.entries)
+      .add("bytes", c.bytes)
+      .add("writes", c.writes)
+      .add("flushes", c.flushes)
+      .add("errors", c.errors)
+      .add("rejected", c.rejected)
+      .add("lmdb_entries", c.lmdb_entries)
+      .add("lmdb_map_bytes", c.lmdb_map_bytes)
+      .add("lmdb_used_bytes", c.lmdb_used_bytes);
+  out.add("cache", m);
+}
+
+void add_requests(msgpack_map& out, const request_counters& rc) {
+  msgpack_map errors;
+  for (size_t i = 0; i < rc.errors.size(); ++i)
+    if (rc.errors[i] > 0)
+      errors.add(to_string(static_cast<errc>(i)), rc.errors[i]);
+  msgpack_map m;
+  m.add("cached", rc.cached)
+      .add("coalesced", rc.coalesced)
+      .add("accepted", rc.accepted)
+      .add("ok", rc.ok)
+      .add("late", rc.late)
+      .add("inflight", rc.inflight)
+      .add("errors", errors);
+  out.add("requests", m);
+}
+
+void fill_worker(msgpack_map& m, const worker_stats& w) {
+  auto runs = w.batches + w.failures;
+  m.add("name", w.name)
+      .add("models", w.models)
+      .add("batches", w.batches)
+      .add("items", w.items)
+      .add("failures", w.failures)
+      .add("outstanding", w.outstanding)
+      .add("latency_ewma_us", w.latency_us)
+      .add("error_rate",
+           runs > 0 ? static_cast<double>(w.failures) / runs : 0.0)
+      .add("ejections", w.ejections)
+      .add("ejected", w.ejected)
+      .add("outlier", to_string(static_cast<outlier_state>(w.outlier)));
+  if (w.kv_blocks_total > 0) // a generative model's KV pool, as of the
+                             // worker's last result
+    m.add("kv_blocks_total", w.kv_blocks_total)
+        .add("kv_blocks_used", w.kv_blocks_used)
+        .add("seqs_running", w.seqs_running)
+        .add("seqs_waiting", w.seqs_waiting);
+}
+
+void fill_batcher(msgpack_map& m, const batcher_stats& b) {
+  // Sparse histogram: {"size": count} for sizes that occurred.
+  msgpack_map sizes;
+  for (size_t i = 0; i < b.size_histogram.size(); ++i)
+    if (b.size_histogram[i] > 0)
+      sizes.add(std::to_string(i + 1), b.size_histogram[i]);
+  m.add("model", b.model)
+      .add("version", b.version)
+      .add("shard", b.shard)
+      .add("strategy", b.strategy)
+      .add("batches", b.batches)
+      .add("items", b.items)
+      .add("retries", b.retries)
+      .add("batch_sizes", sizes);
 }
 
 } // namespace
 
 std::vector<uint8_t> encode_health(const cluster_stats& cs,
                                    const leader_status* leadership) {
-  msgpack::sbuffer buf;
-  packer pk{buf};
-  auto names = model_names(cs);
-  pk.pack_map(leadership ? 7 : 3);
-  if (leadership) {
-    str(pk, "leader");
-    if (leadership->leader)
-      pk.pack_true();
-    else
-      pk.pack_false();
-    str(pk, "etcd");
-    str(pk, leadership->etcd_ok ? "ok" : "unreachable");
-    str(pk, "leader_info");
-    str(pk, leadership->leader_value);
-    str(pk, "etcd_error");
-    str(pk, leadership->etcd_error);
-  }
-  str(pk, "status");
-  str(pk, cs.workers.empty() ? "no_workers" : "ok");
-  str(pk, "workers");
-  pk.pack_uint64(cs.workers.size());
-  str(pk, "models");
-  pk.pack_array(static_cast<uint32_t>(names.size()));
-  for (auto& n : names)
-    str(pk, n);
-  return bytes(buf);
+  msgpack_map m;
+  if (leadership)
+    m.add("leader", leadership->leader)
+        .add("etcd", leadership->etcd_ok ? "ok" : "unreachable")
+        .add("leader_info", leadership->leader_value)
+        .add("etcd_error", leadership->etcd_error);
+  m.add("status", cs.workers.empty() ? "no_workers" : "ok")
+      .add("workers", static_cast<uint64_t>(cs.workers.size()))
+      .add("models", model_names(cs));
+  return m.bytes();
 }
 
 std::vector<uint8_t>
@@ -124,228 +139,68 @@ encode_models(const cluster_stats& cs,
               const std::map<std::string, model_config>& table) {
   if (!cs.models.empty())
     return encode_model_registry(cs.models);
-  msgpack::sbuffer buf;
-  packer pk{buf};
-  auto names = model_names(cs);
-  pk.pack_map(1);
-  str(pk, "models");
-  pk.pack_array(static_cast<uint32_t>(names.size()));
-  for (auto& n : names) {
-    model_config mc;
-    if (auto i = table.find(n); i != table.end())
-      mc = i->second;
-    pk.pack_map(6);
-    str(pk, "name");
-    str(pk, n);
-    str(pk, "version");
-    pk.pack_uint32(mc.version);
-    str(pk, "backend");
-    str(pk, mc.backend);
-    str(pk, "max_batch_size");
-    pk.pack_uint32(mc.max_batch_size);
-    str(pk, "max_delay_us");
-    pk.pack_uint64(static_cast<uint64_t>(mc.max_delay.count()));
-    std::vector<std::string> serving;
-    for (auto& w : cs.workers)
-      for (auto& m : w.models)
-        if (m == n)
-          serving.push_back(w.name);
-    str(pk, "workers");
-    pk.pack_array(static_cast<uint32_t>(serving.size()));
-    for (auto& w : serving)
-      str(pk, w);
-  }
-  return bytes(buf);
+  msgpack_map m;
+  m.add_maps(
+      "models", model_names(cs), [&](msgpack_map& x, const std::string& n) {
+        model_config mc;
+        if (auto i = table.find(n); i != table.end())
+          mc = i->second;
+        std::vector<std::string> serving;
+        for (auto& w : cs.workers)
+          for (auto& wm : w.models)
+            if (wm == n)
+              serving.push_back(w.name);
+        x.add("name", n)
+            .add("version", mc.version)
+            .add("backend", mc.backend)
+            .add("max_batch_size", mc.max_batch_size)
+            .add("max_delay_us", static_cast<uint64_t>(mc.max_delay.count()))
+            .add("workers", serving);
+      });
+  return m.bytes();
 }
 
 std::vector<uint8_t> encode_model_registry(const std::vector<model_info>& ms) {
-  msgpack::sbuffer buf;
-  packer pk{buf};
-  auto strs = [&](const std::vector<std::string>& xs) {
-    pk.pack_array(static_cast<uint32_t>(xs.size()));
-    for (auto& x : xs)
-      str(pk, x);
-  };
-  pk.pack_map(1);
-  str(pk, "models");
-  pk.pack_array(static_cast<uint32_t>(ms.size()));
-  for (auto& m : ms) {
-    pk.pack_map(18);
-    str(pk, "name");
-    str(pk, m.name);
-    str(pk, "version");
-    pk.pack_uint32(m.default_version);
-    str(pk, "versions");
-    pk.pack(m.versions);
-    str(pk, "backend");
-    str(pk, m.backend);
-    str(pk, "max_batch_size");
-    pk.pack_uint32(m.max_batch_size);
-    str(pk, "max_delay_us");
-    pk.pack_uint64(m.max_delay_us);
+  msgpack_map m;
+  m.add_maps("models", ms, [](msgpack_map& x, const model_info& mi) {
     std::set<std::string> all;
-    for (auto& ws : m.shard_workers)
+    for (auto& ws : mi.shard_workers)
       all.insert(ws.begin(), ws.end());
-    str(pk, "workers");
-    strs({all.begin(), all.end()});
-    str(pk, "shards");
-    pk.pack_uint32(m.shards);
-    str(pk, "shard_mode");
-    str(pk, m.shard_mode);
-    str(pk, "shard_workers");
-    pk.pack_array(static_cast<uint32_t>(m.shard_workers.size()));
-    for (auto& ws : m.shard_workers)
-      strs(ws);
-    str(pk, "balance");
-    str(pk, m.balance);
-    str(pk, "fallback");
-    str(pk, m.fallback);
-    str(pk, "schema");
-    str(pk, m.schema);
-    str(pk, "schema_keys");
-    strs(m.schema_keys);
-    str(pk, "batchable");
-    pk.pack(m.batchable);
-    str(pk, "quantized");
-    pk.pack(m.quantized);
-    str(pk, "cacheable");
-    pk.pack(m.cacheable);
-    str(pk, "timeout_ms");
-    pk.pack_uint32(m.timeout_ms);
-  }
-  return bytes(buf);
+    x.add("name", mi.name)
+        .add("version", mi.default_version)
+        .add("versions", mi.versions)
+        .add("backend", mi.backend)
+        .add("max_batch_size", mi.max_batch_size)
+        .add("max_delay_us", mi.max_delay_us)
+        .add("workers", all)
+        .add("shards", mi.shards)
+        .add("shard_mode", mi.shard_mode)
+        .add("shard_workers", mi.shard_workers)
+        .add("balance", mi.balance)
+        .add("fallback", mi.fallback)
+        .add("schema", mi.schema)
+        .add("schema_keys", mi.schema_keys)
+        .add("batchable", mi.batchable)
+        .add("quantized", mi.quantized)
+        .add("cacheable", mi.cacheable)
+        .add("timeout_ms", mi.timeout_ms);
+  });
+  return m.bytes();
 }
 
 std::vector<uint8_t> encode_stats(const cluster_stats& cs,
                                   const request_counters& rc,
                                   const cache_stats* cache,
                                   const window_stats* ws) {
-  msgpack::sbuffer buf;
-  packer pk{buf};
-  pk.pack_map((cache ? 4 : 3) + (ws ? 3 : 0));
+  msgpack_map m;
   if (ws)
-    encode_window(pk, *ws);
-  if (cache) {
-    std::pair<const char*, uint64_t> fields[] = {
-        {"hits", cache->hits},
-        {"misses", cache->misses},
-        {"disk_hits", cache->disk_hits},
-        {"evictions", cache->evictions},
-        {"expirations", cache->expirations},
-        {"entries", cache->entries},
-        {"bytes", cache->bytes},
-        {"writes", cache->writes},
-        {"flushes", cache->flushes},
-        {"errors", cache->errors},
-        {"rejected", cache->rejected},
-        {"lmdb_entries", cache->lmdb_entries},
-        {"lmdb_map_bytes", cache->lmdb_map_bytes},
-        {"lmdb_used_bytes", cache->lmdb_used_bytes},
-    };
-    str(pk, "cache");
-    pk.pack_map(static_cast<uint32_t>(std::size(fields)));
-    for (auto& [k, v] : fields) {
-      str(pk, k);
-      pk.pack_uint64(v);
-    }
-  }
-  str(pk, "requests");
-  pk.pack_map(7);
-  str(pk, "cached");
-  pk.pack_uint64(rc.cached);
-  str(pk, "coalesced");
-  pk.pack_uint64(rc.coalesced);
-  str(pk, "accepted");
-  pk.pack_uint64(rc.accepted);
-  str(pk, "ok");
-  pk.pack_uint64(rc.ok);
-  str(pk, "late");
-  pk.pack_uint64(rc.late);
-  str(pk, "inflight");
-  pk.pack_uint64(rc.inflight);
-  uint32_t nerr = 0;
-  for (auto e : rc.errors)
-    nerr += e > 0 ? 1 : 0;
-  str(pk, "errors");
-  pk.pack_map(nerr);
-  for (size_t i = 0; i < rc.errors.size(); ++i)
-    if (rc.errors[i] > 0) {
-      str(pk, to_string(static_cast<errc>(i)));
-      pk.pack_uint64(rc.errors[i]);
-    }
-  str(pk, "workers");
-  pk.pack_array(static_cast<uint32_t>(cs.workers.size()));
-  for (auto& w : cs.workers) {
-    bool gen = w.kv_blocks_total > 0;
-    pk.pack_map(gen ? 15 : 11);
-    str(pk, "name");
-    str(pk, w.name);
-    str(pk, "models");
-    pk.pack_array(static_cast<uint32_t>(w.models.size()));
-    for (auto& m : w.models)
-      str(pk, m);
-    str(pk, "batches");
-    pk.pack_uint64(w.batches);
-    str(pk, "items");
-    pk.pack_uint64(w.items);
-    str(pk, "failures");
-    pk.pack_uint64(w.failures);
-    str(pk, "outstanding");
-    pk.pack_uint32(w.outstanding);
-    str(pk, "latency_ewma_us");
-    pk.pack_uint64(w.latency_us);
-    auto runs = w.batches + w.failures;
-    str(pk, "error_rate");
-    pk.pack_double(runs > 0 ? static_cast<double>(w.failures) / runs : 0.0);
-    str(pk, "ejections");
-    pk.pack_uint32(w.ejections);
-    str(pk, "ejected");
-    pk.pack(w.ejected);
-    str(pk, "outlier");
-    str(pk, to_string(static_cast<outlier_state>(w.outlier)));
-    if (gen) {
-      // A generative model's KV pool, as of the worker's last result.
-      str(pk, "kv_blocks_total");
-      pk.pack_uint64(w.kv_blocks_total);
-      str(pk, "kv_blocks_used");
-      pk.pack_uint64(w.kv_blocks_used);
-      str(pk, "seqs_running");
-      pk.pack_uint32(w.seqs_running);
-      str(pk, "seqs_waiting");
-      pk.pack_uint32(w.seqs_waiting);
-    }
-  }
-  str(pk, "batchers");
-  pk.pack_array(static_cast<uint32_t>(cs.batchers.size()));
-  for (auto& b : cs.batchers) {
-    pk.pack_map(8);
-    str(pk, "model");
-    str(pk, b.model);
-    str(pk, "version");
-    pk.pack_uint32(b.version);
-    str(pk, "shard");
-    pk.pack_uint32(b.shard);
-    str(pk, "strategy");
-    str(pk, b.strategy);
-    str(pk, "batches");
-    pk.pack_uint64(b.batches);
-    str(pk, "items");
-    pk.pack_uint64(b.items);
-    str(pk, "retries");
-    pk.pack_uint64(b.retries);
-    // Sparse histogram: {"size": count} for sizes that occurred.
-    uint32_t nz = 0;
-    for (auto c : b.size_histogram)
-      nz += c > 0 ? 1 : 0;
-    str(pk, "batch_sizes");
-    pk.pack_map(nz);
-    for (size_t i = 0; i < b.size_histogram.size(); ++i)
-      if (b.size_histogram[i] > 0) {
-        str(pk, std::to_string(i + 1));
-        pk.pack_uint64(b.size_histogram[i]);
-      }
-  }
-  return bytes(buf);
+    add_window(m, *ws);
+  if (cache)
+    add_cache(m, *cache);
+  add_requests(m, rc);
+  m.add_maps("workers", cs.workers, fill_worker);
+  m.add_maps("batchers", cs.batchers, fill_batcher);
+  return m.bytes();
 }
 
 caf::expected<fault_spec> decode_fault_spec(const std::vector<uint8_t>& in) {
@@ -398,14 +253,9 @@ caf::expected<fault_spec> decode_fault_spec(const std::vector<uint8_t>& in) {
 }
 
 std::vector<uint8_t> encode_workers(const std::vector<std::string>& names) {
-  msgpack::sbuffer buf;
-  packer pk{buf};
-  pk.pack_map(1);
-  str(pk, "workers");
-  pk.pack_array(static_cast<uint32_t>(names.size()));
-  for (auto& n : names)
-    str(pk, n);
-  return bytes(buf);
+  msgpack_map m;
+  m.add("workers", names);
+  return m.bytes();
 }
 
 } // namespace dine

@@ -41,7 +41,7 @@ void fail_entries(self_ptr self, std::vector<entry>&& es, errc code,
 }
 
 /// Puts the unanswered requests of a lost batch back in front of the
-/// queue, or fails those out of retries.
+/// queue, or fails those the retry policy gives up on.
 void requeue(self_ptr self, batcher_state::in_flight& f,
              const std::string& why) {
   auto& st = self->state;
@@ -51,25 +51,16 @@ void requeue(self_ptr self, batcher_state::in_flight& f,
     auto& e = f.items[k];
     if (f.answered[k])
       continue;
-    if (f.streamed[k]) {
-      // Its first tokens reached the client: running it again would send
-      // them twice.
-      failed.push_back(error_reply(e.req.id, errc::worker_lost,
-                                   why + " after streaming began"));
-    } else if (e.attempts > st.max_retries) {
-      failed.push_back(error_reply(
-          e.req.id, errc::worker_failed,
-          why + " (after " + std::to_string(e.attempts) + " attempts)"));
-    } else if (!st.budget.try_withdraw()) {
-      // Too many retries compared to the traffic: the fleet is failing, do
-      // not hammer it.
-      failed.push_back(error_reply(e.req.id, errc::worker_failed,
-                                   why + " (retry budget exhausted)"));
-    } else {
-      ++st.stats.retries;
-      e.avoid = f.worker_id; // a key-based strategy tries another worker
-      again.push_back(std::move(e));
+    auto verdict = st.retries.decide(e.attempts, f.streamed[k]);
+    if (verdict != retry_verdict::retry) {
+      failed.push_back(
+          error_reply(e.req.id, retry_policy::code(verdict),
+                      retry_policy::message(verdict, why, e.attempts)));
+      continue;
     }
+    ++st.stats.retries;
+    e.avoid = f.worker_id; // a key-based strategy tries another worker
+    again.push_back(std::move(e));
   }
   st.queue->push_front(std::move(again));
   if (!failed.empty())
@@ -213,10 +204,7 @@ void on_result(self_ptr self, batch_result& res) {
 void sweep(self_ptr self) {
   auto& st = self->state;
   auto now = clock::now();
-  if (now - st.budget_refilled >= std::chrono::seconds{1}) {
-    st.budget.refill();
-    st.budget_refilled = now;
-  }
+  st.retries.tick(now);
   std::vector<client_reply> expired;
   for (auto i = st.batches.begin(); i != st.batches.end();) {
     auto& f = i->second;
@@ -283,7 +271,7 @@ batcher_actor::behavior_type batcher(self_ptr self, coordinator_actor coord,
   st.model = opts.model;
   st.version = opts.version;
   st.shard = opts.shard;
-  st.max_retries = opts.max_retries;
+  st.retries = retry_policy{opts.max_retries};
   st.batch_timeout = opts.batch_timeout;
   st.generative = is_generative(opts.model.backend);
   batch_limits limits;

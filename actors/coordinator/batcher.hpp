@@ -15,10 +15,11 @@
 // On failure: a worker that goes down, is reported lost by the router
 // (missed heartbeats) or misses the batch deadline has its batches
 // re-dispatched to another worker, at most `max_retries` times per
-// request; then the requests are answered `worker_failed`. A streamed
-// request whose chunks were forwarded (actors/batcher_stream.cpp) is
-// never re-dispatched: it is answered `worker_lost`. Failures and
-// timeouts feed the outlier detector: a worker failing
+// request and within the retry budget; then the requests are answered
+// `worker_failed`. A streamed request whose chunks were forwarded
+// (actors/coordinator/batcher_stream.cpp) is never re-dispatched: it is
+// answered `worker_lost`. These decisions are runtime/retry_policy.hpp's.
+// Failures and timeouts feed the outlier detector: a worker failing
 // `outlier-failures` times in a row is ejected for a backoff, then probed
 // with one batch and readmitted on success. With no worker left, queued
 // requests go back to the router (`reroute`), which falls back to another

@@ -87,7 +87,7 @@ void send_batch(self_ptr self, size_t idx, std::vector<entry>&& items,
   b.items.reserve(f.items.size());
   for (auto& e : f.items) {
     if (e.attempts == 0)
-      st.budget.deposit(); // first attempts fund retries
+      st.retries.on_first_attempt();
     ++e.attempts;
     // A copy: the original stays here for a retry on another worker.
     // A generative model gives up waiting for KV blocks when 10 % of what

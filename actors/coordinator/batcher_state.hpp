@@ -11,7 +11,7 @@
 #include "runtime/ewma.hpp"
 #include "runtime/node_config.hpp"
 #include "runtime/outlier_detector.hpp"
-#include "runtime/retry_budget.hpp"
+#include "runtime/retry_policy.hpp"
 
 namespace dine {
 
@@ -44,15 +44,15 @@ struct batcher_state {
   coordinator_actor coord;
   router_actor router;
   std::unique_ptr<batch_queue> queue;
-  /// Retries: at most 20 % of first attempts plus 32 per second.
-  retry_budget budget;
-  clock::time_point budget_refilled;
+  /// Retry and give-up for requests of lost batches: at most
+  /// `max_retries` re-dispatches each, and in all at most 20 % of first
+  /// attempts plus 32 per second.
+  retry_policy retries;
   std::unique_ptr<balancer> strategy;
   std::unique_ptr<outlier_detector> outliers;
   model_config model;
   uint32_t version = 1;
   uint32_t shard = 0;
-  uint32_t max_retries = 2;
   bool generative = false; ///< Its model's sessions are gen_sessions.
   std::chrono::milliseconds batch_timeout{10000};
   std::vector<slot> pool;

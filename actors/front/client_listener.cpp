@@ -20,6 +20,11 @@ namespace {
 
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using shed_atom = caf::atom_constant<caf::atom("shed")>;
+using linger_atom = caf::atom_constant<caf::atom("linger")>;
+
+/// How long a closed connection waits at most for the replies to its
+/// requests in flight, whose bytes it keeps in the memory budget.
+constexpr auto linger_bound = std::chrono::seconds{60};
 
 /// What the acceptor and all its connections share.
 struct front_shared {
@@ -52,9 +57,10 @@ struct connection_state {
   bool streams = false; ///< Sent a streamed request: cancel them on close.
   uint64_t id = 0;      ///< Holder id in the memory budget.
   key_role role = key_role::admin;
-  bool closing = false;            ///< Refused: read nothing more, then close.
-  size_t inflight_bytes = 0;       ///< Request bodies sent on, not answered.
-  size_t unsent = 0;               ///< Reply bytes not written to the socket.
+  bool closing = false;      ///< Refused: read nothing more, then close.
+  bool gone = false;         ///< Socket closed: waits for in-flight replies.
+  size_t inflight_bytes = 0; ///< Request bodies sent on, not answered.
+  size_t unsent = 0;         ///< Reply bytes not written to the socket.
   std::vector<uint64_t> stats_ids; ///< `stats` requests in flight.
   bool served = false;             ///< Forwarded a request other than `health`.
 
@@ -74,12 +80,45 @@ void account(conn_ptr self, const shared_ptr& sh) {
   if (sh->budget.limit() == 0)
     return;
   auto& st = self->state;
-  auto held = st.reader.buffered() + (st.parked.size() - st.parked_at) +
-              st.inflight_bytes + st.unsent;
+  auto held = st.gone
+                  ? st.inflight_bytes
+                  : st.reader.buffered() + (st.parked.size() - st.parked_at) +
+                        st.inflight_bytes + st.unsent;
   auto victims = sh->budget.update(st.id, held);
   if (!victims.empty())
     if (auto acc = caf::actor_cast<caf::actor>(sh->acceptor))
       self->send(acc, shed_atom::value, std::move(victims));
+}
+
+/// Counts `n` final replies: fewer requests and bytes in flight (an
+/// estimate: the mean body size per request).
+void settle(connection_state& st, uint32_t n) {
+  if (st.inflight > 0 && n > 0)
+    st.inflight_bytes -=
+        st.inflight_bytes / st.inflight * std::min(n, st.inflight);
+  st.inflight = st.inflight > n ? st.inflight - n : 0;
+  if (st.inflight == 0)
+    st.inflight_bytes = 0;
+}
+
+/// Ends a connection whose socket is closed. With requests in flight, it
+/// stays until they are answered (or `linger_bound`): their bytes are still
+/// in memory and stay in the budget until then; the replies are dropped.
+void linger_or_quit(conn_ptr self, const shared_ptr& sh) {
+  auto& st = self->state;
+  if (st.inflight == 0) {
+    self->quit();
+    return;
+  }
+  if (st.gone)
+    return;
+  st.gone = true;
+  st.reader = frame_reader{0};
+  st.parked = {};
+  st.parked_at = 0;
+  st.unsent = 0;
+  account(self, sh);
+  self->delayed_send(self, linger_bound, linger_atom::value);
 }
 
 /// Answers a request the connection handles itself: `hello`, or one its
@@ -132,11 +171,13 @@ void refuse_not_leader(conn_ptr self, caf::io::connection_handle hdl,
 
 /// Closes the connection at once (a deposed leader's).
 void close_now(conn_ptr self, caf::io::connection_handle hdl,
-               const coordinator_actor& coord) {
+               const coordinator_actor& coord, const shared_ptr& sh) {
+  if (self->state.gone)
+    return;
   self->close(hdl);
   if (self->state.streams)
     self->send(coord, cancel_atom::value);
-  self->quit();
+  linger_or_quit(self, sh); // its replies are dropped
 }
 
 /// Halts reading when a limit is reached; resumes (via a message to self,
@@ -223,7 +264,7 @@ bool take(conn_ptr self, caf::io::connection_handle hdl,
   if (!ok || st.closing) {
     self->flush(hdl);
     self->close(hdl);
-    self->quit();
+    linger_or_quit(self, sh);
     return false;
   }
   if (local)
@@ -269,6 +310,8 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
         // CAF calls this on the multiplexer thread right after the read.
         auto read = mark_now();
         auto& st = self->state;
+        if (st.gone)
+          return;
         if (st.halted || !st.parked.empty()) {
           // At most max-consecutive-reads reads arrive after a halt.
           if (st.parked.empty())
@@ -285,9 +328,17 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
       [=](std::vector<client_reply>& replies) {
         auto& st = self->state;
         auto end = mark_now();
-        if (opts.gate && st.served && !opts.gate->replying(end)) {
+        if (!st.gone && opts.gate && st.served && !opts.gate->replying(end))
           // The lease is gone: the new leader may answer these requests.
-          close_now(self, hdl, coord);
+          close_now(self, hdl, coord, sh);
+        if (st.gone) {
+          uint32_t n = 0;
+          for (auto& r : replies)
+            n += r.frame != reply_frame::chunk ? 1 : 0;
+          settle(st, n);
+          account(self, sh);
+          if (st.inflight == 0)
+            self->quit();
           return;
         }
         auto& buf = self->wr_buf(hdl);
@@ -308,18 +359,15 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
           append_reply(buf, r);
           n += r.frame != reply_frame::chunk ? 1 : 0;
         }
-        if (st.inflight > 0 && n > 0) // an estimate: the mean body size
-          st.inflight_bytes -=
-              st.inflight_bytes / st.inflight * std::min(n, st.inflight);
-        st.inflight = st.inflight > n ? st.inflight - n : 0;
-        if (st.inflight == 0)
-          st.inflight_bytes = 0;
+        settle(st, n);
         st.unsent += buf.size() - before;
         self->flush(hdl);
         account(self, sh);
         check_backpressure(self, hdl, opts);
       },
       [=](const caf::io::data_transferred_msg& msg) {
+        if (self->state.gone)
+          return;
         self->state.unsent = msg.remaining;
         account(self, sh);
         check_backpressure(self, hdl, opts);
@@ -327,24 +375,28 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
       [=](shed_atom) {
         // Picked by the budget (largest holder). A client that does not
         // read its replies would keep a graceful close waiting with the
-        // buffers full: shut the socket down, the stream then fails and
-        // frees them (CAF 0.17: a connection handle's id is its socket).
+        // buffers full, and one that only sends would never notice: shut
+        // the socket down, the stream then fails and frees them (CAF 0.17:
+        // a connection handle's id is its socket). The broker itself may
+        // linger for its requests in flight.
+        if (self->state.gone)
+          return; // closed already, its bytes leave as its replies come
         ++sh->stats.shed;
         write_error(self, hdl, 0, errc::memory_budget_exceeded,
                     "the node's memory-budget-bytes is spent and this "
                     "connection held the most");
         self->flush(hdl);
-        if (self->state.unsent > 0)
-          ::shutdown(static_cast<int>(hdl.id()), SHUT_RDWR);
+        ::shutdown(static_cast<int>(hdl.id()), SHUT_RDWR);
         self->close(hdl);
         if (self->state.streams)
           self->send(coord, cancel_atom::value);
-        self->quit();
+        linger_or_quit(self, sh);
       },
+      [=](linger_atom) { self->quit(); },
       [=](resume_atom) {
         auto& st = self->state;
         st.resume_pending = false;
-        if (!st.halted)
+        if (!st.halted || st.gone)
           return;
         st.halted = false;
         if (!budget_on)
@@ -354,7 +406,7 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
         if (!st.halted)
           self->trigger(hdl);
       },
-      [=](fence_atom) { close_now(self, hdl, coord); },
+      [=](fence_atom) { close_now(self, hdl, coord, sh); },
       [=](sync_atom) {
         // Every message sent here before this one has been handled: its
         // replies are in the write buffer, which closing still sends.
@@ -363,7 +415,7 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
       [=](const caf::io::connection_closed_msg&) {
         if (self->state.streams) // their sequences stop at the next step
           self->send(coord, cancel_atom::value);
-        self->quit();
+        linger_or_quit(self, sh);
       },
   };
 }

@@ -103,14 +103,33 @@ void fail_held(self_ptr self, worker_supervisor_state::child& c) {
   c.held.clear();
 }
 
-/// A fresh restart policy for one model (no restarts counted yet).
-supervisor_policy make_policy(const worker_supervisor_state& st,
-                              const std::string& model) {
-  supervisor_policy p{
-      {restart_strategy::one_for_one, st.max_restarts, st.window},
-      {child_spec{model, restart_type::permanent}}};
-  p.start_all();
-  return p;
+/// The worker's batch entry point: runs `b` on the session of its model,
+/// holds it while that session restarts, and answers `unavailable` for a
+/// model not served here or given up on.
+caf::result<batch_result> run_batch(self_ptr self, batch& b) {
+  auto& st = self->state;
+  ++st.counters.batches;
+  st.counters.items += b.items.size();
+  auto i = st.sessions.find(b.model);
+  if (i == st.sessions.end() || i->second.given_up) {
+    batch_result res;
+    res.bid = b.bid;
+    res.worker = st.worker_name;
+    res.code = static_cast<uint8_t>(errc::unavailable);
+    res.message = "model `" + b.model + "` is not served on " + st.worker_name;
+    if (i != st.sessions.end() && !i->second.start_error.empty())
+      res.message += ": " + i->second.start_error;
+    return res;
+  }
+  // Before the promise takes over the request (and its sender).
+  auto from = self->current_sender();
+  auto rp = self->make_response_promise<batch_result>();
+  auto& c = i->second;
+  if (c.hdl)
+    dispatch(self, c, std::move(b), rp, from);
+  else // restarting: wait for it
+    c.held.push_back({std::move(b), rp, from});
+  return rp;
 }
 
 } // namespace
@@ -125,12 +144,8 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
     c.model = cfg.model_table.at(m);
     c.generative = is_generative(c.model.backend);
     c.fault.set(c.model.fault);
-    c.policy = make_policy(st, m);
-    // Doubles per restart within a window; the policy gives up before the
-    // cap matters.
-    auto cap =
-        st.first_restart_delay * (1 << std::min<size_t>(st.max_restarts, 16));
-    c.retry = backoff{cap, st.first_restart_delay};
+    c.restarts =
+        session_restarts{st.max_restarts, st.window, st.first_restart_delay};
     auto& slot = st.sessions.emplace(m, std::move(c)).first->second;
     start_session(self, slot);
   }
@@ -160,9 +175,8 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
         fail_held(self, c);
         return;
       }
-      auto d =
-          c.policy.on_child_exit(model, true, std::chrono::steady_clock::now());
-      if (d.action == supervisor_action::escalate) {
+      auto delay = c.restarts.on_crash(std::chrono::steady_clock::now());
+      if (!delay) {
         c.given_up = true;
         caf::aout(self) << "worker " << st.worker_name << ": model `" << model
                         << "` crashed " << st.max_restarts + 1
@@ -171,39 +185,12 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
         fail_held(self, c);
         return;
       }
-      if (c.policy.recent_restarts() == 1)
-        c.retry.reset(); // the first restart of a window
-      self->delayed_send(self, c.retry.next(), restart_atom::value, model);
+      self->delayed_send(self, *delay, restart_atom::value, model);
       return;
     }
   });
   return {
-      [=](batch& b) -> caf::result<batch_result> {
-        auto& st = self->state;
-        ++st.counters.batches;
-        st.counters.items += b.items.size();
-        auto i = st.sessions.find(b.model);
-        if (i == st.sessions.end() || i->second.given_up) {
-          batch_result res;
-          res.bid = b.bid;
-          res.worker = st.worker_name;
-          res.code = static_cast<uint8_t>(errc::unavailable);
-          res.message =
-              "model `" + b.model + "` is not served on " + st.worker_name;
-          if (i != st.sessions.end() && !i->second.start_error.empty())
-            res.message += ": " + i->second.start_error;
-          return res;
-        }
-        // Before the promise takes over the request (and its sender).
-        auto from = self->current_sender();
-        auto rp = self->make_response_promise<batch_result>();
-        auto& c = i->second;
-        if (c.hdl)
-          dispatch(self, c, std::move(b), rp, from);
-        else // restarting: wait for it
-          c.held.push_back({std::move(b), rp, from});
-        return rp;
-      },
+      [=](batch& b) { return run_batch(self, b); },
       [=](fault_atom, fault_spec& spec) {
         auto& st = self->state;
         for (auto& [model, c] : st.sessions)
@@ -217,8 +204,7 @@ worker_actor::behavior_type worker_supervisor(self_ptr self, node_config cfg,
             // batchers again (docs/operations.md, "Fault hooks").
             c.given_up = false;
             c.start_error.clear();
-            c.policy = make_policy(st, model);
-            c.retry.reset();
+            c.restarts.reset();
             start_session(self, c);
             caf::aout(self)
                 << "worker " << st.worker_name << ": model `" << model

@@ -1,10 +1,12 @@
 #pragma once
 
-// worker_supervisor: the root of a worker's subtree.
+// worker_supervisor: the root of a worker's subtree and the worker's batch
+// entry point.
 //
 // Interface: `worker_actor`. Starts one model_session (gen_session for a
-// generative backend) per served model and hands each batch to the session
-// of its model, answering the batcher itself; a gen_session's stream chunks
+// generative backend) per served model; `run_batch` (the handler of
+// `batch`) hands each batch to the session of its model, answering the
+// batcher itself; a gen_session's stream chunks
 // come back here and go on to the batcher of their request (the path of
 // the results, so chunks never overtake them), `cancel` goes to the
 // session: a session that crashes on a batch yields a batch-level
@@ -15,12 +17,12 @@
 // their counts survive session restarts.
 // Supervised by: the node.
 // Monitors: its sessions. A crashed session is restarted after a backoff
-// (runtime/backoff.hpp: 10 ms, doubling per restart while earlier restarts
-// are still in the window); more than `max_restarts` crashes within
-// `window` (runtime/supervisor_policy.hpp, one policy per model) make the
+// (10 ms, doubling per restart while earlier restarts are still in the
+// window); more than `max_restarts` crashes within `window` make the
 // supervisor give up on that model and answer its batches with
-// `unavailable` per item. A session that fails to start with
-// `invalid_config` (bad model files) is not restarted: the supervisor logs
+// `unavailable`. Both are decided by runtime/session_restarts.hpp (a
+// supervisor_policy and a backoff per model). A session that fails to start
+// with `invalid_config` (bad model files) is not restarted: the supervisor logs
 // the reason and gives up on that model at once.
 
 #include <caf/typed_event_based_actor.hpp>
@@ -32,10 +34,9 @@
 #include <unordered_map>
 
 #include "messages/interfaces.hpp"
-#include "runtime/backoff.hpp"
 #include "runtime/fault_hook.hpp"
 #include "runtime/node_config.hpp"
-#include "runtime/supervisor_policy.hpp"
+#include "runtime/session_restarts.hpp"
 
 namespace dine {
 
@@ -51,8 +52,7 @@ struct worker_supervisor_state {
   struct child {
     session_actor hdl;
     model_config model;
-    supervisor_policy policy; ///< Restart intensity of this model.
-    backoff retry;            ///< Delay before the next restart.
+    session_restarts restarts; ///< Restart delays and give-up.
     bool given_up = false;
     /// Why the model cannot start (a bad checkpoint, say): its batches'
     /// `unavailable` says so. Empty after crashes.

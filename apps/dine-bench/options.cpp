@@ -1,10 +1,9 @@
 #include "options.hpp"
-#include "runtime/config_parse.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
 
+#include "runtime/cli_parser.hpp"
 #include "runtime/client_conn.hpp"
 
 namespace dine::bench {
@@ -66,29 +65,6 @@ or connection errors before the run.
 
 namespace {
 
-std::string parse_uint(const std::string& flag, const std::string& value,
-                       uint64_t min, uint64_t max, uint64_t& out) {
-  char* end = nullptr;
-  errno = 0;
-  auto x = strtoull(value.c_str(), &end, 10);
-  if (value.empty() || value[0] == '-' || *end != '\0' || errno != 0 ||
-      x < min || x > max)
-    return flag + " must be an integer in " + std::to_string(min) + ".." +
-           std::to_string(max) + ", got `" + value + "`";
-  out = x;
-  return {};
-}
-
-std::string parse_seconds(const std::string& flag, const std::string& value,
-                          double& out) {
-  char* end = nullptr;
-  auto x = strtod(value.c_str(), &end);
-  if (value.empty() || *end != '\0' || !(x > 0) || x > 1e7)
-    return flag + " must be a positive number of seconds, got `" + value + "`";
-  out = x;
-  return {};
-}
-
 bool parse_op(const std::string& name, op_code& out) {
   for (auto op :
        {op_code::infer, op_code::health, op_code::models, op_code::stats})
@@ -105,98 +81,91 @@ std::string parse_options(int argc, char** argv, options& out) {
   bool have_connect = false;
   if (auto env = std::getenv("DINE_API_KEY"))
     out.api_key = env;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      out.help = true;
-      return {};
-    }
-    if (arg == "--json") {
-      out.json = true;
-      continue;
-    }
-    if (arg == "--no-cache") {
-      out.cache = false;
-      continue;
-    }
-    if (arg == "--stages") {
-      out.stages = true;
-      continue;
-    }
-    if (arg == "--stream") {
-      out.stream = true;
-      continue;
-    }
-    std::string name;
-    std::string value;
-    if (auto bad = next_flag(argc, argv, i, name, value); !bad.empty())
-      return bad;
-    uint64_t u = 0;
-    std::string err;
-    if (name == "--connect") {
-      err = split_host_port(value, out.host, out.port);
-      if (!err.empty())
-        err = "--connect: " + err;
-      have_connect = true;
-    } else if (name == "--model") {
-      if (value.empty())
-        err = "--model must not be empty";
-      out.model = value;
-    } else if (name == "--op") {
-      if (!parse_op(value, out.op))
-        err =
-            "--op must be infer, health, models or stats, got `" + value + "`";
-    } else if (name == "--connections") {
-      err = parse_uint(name, value, 1, 10000, u);
-      out.connections = static_cast<size_t>(u);
-    } else if (name == "--depth") {
-      err = parse_uint(name, value, 1, 1u << 24, u);
-      out.depth = static_cast<size_t>(u);
-      out.depth_set = true;
-    } else if (name == "--rate") {
-      char* end = nullptr;
-      out.rate = strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !(out.rate > 0) || out.rate > 1e8)
-        err = "--rate must be a positive number of requests/s (at most 1e8), "
-              "got `" +
-              value + "`";
-    } else if (name == "--seed") {
-      err = parse_uint(name, value, 0, UINT64_MAX, u);
-      out.seed = u;
-    } else if (name == "--requests") {
-      err = parse_uint(name, value, 1, uint64_t{1} << 40, u);
-      out.requests = u;
-    } else if (name == "--duration") {
-      err = parse_seconds(name, value, out.duration_s);
-    } else if (name == "--warmup") {
-      err = parse_uint(name, value, 0, uint64_t{1} << 40, u);
-      out.warmup = u;
-    } else if (name == "--payload-bytes") {
-      err = parse_uint(name, value, 0, 16u << 20, u);
-      out.payload_bytes = static_cast<size_t>(u);
-    } else if (name == "--inputs") {
-      out.inputs_json = value;
-    } else if (name == "--key-spread") {
-      err = parse_uint(name, value, 1, 10000000, u);
-      out.key_spread = static_cast<size_t>(u);
-    } else if (name == "--max-tokens") {
-      err = parse_uint(name, value, 1, 1000000, u);
-      out.max_tokens = static_cast<uint32_t>(u);
-    } else if (name == "--prompt") {
-      out.prompt = value;
-    } else if (name == "--deadline-ms") {
-      err = parse_uint(name, value, 0, UINT32_MAX, u);
-      out.deadline_ms = static_cast<uint32_t>(u);
-    } else if (name == "--timeout") {
-      err = parse_seconds(name, value, out.timeout_s);
-    } else if (name == "--api-key") {
-      out.api_key = value;
-    } else {
-      err = "unknown flag `" + name + "`";
-    }
-    if (!err.empty())
-      return err;
-  }
+  auto on = [](bool& flag) {
+    return [&flag](const std::string&) {
+      flag = true;
+      return std::string{};
+    };
+  };
+  auto text = [](std::string& field) {
+    return [&field](const std::string& v) {
+      field = v;
+      return std::string{};
+    };
+  };
+  auto number = [](const char* flag, uint64_t min, uint64_t max, auto& field) {
+    return [=, &field](const std::string& v) {
+      return cli_uint(flag, v, min, max, field);
+    };
+  };
+  std::vector<cli_flag> flags{
+      {"--json", false, on(out.json)},
+      {"--no-cache", false,
+       [&](const std::string&) {
+         out.cache = false;
+         return std::string{};
+       }},
+      {"--stages", false, on(out.stages)},
+      {"--stream", false, on(out.stream)},
+      {"--connect", true,
+       [&](const std::string& v) {
+         have_connect = true;
+         auto err = split_host_port(v, out.host, out.port);
+         return err.empty() ? err : "--connect: " + err;
+       }},
+      {"--model", true,
+       [&](const std::string& v) {
+         return cli_nonempty("--model", v, out.model);
+       }},
+      {"--op", true,
+       [&](const std::string& v) {
+         return parse_op(v, out.op)
+                    ? std::string{}
+                    : "--op must be infer, health, models or stats, got `" + v +
+                          "`";
+       }},
+      {"--connections", true,
+       number("--connections", 1, 10000, out.connections)},
+      {"--depth", true,
+       [&](const std::string& v) {
+         out.depth_set = true;
+         return cli_uint("--depth", v, 1, 1u << 24, out.depth);
+       }},
+      {"--rate", true,
+       [&](const std::string& v) {
+         return cli_positive(v, 1e8, out.rate)
+                    ? std::string{}
+                    : "--rate must be a positive number of requests/s (at "
+                      "most 1e8), got `" +
+                          v + "`";
+       }},
+      {"--seed", true, number("--seed", 0, UINT64_MAX, out.seed)},
+      {"--requests", true,
+       number("--requests", 1, uint64_t{1} << 40, out.requests)},
+      {"--duration", true,
+       [&](const std::string& v) {
+         return cli_seconds("--duration", v, 1e7, out.duration_s);
+       }},
+      {"--warmup", true, number("--warmup", 0, uint64_t{1} << 40, out.warmup)},
+      {"--payload-bytes", true,
+       number("--payload-bytes", 0, 16u << 20, out.payload_bytes)},
+      {"--inputs", true, text(out.inputs_json)},
+      {"--key-spread", true,
+       number("--key-spread", 1, 10000000, out.key_spread)},
+      {"--max-tokens", true,
+       number("--max-tokens", 1, 1000000, out.max_tokens)},
+      {"--prompt", true, text(out.prompt)},
+      {"--deadline-ms", true,
+       number("--deadline-ms", 0, UINT32_MAX, out.deadline_ms)},
+      {"--timeout", true,
+       [&](const std::string& v) {
+         return cli_seconds("--timeout", v, 1e7, out.timeout_s);
+       }},
+      {"--api-key", true, text(out.api_key)},
+  };
+  if (auto err = parse_cli(argc, argv, flags, out.help);
+      !err.empty() || out.help)
+    return err;
   if (!have_connect)
     return "missing --connect=HOST:PORT";
   if (out.op == op_code::infer && out.model.empty())

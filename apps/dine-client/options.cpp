@@ -1,11 +1,10 @@
 #include "options.hpp"
-#include "runtime/config_parse.hpp"
 
-#include <cerrno>
 #include <cstdlib>
-#include <limits>
 
+#include "runtime/cli_parser.hpp"
 #include "runtime/client_conn.hpp"
+#include "runtime/config_parse.hpp"
 
 namespace dine::client {
 
@@ -45,22 +44,6 @@ Exit code: 0 if every reply is ok, 1 if any reply is an error, 2 for usage,
 connection or timeout errors. With --file, a summary line goes to stderr.
 )";
 
-namespace {
-
-std::string parse_uint(const std::string& flag, const std::string& value,
-                       uint64_t max, uint64_t& out) {
-  char* end = nullptr;
-  errno = 0;
-  auto x = strtoull(value.c_str(), &end, 10);
-  if (value.empty() || value[0] == '-' || *end != '\0' || errno != 0 || x > max)
-    return flag + " must be an integer in 0.." + std::to_string(max) +
-           ", got `" + value + "`";
-  out = x;
-  return {};
-}
-
-} // namespace
-
 bool parse_op(const std::string& name, op_code& out) {
   for (auto op : {op_code::infer, op_code::health, op_code::models,
                   op_code::stats, op_code::fault, op_code::cancel})
@@ -75,102 +58,97 @@ std::string parse_options(int argc, char** argv, options& out) {
   bool have_connect = false;
   if (auto env = std::getenv("DINE_API_KEY"))
     out.api_key = env;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      out.help = true;
-      return {};
-    }
-    if (arg == "--no-cache") {
-      out.cache = false;
-      continue;
-    }
-    if (arg == "--stream") {
-      out.stream = true;
-      continue;
-    }
-    std::string name;
-    std::string value;
-    if (auto bad = next_flag(argc, argv, i, name, value); !bad.empty())
-      return bad;
-    uint64_t u = 0;
-    std::string err;
-    if (name == "--api-key") {
-      out.api_key = value;
-    } else if (name == "--connect") {
-      for (auto& a : split_list(value)) {
-        std::string host;
-        uint16_t port = 0;
-        err = split_host_port(a, host, port);
-        if (!err.empty()) {
-          err = "--connect: " + err;
-          break;
-        }
-        if (out.addrs.empty()) {
-          out.host = host;
-          out.port = port;
-        }
-        out.addrs.push_back(a);
-      }
-      if (out.addrs.empty() && err.empty())
-        err = "--connect: no address";
-      have_connect = true;
-    } else if (name == "--op") {
-      if (!parse_op(value, out.op))
-        err = "--op must be infer, health, models, stats, fault or cancel, "
-              "got `" +
-              value + "`";
-    } else if (name == "--model") {
-      if (value.empty())
-        err = "--model must not be empty";
-      out.model = value;
-    } else if (name == "--inputs") {
-      try {
-        out.inputs = nlohmann::json::parse(value);
-      } catch (const std::exception& ex) {
-        err = std::string{"--inputs is not valid JSON: "} + ex.what();
-      }
-    } else if (name == "--key") {
-      out.key = value;
-    } else if (name == "--version") {
-      err = parse_uint(name, value, UINT32_MAX, u);
-      out.version = static_cast<uint32_t>(u);
-    } else if (name == "--target") {
-      err = parse_uint(name, value, UINT64_MAX, u);
-      out.target = u;
-    } else if (name == "--deadline-ms") {
-      err = parse_uint(name, value, UINT32_MAX, u);
-      out.deadline_ms = static_cast<uint32_t>(u);
-    } else if (name == "--priority") {
-      char* end = nullptr;
-      errno = 0;
-      auto x = strtol(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || errno != 0 || x < INT32_MIN ||
-          x > INT32_MAX)
-        err = "--priority must be a 32-bit integer, got `" + value + "`";
-      out.priority = static_cast<int32_t>(x);
-    } else if (name == "--timeout") {
-      char* end = nullptr;
-      auto x = strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !(x > 0) || x > 1e6)
-        err = "--timeout must be a positive number of seconds, got `" + value +
-              "`";
-      out.timeout_s = x;
-    } else if (name == "--file") {
-      if (value.empty())
-        err = "--file must not be empty";
-      out.file = value;
-    } else if (name == "--pipeline") {
-      err = parse_uint(name, value, 65536, u);
-      if (err.empty() && u == 0)
-        err = "--pipeline must be at least 1";
-      out.pipeline = static_cast<size_t>(u);
-    } else {
-      err = "unknown flag `" + name + "`";
-    }
-    if (!err.empty())
-      return err;
-  }
+  auto text = [](std::string& field) {
+    return [&field](const std::string& v) {
+      field = v;
+      return std::string{};
+    };
+  };
+  auto number = [](const char* flag, uint64_t max, auto& field) {
+    return [=, &field](const std::string& v) {
+      return cli_uint(flag, v, 0, max, field);
+    };
+  };
+  std::vector<cli_flag> flags{
+      {"--no-cache", false,
+       [&](const std::string&) {
+         out.cache = false;
+         return std::string{};
+       }},
+      {"--stream", false,
+       [&](const std::string&) {
+         out.stream = true;
+         return std::string{};
+       }},
+      {"--api-key", true, text(out.api_key)},
+      {"--connect", true,
+       [&](const std::string& v) {
+         // Several (comma-separated or repeated): fail over between them.
+         have_connect = true;
+         for (auto& a : split_list(v)) {
+           std::string host;
+           uint16_t port = 0;
+           auto err = split_host_port(a, host, port);
+           if (!err.empty())
+             return "--connect: " + err;
+           if (out.addrs.empty()) {
+             out.host = host;
+             out.port = port;
+           }
+           out.addrs.push_back(a);
+         }
+         return out.addrs.empty() ? std::string{"--connect: no address"}
+                                  : std::string{};
+       }},
+      {"--op", true,
+       [&](const std::string& v) {
+         return parse_op(v, out.op)
+                    ? std::string{}
+                    : "--op must be infer, health, models, stats, fault or "
+                      "cancel, got `" +
+                          v + "`";
+       }},
+      {"--model", true,
+       [&](const std::string& v) {
+         return cli_nonempty("--model", v, out.model);
+       }},
+      {"--inputs", true,
+       [&](const std::string& v) {
+         try {
+           out.inputs = nlohmann::json::parse(v);
+           return std::string{};
+         } catch (const std::exception& ex) {
+           return std::string{"--inputs is not valid JSON: "} + ex.what();
+         }
+       }},
+      {"--key", true, text(out.key)},
+      {"--version", true, number("--version", UINT32_MAX, out.version)},
+      {"--target", true, number("--target", UINT64_MAX, out.target)},
+      {"--deadline-ms", true,
+       number("--deadline-ms", UINT32_MAX, out.deadline_ms)},
+      {"--priority", true,
+       [&](const std::string& v) {
+         return cli_int32("--priority", v, out.priority);
+       }},
+      {"--timeout", true,
+       [&](const std::string& v) {
+         return cli_seconds("--timeout", v, 1e6, out.timeout_s);
+       }},
+      {"--file", true,
+       [&](const std::string& v) {
+         return cli_nonempty("--file", v, out.file);
+       }},
+      {"--pipeline", true,
+       [&](const std::string& v) {
+         auto err = cli_uint("--pipeline", v, 0, 65536, out.pipeline);
+         if (err.empty() && out.pipeline == 0)
+           err = "--pipeline must be at least 1";
+         return err;
+       }},
+  };
+  if (auto err = parse_cli(argc, argv, flags, out.help);
+      !err.empty() || out.help)
+    return err;
   if (!have_connect)
     return "missing --connect=HOST:PORT";
   if (out.addrs.size() > 1 && out.stream)

@@ -197,7 +197,8 @@ std::string node::start_coordinator() {
       return classify(keys.error()).second;
     std::cout << "dine-node: client port needs API keys (" << keys->size()
               << " in " << cfg_.api_keys_file << ")" << std::endl;
-    lo.keys = std::make_shared<const api_keys>(std::move(*keys));
+    keys_ = std::make_shared<const api_keys>(std::move(*keys));
+    lo.keys = keys_;
   }
   acceptor_ = sys_.middleman().spawn_broker(client_acceptor, coordinator_, lo);
   watch(acceptor_, "client listener");
@@ -283,6 +284,7 @@ std::string node::start_http() {
   ao.job_ttl = cfg_.http.job_ttl;
   ao.max_jobs = cfg_.http.max_jobs;
   ao.files = http::dashboard_files();
+  ao.keys = keys_;
   if (metrics_ && !metrics_server_)
     ao.metrics = [hub = metrics_] { return hub->prometheus_text(); };
   auto routes =
@@ -303,7 +305,7 @@ std::string node::start_http() {
     return err;
   ready_ += ", \"http_port\": " + std::to_string(port);
   std::cout << "dine-node: HTTP front door on " << cfg_.http.host << ":" << port
-            << std::endl;
+            << (keys_ ? " (API keys required)" : "") << std::endl;
   return {};
 }
 

@@ -13,6 +13,7 @@
 
 #include "actors/supervision/supervisor.hpp"
 #include "messages/interfaces.hpp"
+#include "runtime/api_keys.hpp"
 #include "runtime/leader_gate.hpp"
 #include "runtime/log_sink.hpp"
 #include "runtime/metrics_hub.hpp"
@@ -81,6 +82,8 @@ private:
   caf::actor elector_;
   caf::actor http_relay_;
   std::shared_ptr<http::server> http_; ///< The HTTP front door, if on.
+  /// The API keys of the client and HTTP ports; null without a key file.
+  std::shared_ptr<const api_keys> keys_;
   cache_actor cache_;
   std::vector<worker_actor> workers_;
   std::vector<caf::actor> registrars_;

@@ -50,9 +50,12 @@ std::string url(uint16_t port, const std::string& path) {
 
 http_result curl(uint16_t port, const std::string& path,
                  const std::string& body, const std::string& method,
-                 std::chrono::seconds timeout) {
+                 std::chrono::seconds timeout,
+                 const std::vector<std::string>& headers) {
   std::string cmd = "curl -sS -m " + std::to_string(timeout.count()) +
                     " -w '\\n%{http_code}'";
+  for (auto& h : headers)
+    cmd += " -H " + quote(h);
   if (!method.empty())
     cmd += " -X " + method;
   std::string file; // a large body goes through a file (argument limits)
@@ -82,8 +85,13 @@ http_result curl(uint16_t port, const std::string& path,
 }
 
 sse_result curl_events(uint16_t port, const std::string& path,
-                       const std::string& body) {
-  auto out = run("curl -sS -N -m 60 -w '\\n%{http_code}' -H "
+                       const std::string& body,
+                       const std::vector<std::string>& headers) {
+  std::string extra;
+  for (auto& h : headers)
+    extra += "-H " + quote(h) + " ";
+  auto out = run("curl -sS -N -m 60 -w '\\n%{http_code}' " + extra +
+                 "-H "
                  "'Content-Type: application/json' --data-binary " +
                  quote(body) + " " + quote(url(port, path)) + " 2>/dev/null");
   sse_result r;

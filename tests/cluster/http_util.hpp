@@ -22,10 +22,12 @@ struct http_result {
 };
 
 /// Runs `curl -sS` against `http://127.0.0.1:PORT PATH`; a non-empty
-/// `body` is POSTed as JSON unless `method` says otherwise.
+/// `body` is POSTed as JSON unless `method` says otherwise; `headers` are
+/// sent as `-H` lines (`Name: value`).
 http_result curl(uint16_t port, const std::string& path,
                  const std::string& body = {}, const std::string& method = {},
-                 std::chrono::seconds timeout = std::chrono::seconds{30});
+                 std::chrono::seconds timeout = std::chrono::seconds{30},
+                 const std::vector<std::string>& headers = {});
 
 /// One server-sent event stream, read by curl -N to its end.
 struct sse_result {
@@ -36,7 +38,8 @@ struct sse_result {
 
 /// POSTs `body` to `path` and splits the event stream.
 sse_result curl_events(uint16_t port, const std::string& path,
-                       const std::string& body);
+                       const std::string& body,
+                       const std::vector<std::string>& headers = {});
 
 /// A raw TCP connection to 127.0.0.1:PORT (blocking, with timeouts).
 class raw_conn {

@@ -97,6 +97,16 @@ class cdp:
             self.proc.wait()
 
 
+# Fills in and submits the key form if the page shows it.
+ENTER_KEY = """(function () {
+  var f = document.getElementById("key-form");
+  if (!f || f.hidden) return false;
+  document.getElementById("key-input").value = %s;
+  f.requestSubmit();
+  return true;
+})()"""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("url")
@@ -104,6 +114,9 @@ def main():
     ap.add_argument("--workers", required=True)
     ap.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     ap.add_argument("--timeout", type=float, default=90)
+    ap.add_argument("--key", default="",
+                    help="the node needs API keys: wait for the page's key form, "
+                         "type this admin key into it")
     args = ap.parse_args()
     want_workers = sorted(args.workers.split(","))
     profile = tempfile.mkdtemp(prefix="dine-chromium-")
@@ -125,7 +138,17 @@ def main():
         c.send("Page.navigate", {"url": args.url}, session=s)
         deadline = time.monotonic() + args.timeout
         ok = False
+        key_entered = not args.key
         while time.monotonic() < deadline:
+            if not key_entered:
+                # The page must ask for the key (it got 401), then use it.
+                r = c.send("Runtime.evaluate", {"expression": ENTER_KEY % json.dumps(args.key),
+                                                "returnByValue": True}, session=s)
+                key_entered = r.get("result", {}).get("value") is True
+                if not key_entered:
+                    time.sleep(0.5)
+                    continue
+                print("cdp_check: the page asked for a key; entered it")
             r = c.send("Runtime.evaluate", {"expression": PROBE, "returnByValue": True},
                        session=s)
             val = r.get("result", {}).get("value")
@@ -145,6 +168,9 @@ def main():
         with open(args.screenshot, "wb") as fh:
             fh.write(base64.b64decode(shot["data"]))
         print("cdp_check: page shows " + json.dumps(seen))
+        if not key_entered:
+            print("cdp_check: the page never showed its key form")
+            return 1
         if not ok:
             print("cdp_check: the page did not show the workers %s, requests and charts within "
                   "%g s" % (want_workers, args.timeout))

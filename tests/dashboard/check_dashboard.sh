@@ -4,7 +4,8 @@
 # headless Chromium (tests/dashboard/cdp_check.py) loads the page from the
 # node's HTTP port, waits for the charts and checks that it shows both
 # workers and a non-zero request count. The screenshot is left as a test
-# artifact in the build dir (dashboard.png).
+# artifact in the build dir (dashboard.png). The coordinator needs API keys:
+# the page must ask for the admin key and use it (docs/dashboard.md).
 #   check_dashboard.sh BUILD_DIR
 set -uo pipefail
 build=$1
@@ -32,8 +33,12 @@ ready_key() { # FILE KEY
 }
 command -v chromium >/dev/null || fail "chromium is not installed (run.sh installs it)"
 
+key=adm-dashboard-4f6a8c0e2b4d6f8a
+printf 'admin %s\n' "$key" >"$tmp/keys"
+export DINE_API_KEY=$key # dine-client and dine-bench send it
 "$build/dine-node" --role=coordinator --client-port=0 --listen=127.0.0.1:0 \
   --http-port=0 --heartbeat-interval-ms=100 --ready-file="$tmp/coord" \
+  --api-keys-file="$tmp/keys" \
   >"$tmp/coord.log" 2>&1 &
 pids+=($!)
 wait_ready "$tmp/coord"
@@ -65,11 +70,12 @@ pids+=($!)
   --inputs='{"x":1}' >"$tmp/error.log" 2>&1
 sleep 2
 python3 "$here/cdp_check.py" "http://127.0.0.1:$hport/" "$build/dashboard.png" \
-  --workers=w1,w2 --timeout=90 || fail "the page check failed"
+  --workers=w1,w2 --timeout=90 --key="$key" || fail "the page check failed"
 # The page's numbers are the node's: the stats it served count requests.
-python3 - "http://127.0.0.1:$hport/api/stats" <<'PY' ||
+python3 - "http://127.0.0.1:$hport/api/stats" "$key" <<'PY' ||
 import json, sys, urllib.request
-s = json.load(urllib.request.urlopen(sys.argv[1], timeout=10))
+req = urllib.request.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
+s = json.load(urllib.request.urlopen(req, timeout=10))
 assert s["requests"]["accepted"] > 0, s["requests"]
 names = sorted(m["model"] for m in s["models"])
 assert names == ["cost", "echo"], names

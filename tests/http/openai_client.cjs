@@ -1,14 +1,15 @@
 // The official OpenAI Node client against dine's HTTP front door
 // (docs/http.md): lists models, completes, streams, chats, and sees a 404
-// for an unknown model. Run by check_openai.sh.
-//   node openai_client.cjs BASE_URL   (OPENAI_MODULE: path of the package)
+// for an unknown model; with API_KEY, a wrong key gets the client's
+// AuthenticationError (401). Run by check_openai.sh.
+//   node openai_client.cjs BASE_URL [API_KEY]  (OPENAI_MODULE: the package)
 'use strict';
 const assert = require('assert');
 const OpenAI = require(process.env.OPENAI_MODULE);
 
 const client = new OpenAI({
   baseURL: process.argv[2],
-  apiKey: 'unused',
+  apiKey: process.argv[3] || 'unused',
   maxRetries: 0,
   timeout: 120000,
 });
@@ -58,6 +59,15 @@ async function main() {
   await assert.rejects(
       client.completions.create({ model: 'no-such-model', prompt: 'x' }),
       (e) => e.status === 404 && e.code === 'unknown_model');
+  if (process.argv[3]) {
+    const stranger = new OpenAI({ baseURL: process.argv[2], maxRetries: 0,
+                                  apiKey: process.argv[3] + 'x' });
+    await assert.rejects(
+        stranger.completions.create(req),
+        (e) => e instanceof OpenAI.AuthenticationError && e.status === 401 &&
+               e.code === 'unauthorized');
+    await assert.rejects(stranger.models.list(), (e) => e.status === 401);
+  }
   console.log(`openai client: ok (${ids.length} models, ${chunks} chunks, ` +
               `text ${JSON.stringify(text)})`);
 }

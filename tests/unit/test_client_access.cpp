@@ -126,16 +126,18 @@ TEST_CASE("memory budget: the largest holders are shed until the rest fits") {
   auto v = b.update(4, 40);
   REQUIRE(v.size() == 1);
   CHECK(v[0] == 2);
-  // A shed holder is returned once; its bytes count until it is removed,
-  // but not against the others.
-  CHECK(b.update(2, 60).empty());
-  CHECK(b.update(3, 20).empty()); // 30 + 20 + 40 = 90 live
-  v = b.update(3, 45);            // 30 + 45 + 40 = 115: shed 3 (45)
+  // A shed holder is returned once. Its requests still in flight stay in
+  // memory and count: 30 + 20 + 10 + 40 = 100 fits.
+  CHECK(b.update(2, 20).empty());
+  CHECK(b.update(2, 20).empty());
+  CHECK(b.total() == 100);
+  // 30 + 20 + 15 + 40 = 105: the largest live holder (4) goes, not 2.
+  v = b.update(3, 15);
   REQUIRE(v.size() == 1);
-  CHECK(v[0] == 3);
+  CHECK(v[0] == 4);
   b.remove(2);
-  b.remove(3);
-  CHECK(b.total() == 70);
+  b.remove(4);
+  CHECK(b.total() == 45);
   CHECK(b.shed_count() == 2);
   // One holder past the limit alone sheds itself.
   v = b.update(5, 200);
@@ -143,6 +145,23 @@ TEST_CASE("memory budget: the largest holders are shed until the rest fits") {
   CHECK(v[0] == 5);
   memory_budget off{0};
   CHECK(off.update(1, size_t{1} << 40).empty());
+}
+
+TEST_CASE("memory budget: holders below a 64th of the limit are never shed") {
+  memory_budget b{6400}; // holders below 100 bytes stay
+  CHECK(b.update(1, 50).empty());
+  CHECK(b.update(2, 99).empty());
+  auto v = b.update(3, 7000);
+  REQUIRE(v.size() == 1);
+  CHECK(v[0] == 3);
+  // 3 lingers with its requests in flight; the small ones are not shed
+  // although the total is past the limit, and a large one is.
+  CHECK(b.update(3, 6400).empty());
+  CHECK(b.update(4, 99).empty());
+  CHECK(b.total() > b.limit());
+  v = b.update(5, 100);
+  REQUIRE(v.size() == 1);
+  CHECK(v[0] == 5);
 }
 
 TEST_CASE("front stats: the client_port entry joins the stats map") {

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "http/api.hpp"
+#include "http/auth.hpp"
 #include "http/errors.hpp"
 #include "http/job_table.hpp"
 #include "http/openai.hpp"
@@ -65,6 +66,10 @@ TEST_CASE("error codes map to the documented HTTP statuses") {
   CHECK(status_of(errc::deadline_exceeded) == 504);
   CHECK(status_of(errc::worker_failed) == 502);
   CHECK(status_of(errc::internal) == 500);
+  CHECK(status_of(errc::unauthorized) == 401);
+  CHECK(status_of(errc::forbidden) == 403);
+  CHECK(json::parse(error_body(errc::unauthorized, "x"))["error"]["type"] ==
+        "authentication_error");
   auto j = json::parse(error_body(errc::unknown_model, "no model x"));
   CHECK(j["error"]["code"] == "unknown_model");
   CHECK(j["error"]["message"] == "no model x");
@@ -149,4 +154,35 @@ TEST_CASE("the JSON depth guard rejects deep nesting, ignoring strings") {
   CHECK_FALSE(json_depth_ok("[[[[1]]]]", 3));
   CHECK(json_depth_ok(R"({"a":"[[[[[[["})", 2));
   CHECK(json_depth_ok(R"({"a":"\"[[[["})", 2));
+}
+
+TEST_CASE("the bearer key is read from an Authorization header") {
+  CHECK(bearer_key("Bearer abc") == "abc");
+  CHECK(bearer_key("bearer  abc ") == "abc");
+  CHECK(bearer_key("BEARER\tabc") == "abc");
+  CHECK(bearer_key("Basic YWJjOmRlZg==").empty());
+  CHECK(bearer_key("Bearer").empty());
+  CHECK(bearer_key("Bearer ").empty());
+  CHECK(bearer_key("Bearerabc").empty());
+  CHECK(bearer_key("").empty());
+}
+
+TEST_CASE("each HTTP route needs what its op needs on the client port") {
+  CHECK_FALSE(route_op("/health/live", false));
+  CHECK_FALSE(route_op("/", false));
+  CHECK_FALSE(route_op("/dashboard/dashboard.js", false));
+  CHECK(route_op("/health/ready", false) == op_code::health);
+  CHECK(route_op("/v1/models", false) == op_code::models);
+  CHECK(route_op("/v1/infer/echo", false) == op_code::infer);
+  CHECK(route_op("/v1/chat/completions", false) == op_code::infer);
+  CHECK(route_op("/v1/requests/7", false) == op_code::infer);
+  CHECK(route_op("/v1/requests/7", true) == op_code::cancel);
+  CHECK(route_op("/api/stats", false) == op_code::stats);
+  CHECK(route_op("/metrics", false) == op_code::stats);
+  CHECK(route_op("/no/such/route", false) == op_code::infer);
+  // A user key runs every route but the admin ones.
+  CHECK(api_keys::allows(key_role::user, *route_op("/v1/completions", false)));
+  CHECK_FALSE(api_keys::allows(key_role::user, *route_op("/api/stats", false)));
+  CHECK_FALSE(api_keys::allows(key_role::user, *route_op("/metrics", false)));
+  CHECK(api_keys::allows(key_role::admin, *route_op("/metrics", false)));
 }
