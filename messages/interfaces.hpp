@@ -1,6 +1,14 @@
 #pragma once
 
-// The typed interfaces of every dine actor, in one place.
+// The typed interfaces of every dine actor, in one place, in the order of
+// the request path (docs/design.md, "The path of a request"):
+//
+//   connection -> coordinator (-> cache) -> router -> batcher -> worker
+//   -> session, and the static worker's endpoint (a link) last.
+//
+// C++ needs an alias declared before an interface names it, so two move up
+// from their place on the path: the cache (the coordinator names it), and
+// the worker (the router's and the batcher's messages carry its handle).
 
 #include <cstdint>
 #include <string>
@@ -39,30 +47,13 @@ using leader_atom = caf::atom_constant<caf::atom("leader")>;
 /// connection.
 using fence_atom = caf::atom_constant<caf::atom("fence")>;
 
-/// A model session: runs one batch of one model and returns its results.
-/// `(tick, seq)` delivers a result held back by a simulated device delay;
-/// `(fault, kind, slow_ms)` makes the next batch fail that way. Generative
-/// sessions step with `(step)` and end a sequence with `(cancel, rid)`;
-/// single-shot ones ignore both.
-using session_actor =
-    caf::typed_actor<caf::replies_to<batch>::with<batch_result>,
-                     caf::reacts_to<tick_atom, uint64_t>,
-                     caf::reacts_to<fault_atom, fault_kind, uint32_t>,
-                     caf::reacts_to<step_atom>,
-                     caf::reacts_to<cancel_atom, uint64_t>>;
+// -- front door ---------------------------------------------------------------
 
-/// A worker node's entry point: runs batches on its model sessions.
-/// `(restart, model)` is its own timer for restarting a crashed session;
-/// `(fault, spec)` sets a fault hook; `(drain)` returns the batches it has
-/// in flight (a draining node waits for 0).
-using worker_actor =
-    caf::typed_actor<caf::replies_to<batch>::with<batch_result>,
-                     caf::reacts_to<std::vector<stream_chunk>>, // a session's
-                     caf::reacts_to<cancel_atom, std::string, uint64_t>,
-                     caf::replies_to<stats_atom>::with<heartbeat>,
-                     caf::reacts_to<restart_atom, std::string>,
-                     caf::reacts_to<fault_atom, fault_spec>,
-                     caf::replies_to<drain_atom>::with<uint64_t>>;
+/// The reply sink of a client connection.
+using connection_actor =
+    caf::typed_actor<caf::reacts_to<std::vector<client_reply>>>;
+
+// -- coordinator side ---------------------------------------------------------
 
 /// The response cache: LRU + TTL in memory, LMDB on disk. `cache_lookup`
 /// and `std::vector<cache_entry>` are the batched hot path (a requester
@@ -82,10 +73,6 @@ using cache_actor = caf::typed_actor<
     caf::replies_to<stats_atom>::with<cache_stats>,
     caf::reacts_to<tick_atom>>; // write-behind flush timer
 
-/// The reply sink of a client connection.
-using connection_actor =
-    caf::typed_actor<caf::reacts_to<std::vector<client_reply>>>;
-
 /// The coordinator: accepts decoded requests from connections, owns the
 /// in-flight table and every reply's way back.
 using coordinator_actor = caf::typed_actor<
@@ -99,19 +86,22 @@ using coordinator_actor = caf::typed_actor<
     caf::reacts_to<cancel_atom>,                  // a connection closed
     caf::replies_to<drain_atom>::with<uint64_t>>; // requests in flight
 
-/// One batcher per (model, version, shard): queues requests, forms batches,
-/// sends them to workers and hands the split results to the coordinator.
-using batcher_actor = caf::typed_actor<
-    caf::reacts_to<std::vector<client_request>>,
-    caf::reacts_to<worker_atom, worker_actor, std::string, uint32_t>, // join
-    caf::reacts_to<batch_result>,              // from a worker
-    caf::reacts_to<std::vector<stream_chunk>>, // from a worker
-    caf::reacts_to<cancel_atom, uint64_t>,     // stop request rid
-    caf::reacts_to<tick_atom>,                 // flush timer
-    caf::reacts_to<tick_atom, uint64_t>,       // deadline and timeout sweep
-    caf::reacts_to<drain_atom, worker_actor>,  // no new batches for it
-    caf::reacts_to<lost_atom, worker_actor, std::string>, // retry its work
-    caf::replies_to<stats_atom>::with<batcher_stats>>;
+// -- worker handle (used by the router and batchers) --------------------------
+
+/// A worker node's entry point: runs batches on its model sessions.
+/// `(restart, model)` is its own timer for restarting a crashed session;
+/// `(fault, spec)` sets a fault hook; `(drain)` returns the batches it has
+/// in flight (a draining node waits for 0).
+using worker_actor =
+    caf::typed_actor<caf::replies_to<batch>::with<batch_result>,
+                     caf::reacts_to<std::vector<stream_chunk>>, // a session's
+                     caf::reacts_to<cancel_atom, std::string, uint64_t>,
+                     caf::replies_to<stats_atom>::with<heartbeat>,
+                     caf::reacts_to<restart_atom, std::string>,
+                     caf::reacts_to<fault_atom, fault_spec>,
+                     caf::replies_to<drain_atom>::with<uint64_t>>;
+
+// -- routing and batching -----------------------------------------------------
 
 /// The router: worker registry and model table; forwards requests to the
 /// batcher of their model. Published on the cluster port for workers.
@@ -130,6 +120,36 @@ using router_actor = caf::typed_actor<
     // of the model looks for it).
     caf::reacts_to<cancel_atom, std::string, uint64_t>,
     caf::reacts_to<tick_atom>>; // heartbeat check
+
+/// One batcher per (model, version, shard): queues requests, forms batches,
+/// sends them to workers and hands the split results to the coordinator.
+using batcher_actor = caf::typed_actor<
+    caf::reacts_to<std::vector<client_request>>,
+    caf::reacts_to<worker_atom, worker_actor, std::string, uint32_t>, // join
+    caf::reacts_to<batch_result>,              // from a worker
+    caf::reacts_to<std::vector<stream_chunk>>, // from a worker
+    caf::reacts_to<cancel_atom, uint64_t>,     // stop request rid
+    caf::reacts_to<tick_atom>,                 // flush timer
+    caf::reacts_to<tick_atom, uint64_t>,       // deadline and timeout sweep
+    caf::reacts_to<drain_atom, worker_actor>,  // no new batches for it
+    caf::reacts_to<lost_atom, worker_actor, std::string>, // retry its work
+    caf::replies_to<stats_atom>::with<batcher_stats>>;
+
+// -- worker side --------------------------------------------------------------
+
+/// A model session: runs one batch of one model and returns its results.
+/// `(tick, seq)` delivers a result held back by a simulated device delay;
+/// `(fault, kind, slow_ms)` makes the next batch fail that way. Generative
+/// sessions step with `(step)` and end a sequence with `(cancel, rid)`;
+/// single-shot ones ignore both.
+using session_actor =
+    caf::typed_actor<caf::replies_to<batch>::with<batch_result>,
+                     caf::reacts_to<tick_atom, uint64_t>,
+                     caf::reacts_to<fault_atom, fault_kind, uint32_t>,
+                     caf::reacts_to<step_atom>,
+                     caf::reacts_to<cancel_atom, uint64_t>>;
+
+// -- links --------------------------------------------------------------------
 
 /// The endpoint a static worker (`--listen` without `--join`) publishes:
 /// a coordinator's worker_link asks it who it is (passing itself, so that

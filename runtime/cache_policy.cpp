@@ -1,5 +1,6 @@
 #include "runtime/cache_policy.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 
@@ -33,21 +34,16 @@ lru_cache::time_point to_lru_expiry(uint64_t expiry_ms) noexcept {
 
 std::vector<uint8_t> encode_cache_record(uint64_t expiry_ms,
                                          const std::vector<uint8_t>& value) {
-  std::vector<uint8_t> result;
-  result.reserve(cache_record_header + value.size());
-  for (size_t i = 0; i < cache_record_header; ++i)
-    result.push_back(static_cast<uint8_t>(expiry_ms >> (8 * i)));
-  result.insert(result.end(), value.begin(), value.end());
+  std::vector<uint8_t> result(cache_record_header + value.size());
+  write_expiry(result.data(), expiry_ms);
+  std::copy(value.begin(), value.end(), result.begin() + cache_record_header);
   return result;
 }
 
 uint64_t cache_record_expiry(const std::vector<uint8_t>& record) noexcept {
   if (record.size() < cache_record_header)
     return 0;
-  uint64_t x = 0;
-  for (size_t i = 0; i < cache_record_header; ++i)
-    x |= static_cast<uint64_t>(record[i]) << (8 * i);
-  return x;
+  return read_expiry(record.data());
 }
 
 std::optional<cache_record> decode_cache_record(std::vector<uint8_t> bytes) {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "runtime/expiry_record.hpp"
 #include "runtime/lmdb_store.hpp"
 #include "runtime/lru_cache.hpp"
 
@@ -22,7 +23,7 @@ namespace dine {
 /// store keeps the same expiry in its own header, but `lmdb_store::get` does
 /// not return it; the cache needs it to promote a disk hit into memory with
 /// the right expiry.
-constexpr size_t cache_record_header = 8;
+constexpr size_t cache_record_header = expiry_header_size;
 
 /// The longest key the cache accepts: LMDB's limit with its default page
 /// size (`mdb_env_get_maxkeysize`).
@@ -34,12 +35,6 @@ constexpr size_t cache_max_key_bytes = 511;
 /// overflowing.
 uint64_t cache_expiry_ms(uint64_t now_ms, uint64_t ttl_ms,
                          uint64_t default_ttl_ms) noexcept;
-
-/// Returns whether an entry with absolute expiry `expiry_ms` (0 = never) is
-/// expired at `now_ms`.
-constexpr bool cache_expired(uint64_t expiry_ms, uint64_t now_ms) noexcept {
-  return expiry_ms != 0 && expiry_ms <= now_ms;
-}
 
 /// Maps Unix-epoch milliseconds into the time domain of `lru_cache`, so that
 /// memory and disk compare one and the same absolute expiry: the LRU's clock

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "messages/errc.hpp"
+#include "runtime/expiry_record.hpp"
 
 namespace dine {
 
@@ -13,27 +14,8 @@ namespace dine {
 
 namespace {
 
-constexpr size_t header_size = 8;
-
-void store_le(uint8_t* p, uint64_t x) noexcept {
-  for (int i = 0; i < 8; ++i)
-    p[i] = static_cast<uint8_t>(x >> (8 * i));
-}
-
-uint64_t load_le(const void* ptr) noexcept {
-  auto p = static_cast<const uint8_t*>(ptr);
-  uint64_t x = 0;
-  for (int i = 0; i < 8; ++i)
-    x |= static_cast<uint64_t>(p[i]) << (8 * i);
-  return x;
-}
-
 MDB_val to_val(std::string_view x) noexcept {
   return {x.size(), const_cast<char*>(x.data())};
-}
-
-bool expired(uint64_t expiry_ms, uint64_t now) noexcept {
-  return expiry_ms != 0 && expiry_ms <= now;
 }
 
 /// Writes one record with `MDB_RESERVE`: header and value go straight into
@@ -41,14 +23,14 @@ bool expired(uint64_t expiry_ms, uint64_t now) noexcept {
 int put_record(MDB_txn* t, MDB_dbi dbi, std::string_view key,
                const uint8_t* data, size_t size, uint64_t expiry_ms) noexcept {
   auto k = to_val(key);
-  MDB_val v{header_size + size, nullptr};
+  MDB_val v{expiry_header_size + size, nullptr};
   auto rc = mdb_put(t, dbi, &k, &v, MDB_RESERVE);
   if (rc != MDB_SUCCESS)
     return rc;
   auto out = static_cast<uint8_t*>(v.mv_data);
-  store_le(out, expiry_ms);
+  write_expiry(out, expiry_ms);
   if (size > 0)
-    memcpy(out + header_size, data, size);
+    memcpy(out + expiry_header_size, data, size);
   return MDB_SUCCESS;
 }
 
@@ -108,15 +90,16 @@ caf::expected<int> lmdb_store::lookup(std::string_view key,
       return 0;
     if (rc != MDB_SUCCESS)
       return env_.fail(rc, "mdb_get");
-    if (v.mv_size < header_size)
+    if (v.mv_size < expiry_header_size)
       return make_error(errc::storage_error,
                         "lmdb_store: malformed record for key '" +
                             std::string{key} + "' in " + opts_.path);
-    expiry = load_le(v.mv_data);
-    if (expiry == 0 || !expired(expiry, now_ms())) {
+    expiry = read_expiry(v.mv_data);
+    if (expiry == 0 || !is_expired(expiry, now_ms())) {
       if (out != nullptr) {
-        auto first = static_cast<const uint8_t*>(v.mv_data) + header_size;
-        out->assign(first, first + (v.mv_size - header_size));
+        auto first =
+            static_cast<const uint8_t*>(v.mv_data) + expiry_header_size;
+        out->assign(first, first + (v.mv_size - expiry_header_size));
       }
       return 1;
     }
@@ -168,14 +151,14 @@ lmdb_store::for_each(const std::function<void(const lmdb_entry&)>& fn) {
     MDB_val v;
     auto rc = mdb_cursor_get(c.get(), &k, &v, MDB_FIRST);
     for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(c.get(), &k, &v, MDB_NEXT)) {
-      if (v.mv_size < header_size)
+      if (v.mv_size < expiry_header_size)
         continue;
-      e.expiry_ms = load_le(v.mv_data);
-      if (expired(e.expiry_ms, now))
+      e.expiry_ms = read_expiry(v.mv_data);
+      if (is_expired(e.expiry_ms, now))
         continue;
-      auto first = static_cast<const uint8_t*>(v.mv_data) + header_size;
+      auto first = static_cast<const uint8_t*>(v.mv_data) + expiry_header_size;
       e.key.assign(static_cast<const char*>(k.mv_data), k.mv_size);
-      e.value.assign(first, first + (v.mv_size - header_size));
+      e.value.assign(first, first + (v.mv_size - expiry_header_size));
       fn(e);
       ++n;
     }
@@ -253,7 +236,8 @@ caf::expected<bool> lmdb_store::erase(std::string_view key) {
       auto rc = mdb_get(t, env_.dbi(), &k, &v);
       if (rc != MDB_SUCCESS)
         return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
-      live = v.mv_size >= header_size && !expired(load_le(v.mv_data), now_ms());
+      live = v.mv_size >= expiry_header_size &&
+             !is_expired(read_expiry(v.mv_data), now_ms());
       return mdb_del(t, env_.dbi(), &k, nullptr);
     });
     if (err)
@@ -272,7 +256,8 @@ caf::error lmdb_store::delete_if_expired(std::string_view key) {
     if (rc != MDB_SUCCESS)
       return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
     // Another process may have written a fresh value meanwhile.
-    if (v.mv_size >= header_size && !expired(load_le(v.mv_data), now_ms()))
+    if (v.mv_size >= expiry_header_size &&
+        !is_expired(read_expiry(v.mv_data), now_ms()))
       return MDB_SUCCESS;
     return mdb_del(t, env_.dbi(), &k, nullptr);
   });
@@ -292,7 +277,8 @@ caf::expected<size_t> lmdb_store::purge_expired() {
       auto rc = mdb_cursor_get(c.get(), &k, &v, MDB_FIRST);
       for (; rc == MDB_SUCCESS;
            rc = mdb_cursor_get(c.get(), &k, &v, MDB_NEXT)) {
-        if (v.mv_size >= header_size && !expired(load_le(v.mv_data), now))
+        if (v.mv_size >= expiry_header_size &&
+            !is_expired(read_expiry(v.mv_data), now))
           continue;
         if ((rc = mdb_cursor_del(c.get(), 0)) != MDB_SUCCESS)
           return rc;

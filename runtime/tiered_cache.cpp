@@ -228,7 +228,7 @@ bool tiered_cache::fetch(const std::string& key, std::vector<uint8_t>& out) {
   // Evicted from memory (or too large for it) but not yet flushed.
   if (auto rec = pending_.find(key)) {
     auto expiry = cache_record_expiry(*rec);
-    if (!cache_expired(expiry, now_ms())) {
+    if (!is_expired(expiry, now_ms())) {
       out.assign(rec->begin() + cache_record_header, rec->end());
       memory_->set_until(key, out, to_lru_expiry(expiry));
       ++counters_.hits;
@@ -245,7 +245,7 @@ bool tiered_cache::fetch(const std::string& key, std::vector<uint8_t>& out) {
       if (!rec) {
         ++counters_.errors;
         log("malformed record for key '" + key + "'");
-      } else if (cache_expired(rec->expiry_ms, now_ms())) {
+      } else if (is_expired(rec->expiry_ms, now_ms())) {
         ++counters_.expirations;
       } else {
         memory_->set_until(key, rec->value, to_lru_expiry(rec->expiry_ms));
@@ -295,7 +295,7 @@ bool tiered_cache::store(cache_entry& x) {
 bool tiered_cache::erase(const std::string& key) {
   auto live = memory_->erase(key);
   if (auto rec = pending_.find(key)) {
-    live = live || !cache_expired(cache_record_expiry(*rec), now_ms());
+    live = live || !is_expired(cache_record_expiry(*rec), now_ms());
     pending_.erase(key);
   }
   if (phase_ == disk_phase::open) {
@@ -316,7 +316,7 @@ bool tiered_cache::contains(const std::string& key) {
   if (memory_->exists(key))
     return true;
   if (auto rec = pending_.find(key))
-    return !cache_expired(cache_record_expiry(*rec), now_ms());
+    return !is_expired(cache_record_expiry(*rec), now_ms());
   if (phase_ != disk_phase::open)
     return false;
   auto res = disk_->exists(key);

@@ -28,9 +28,9 @@ TEST_CASE("cache_expiry_ms applies the TTL, the default and saturates") {
   CHECK(cache_expiry_ms(1000, 50, 70) == 1050);
   constexpr auto max = std::numeric_limits<uint64_t>::max();
   CHECK(cache_expiry_ms(max - 5, 50, 0) == max);
-  CHECK_FALSE(cache_expired(0, max));
-  CHECK_FALSE(cache_expired(1050, 1049));
-  CHECK(cache_expired(1050, 1050));
+  CHECK_FALSE(is_expired(0, max));
+  CHECK_FALSE(is_expired(1050, 1049));
+  CHECK(is_expired(1050, 1050));
 }
 
 TEST_CASE("to_lru_time keeps the order and the distance of milliseconds") {
