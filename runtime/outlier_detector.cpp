@@ -69,8 +69,12 @@ bool outlier_detector::add(uint64_t id) {
 }
 
 bool outlier_detector::remove(uint64_t id, time_point now) {
-  if (members_.erase(id) == 0)
+  auto i = members_.find(id);
+  if (i == members_.end())
     return false;
+  if (i->second.out)
+    --out_count_;
+  members_.erase(i);
   if (members_.empty() || ejected_count(now) < members_.size())
     return true;
   auto first =
@@ -118,6 +122,8 @@ bool outlier_detector::try_eject(member& m, time_point now) {
   if (ejected + 1 > allowed || ejected + 1 >= total)
     return false; // max percent, or `m` is the last worker in service
   m.until = now + ejection_time(m);
+  if (!m.out)
+    ++out_count_;
   m.out = true;
   m.failures = 0;
   if (m.ejections < 64)
@@ -134,6 +140,7 @@ void outlier_detector::on_success(uint64_t id, time_point now) {
     if (now < m.until)
       return;      // a late reply of a batch sent before the ejection
     m.out = false; // probing succeeded: readmit
+    --out_count_;
     m.healthy_since = now;
   }
   decay(m, now);

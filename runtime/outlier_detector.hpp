@@ -111,6 +111,11 @@ public:
     return !is_ejected(id, now);
   }
 
+  /// Returns whether any worker is ejected or probing. When not, `state`
+  /// is `active` for every worker: a caller that asks about every worker
+  /// of a large pool per batch can skip the lookups (O(1)).
+  bool any_out() const noexcept { return out_count_ > 0; }
+
   /// Returns how many workers are ejected at `now`.
   size_t ejected_count(time_point now) const;
 
@@ -153,6 +158,7 @@ private:
 
   outlier_config cfg_;
   std::unordered_map<uint64_t, member> members_;
+  size_t out_count_ = 0; ///< Members with `out` set.
 };
 
 } // namespace dine

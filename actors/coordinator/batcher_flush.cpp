@@ -39,12 +39,19 @@ void reroute_queue(self_ptr self) {
 std::vector<worker_view> make_views(batcher_state& st, clock::time_point now) {
   std::vector<worker_view> views;
   views.reserve(st.pool.size());
+  // One hash lookup per worker and flush adds up in a pool of hundreds
+  // (docs/benchmarks.md, "256 workers"): skip them while nobody is out.
+  bool any_out = st.outliers->any_out();
   for (auto& s : st.pool) {
     worker_view v;
     v.outstanding = s.stats.outstanding;
     v.capacity = s.capacity;
     v.id = s.id;
     v.weight = s.capacity;
+    if (!any_out) {
+      views.push_back(v);
+      continue;
+    }
     switch (st.outliers->state(s.id, now)) {
     case outlier_state::ejected:
       v.healthy = false;
@@ -180,8 +187,10 @@ void try_flush(self_ptr self) {
     flush_by_key(self, views, now);
     return;
   }
+  // Counted once, then kept up to date: recounting per batch is O(pool).
+  auto eligible = count_eligible(views);
   while (!q.empty()) {
-    bool slot_free = count_eligible(views) > 0;
+    bool slot_free = eligible > 0;
     auto n = q.ready(now, slot_free);
     if (n == 0) {
       if (slot_free)
@@ -193,6 +202,8 @@ void try_flush(self_ptr self) {
       return;
     send_batch(self, idx, q.take(n), now);
     ++views[idx].outstanding;
+    if (eligible > 0 && !views[idx].has_slot())
+      --eligible;
   }
 }
 

@@ -55,6 +55,34 @@ bool valid_name(const std::string& s) {
          });
 }
 
+std::vector<std::string> expand_group(const std::string& word) {
+  auto open = word.find('[');
+  if (open == std::string::npos) {
+    if (!valid_name(word))
+      fail("bad node name `" + word +
+           "` (letters, digits, _ or -, at most 32 characters)");
+    return {word};
+  }
+  auto dots = word.find("..", open);
+  if (word.back() != ']' || dots == std::string::npos)
+    fail("a node group is written NAME[A..B], got `" + word + "`");
+  auto prefix = word.substr(0, open);
+  auto lo = to_uint("group start", word.substr(open + 1, dots - open - 1), 0,
+                    1000000);
+  auto hi = to_uint("group end", word.substr(dots + 2, word.size() - dots - 3),
+                    0, 1000000);
+  if (lo > hi || hi - lo + 1 > max_group_size)
+    fail("group `" + word + "`: need A <= B and at most " +
+         std::to_string(max_group_size) + " nodes");
+  std::vector<std::string> out;
+  for (auto i = lo; i <= hi; ++i) {
+    out.push_back(prefix + std::to_string(i));
+    if (!valid_name(out.back()))
+      fail("group `" + word + "`: bad node name `" + out.back() + "`");
+  }
+  return out;
+}
+
 std::pair<std::string, std::string> key_value(const std::string& word) {
   auto eq = word.find('=');
   if (eq == std::string::npos || eq == 0)

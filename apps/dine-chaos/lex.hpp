@@ -27,6 +27,14 @@ std::vector<std::string> split_words(const std::string& line);
 /// Returns whether `s` is a valid node name.
 bool valid_name(const std::string& s);
 
+/// Most nodes one `NAME[A..B]` group may declare.
+constexpr uint64_t max_group_size = 1024;
+
+/// Expands a node name or a group `NAME[A..B]` (A <= B) into the names
+/// NAMEA, ..., NAMEB; a plain name stays itself. Fails on a bad range or
+/// when a resulting name is not valid (`valid_name`).
+std::vector<std::string> expand_group(const std::string& word);
+
 /// Splits `key=value`; fails on a word without `=`.
 std::pair<std::string, std::string> key_value(const std::string& word);
 

@@ -179,6 +179,14 @@ std::optional<double> metric_value(const std::string& m,
       n += e.up ? 0 : 1;
     return n;
   }
+  if (starts_with(m, "settle_ms.")) {
+    auto i = facts.settle_ms.find(m.substr(10));
+    if (i == facts.settle_ms.end()) {
+      why = "the wait-workers step did not reach its count";
+      return std::nullopt;
+    }
+    return i->second;
+  }
   if (starts_with(m, "exit.")) {
     auto i = facts.exits.find(m.substr(5));
     if (i == facts.exits.end()) {
@@ -263,6 +271,15 @@ bool valid_metric(const std::string& m, bool windowed, const scenario& sc,
       return false;
     }
     whole = true;
+  }
+  if (!whole && starts_with(m, "settle_ms.")) {
+    auto label = m.substr(10);
+    whole = std::any_of(sc.steps.begin(), sc.steps.end(),
+                        [&](const step& s) { return s.label == label; });
+    if (!whole) {
+      why = m + ": no `wait-workers ... as=" + label + "` step";
+      return false;
+    }
   }
   if (!whole) {
     why = "unknown metric `" + m + "` (see docs/chaos.md, Metrics)";

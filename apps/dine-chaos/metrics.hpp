@@ -57,6 +57,9 @@ struct run_facts {
   fault_timing fault;
   std::map<std::string, int> exits; ///< Node -> exit status, -1 running.
   int steps_failed = 0;
+  /// `wait-workers ... as=LABEL` -> ms from the step's time until the count
+  /// was reached (missing: the step failed).
+  std::map<std::string, double> settle_ms;
 };
 
 /// Returns the value of `metric` over `window` (all requests if none).

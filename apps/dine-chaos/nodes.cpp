@@ -91,9 +91,25 @@ std::string node_set::setup(const std::string& workdir) {
     std::ofstream{n.log_path, std::ios::trunc};
     any_netns = any_netns || n.decl->netns;
   }
+  any_netns = any_netns || !sc_.hosts.empty();
   if (any_netns)
     netns_set::remove_stale();
+  for (auto& h : sc_.hosts) {
+    if (auto err = netns_.add(h); !err.empty())
+      return "host " + h + ": " + err;
+    auto l = netns_.find(h);
+    auto& f = hosts_[h];
+    f.addr = l->addr;
+    f.gw = l->gw;
+    on_event_("host " + h + ": " + l->name + ", " + l->root_if + " " + l->gw +
+              " <-> " + l->ns_if + " " + l->addr);
+  }
   for (auto& n : nodes_) {
+    if (!n.decl->host.empty()) {
+      n.facts.addr = hosts_[n.decl->host].addr;
+      n.facts.gw = hosts_[n.decl->host].gw;
+      continue;
+    }
     if (!n.decl->netns)
       continue;
     if (auto err = netns_.add(n.decl->name); !err.empty())
@@ -107,14 +123,31 @@ std::string node_set::setup(const std::string& workdir) {
   return {};
 }
 
+const node_facts* node_set::find_facts(const std::string& name) const {
+  for (auto& m : nodes_)
+    if (m.decl->name == name)
+      return &m.facts;
+  auto h = hosts_.find(name);
+  return h == hosts_.end() ? nullptr : &h->second;
+}
+
+std::string node_set::expand(const std::string& word, std::string& out) {
+  std::string err;
+  auto facts = [this](const std::string& x) { return find_facts(x); };
+  auto ports = [this](const std::string& label) {
+    auto& p = ports_[label];
+    if (p == 0)
+      p = free_port();
+    return p;
+  };
+  if (!expand_placeholders(word, "", facts, ports, out, err))
+    return err;
+  return {};
+}
+
 std::string node_set::start(const std::string& name) {
   auto& n = get(name);
-  auto facts = [this](const std::string& x) -> const node_facts* {
-    for (auto& m : nodes_)
-      if (m.decl->name == x)
-        return &m.facts;
-    return nullptr;
-  };
+  auto facts = [this](const std::string& x) { return find_facts(x); };
   auto ports = [this](const std::string& label) {
     auto& p = ports_[label];
     if (p == 0)
@@ -132,7 +165,7 @@ std::string node_set::start(const std::string& name) {
   }
   so.argv.push_back("--ready-file=" + n.ready_path);
   so.log_path = n.log_path;
-  if (auto l = netns_.find(n.decl->name))
+  if (auto l = netns_.find(n.decl->host.empty() ? n.decl->name : n.decl->host))
     so.netns_path = "/var/run/netns/" + l->name;
   std::string cmd;
   for (auto& a : so.argv)

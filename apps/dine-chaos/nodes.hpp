@@ -54,6 +54,10 @@ public:
   /// Sets the link of node `name` down or up. Returns "" or what failed.
   std::string set_link(const std::string& name, bool up);
 
+  /// Expands the placeholders of a `run` step's word. Returns "" or what
+  /// failed.
+  std::string expand(const std::string& word, std::string& out);
+
   /// Kills every node and removes the namespaces.
   void teardown();
 
@@ -85,6 +89,7 @@ private:
   };
 
   node_state& get(const std::string& name);
+  const node_facts* find_facts(const std::string& name) const;
   const node_state& get(const std::string& name) const;
   bool read_ready(node_state& n);
   void exited(node_state& n, int status);
@@ -95,7 +100,8 @@ private:
   event_fn on_event_;
   std::vector<node_state> nodes_;
   netns_set netns_;
-  std::map<std::string, uint16_t> ports_; ///< {port.LABEL} -> port.
+  std::map<std::string, node_facts> hosts_; ///< addr and gw of each host.
+  std::map<std::string, uint16_t> ports_;   ///< {port.LABEL} -> port.
 };
 
 } // namespace dine::chaos

@@ -65,6 +65,11 @@ bool check_placeholders(const std::string& flag, const node_decl& self,
       [&](const std::string& name, const std::string& field, std::string&) {
         if (name == "port")
           return true;
+        if (name == "self") {
+          if (field != "name")
+            why = "{self." + field + "}: only {self.name} is known";
+          return field == "name";
+        }
         if (!known_field(field)) {
           why = "unknown placeholder field `" + field +
                 "` (client, cluster, client_port, cluster_port, "
@@ -74,7 +79,7 @@ bool check_placeholders(const std::string& flag, const node_decl& self,
         if (field == "addr" || field == "gw") {
           if (netns.count(name) == 0) {
             why = "{" + name + "." + field + "} needs a `netns " + name +
-                  "` line before it";
+                  "` or `host " + name + "` line before it";
             return false;
           }
           return true;
@@ -98,8 +103,13 @@ bool expand_placeholders(const std::string& flag, const std::string& self,
                   value = std::to_string(ports(field));
                   return true;
                 }
+                if (name == "self") {
+                  value = self;
+                  return true;
+                }
                 auto f = facts(name);
-                auto me = facts(self);
+                node_facts nobody; // a `run` step: not a node
+                auto me = self.empty() ? &nobody : facts(self);
                 if (f == nullptr || me == nullptr) {
                   why = "unknown node `" + name + "`";
                   return false;

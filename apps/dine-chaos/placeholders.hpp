@@ -34,13 +34,15 @@ using port_fn = std::function<uint16_t(const std::string&)>;
 
 /// Checks the placeholders of one flag of node `self` at parse time: the
 /// syntax, that referenced nodes are declared before `self`, and that
-/// `addr` / `gw` name a node with a `netns` line (any node, `self` too:
-/// namespaces exist before the first node starts).
+/// `addr` / `gw` name a node with a `netns` line, a host, or a node on a
+/// host (any node, `self` too: namespaces exist before the first node
+/// starts); `{self.name}` is the node's own name.
 bool check_placeholders(const std::string& flag, const node_decl& self,
                         const scenario& sc, const std::set<std::string>& netns,
                         std::string& why);
 
-/// Expands every placeholder of `flag` for node `self`. Returns false and
+/// Expands every placeholder of `flag` for node `self` (empty: for a `run`
+/// step; `{self.name}` is then empty). Returns false and
 /// sets `why` when a fact is not known yet (e.g. the node is not ready).
 bool expand_placeholders(const std::string& flag, const std::string& self,
                          const facts_fn& facts, const port_fn& ports,

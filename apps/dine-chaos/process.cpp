@@ -75,7 +75,7 @@ pid_t spawn_process(const spawn_options& opts, std::string& err) {
       dup2(null, 0);
     if (ns >= 0 && setns(ns, CLONE_NEWNET) != 0)
       child_fail("dine-chaos: setns failed\n");
-    execv(argv[0], argv.data());
+    execvp(argv[0], argv.data()); // a `run` step may name a command on PATH
     child_fail("dine-chaos: exec failed\n");
   }
   auto fork_errno = errno;

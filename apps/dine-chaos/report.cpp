@@ -13,6 +13,11 @@ namespace dine::chaos {
 
 namespace {
 
+/// Past this many workers, timeline and summary lines give only the count
+/// (a 256-worker run would print lines of several kilobytes); `--json`
+/// always has every worker.
+constexpr size_t max_listed_workers = 16;
+
 constexpr int64_t ms_ns = 1000000;
 constexpr int64_t s_ns = 1000000000;
 
@@ -114,7 +119,9 @@ void add_load_lines(std::vector<timeline_event>& events,
     if (!s.latency.empty())
       line += " p50=" + fixed(quantile_ms(s.latency, 0.5), 1) +
               "ms p99=" + fixed(quantile_ms(s.latency, 0.99), 1) + "ms";
-    if (!s.workers.empty())
+    if (s.workers.size() > max_listed_workers)
+      line += " workers {" + std::to_string(s.workers.size()) + " served}";
+    else if (!s.workers.empty())
       line += " workers {" + code_list(s.workers) + "}";
     // Sorted after the events of the same second.
     events.push_back({static_cast<int64_t>(i + 1) * s_ns - 1, line});
@@ -177,7 +184,9 @@ std::string summary_line(const run_facts& f) {
   os << " latency_ms{p50=" << fixed(quantile_ms(c.ok_latency, 0.5), 1)
      << " p99=" << fixed(quantile_ms(c.ok_latency, 0.99), 1)
      << " max=" << fixed(quantile_ms(c.ok_latency, 1.0), 1) << "}";
-  if (!c.worker_ok.empty()) {
+  if (c.worker_ok.size() > max_listed_workers) {
+    os << " workers{" << c.worker_ok.size() << " served}";
+  } else if (!c.worker_ok.empty()) {
     os << " workers{";
     bool first = true;
     for (auto& [w, n] : c.worker_ok) {
@@ -248,6 +257,7 @@ nlohmann::json summary_json(const run_facts& f,
   j["workers"] = workers;
   j["exit"] = f.exits;
   j["steps_failed"] = f.steps_failed;
+  j["settle_ms"] = f.settle_ms;
   auto steps = nlohmann::json::array();
   for (auto& e : events)
     steps.push_back({{"at_ms", e.at_ns / ms_ns}, {"event", e.text}});

@@ -1,6 +1,11 @@
 #include "runner.hpp"
 
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
 
 #include <chrono>
 #include <filesystem>
@@ -23,6 +28,7 @@ namespace {
 
 constexpr int64_t ms_ns = 1000000;
 constexpr auto poll_interval = std::chrono::milliseconds{5};
+constexpr int64_t wait_workers_poll_ns = 20 * ms_ns;
 
 } // namespace
 
@@ -99,19 +105,40 @@ bool runner::make_workdir() {
 }
 
 bool runner::start_nodes() {
-  for (auto& d : sc_.nodes) {
-    if (auto err = nodes_.start(d.name); !err.empty()) {
-      out_ << "dine-chaos: cannot start node " << d.name << ": " << err << "\n";
-      return false;
-    }
-    auto& f = nodes_.facts(d.name);
-    idle_until(steady_now_ns() + sc_.set.ready_timeout_ms * ms_ns,
-               [&] { return f.ready || !f.running; });
-    if (!f.ready) {
-      out_ << "dine-chaos: node " << d.name
+  // Nodes start in declaration order; the nodes of one group (one `node`
+  // line) start together, and the next line waits until all are ready.
+  auto& all = sc_.nodes;
+  for (size_t i = 0; i < all.size();) {
+    auto j = i;
+    while (j < all.size() && all[j].line == all[i].line)
+      ++j;
+    std::vector<std::string> names;
+    for (auto k = i; k < j; ++k)
+      if (!all[k].later)
+        names.push_back(all[k].name);
+    i = j;
+    for (auto& name : names)
+      if (auto err = nodes_.start(name); !err.empty()) {
+        out_ << "dine-chaos: cannot start node " << name << ": " << err << "\n";
+        return false;
+      }
+    auto settled = [&] {
+      for (auto& name : names) {
+        auto& f = nodes_.facts(name);
+        if (!f.ready && f.running)
+          return false;
+      }
+      return true;
+    };
+    idle_until(steady_now_ns() + sc_.set.ready_timeout_ms * ms_ns, settled);
+    for (auto& name : names) {
+      auto& f = nodes_.facts(name);
+      if (f.ready)
+        continue;
+      out_ << "dine-chaos: node " << name
            << (f.running ? " not ready in time" : " exited early") << " (log "
-           << nodes_.log_path(d.name) << "):\n"
-           << tail_file(nodes_.log_path(d.name), 20);
+           << nodes_.log_path(name) << "):\n"
+           << tail_file(nodes_.log_path(name), 20);
       return false;
     }
   }
@@ -190,46 +217,157 @@ bool runner::exec_step(const step& s, std::string& detail) {
   auto took = [&] {
     return "after " + std::to_string((steady_now_ns() - start) / ms_ns) + " ms";
   };
-  auto& f = nodes_.facts(s.node);
+  // For a group: "N nodes" instead of one pid, the first failure's text.
+  auto each = [&](auto f) {
+    std::string first_err;
+    size_t failed = 0;
+    for (auto& n : s.nodes) {
+      auto err = f(n);
+      if (!err.empty() && failed++ == 0)
+        first_err = n + ": " + err;
+    }
+    if (failed > 0)
+      detail = std::to_string(failed) + " of " +
+               std::to_string(s.nodes.size()) + " failed, " + first_err;
+    else if (s.nodes.size() > 1)
+      detail = std::to_string(s.nodes.size()) + " nodes";
+    else
+      detail = "pid " + std::to_string(nodes_.facts(s.node).pid);
+    return failed == 0;
+  };
+  auto all_of = [&](auto pred) {
+    return std::all_of(s.nodes.begin(), s.nodes.end(),
+                       [&](auto& n) { return pred(nodes_.facts(n)); });
+  };
   switch (s.kind) {
   case step_kind::signal: {
-    auto pid = f.pid;
-    detail = nodes_.signal(s.node, s.sig);
-    if (!detail.empty())
-      return false;
-    detail = "pid " + std::to_string(pid);
-    return true;
+    std::vector<long> pids; // before the signal: a KILL clears the pid
+    for (auto& n : s.nodes)
+      pids.push_back(nodes_.facts(n).pid);
+    bool ok =
+        each([&](const std::string& n) { return nodes_.signal(n, s.sig); });
+    if (ok && s.nodes.size() == 1)
+      detail = "pid " + std::to_string(pids[0]);
+    return ok;
   }
   case step_kind::restart:
-    nodes_.kill(s.node, "restart");
-    detail = nodes_.start(s.node);
-    if (!detail.empty())
-      return false;
-    detail = "pid " + std::to_string(f.pid);
-    return true;
+    return each([&](const std::string& n) {
+      nodes_.kill(n, s.nodes.size() == 1 ? "restart" : nullptr);
+      return nodes_.start(n);
+    });
+  case step_kind::start:
+    return each([&](const std::string& n) -> std::string {
+      if (nodes_.facts(n).running)
+        return "already running";
+      return nodes_.start(n);
+    });
   case step_kind::fault:
   case step_kind::op:
     return admin_step(s, detail);
   case step_kind::link_down:
   case step_kind::link_up:
-    detail = nodes_.set_link(s.node, s.kind == step_kind::link_up);
-    return detail.empty();
-  case step_kind::wait_ready:
+    return each([&](const std::string& n) {
+      return nodes_.set_link(n, s.kind == step_kind::link_up);
+    });
+  case step_kind::wait_ready: {
+    idle_until(start + s.timeout_ms * ms_ns, [&] {
+      return all_of([](auto& f) { return f.ready || !f.running; });
+    });
+    bool ok = each([&](const std::string& n) -> std::string {
+      auto& f = nodes_.facts(n);
+      return f.ready ? "" : f.running ? "not ready" : "not running";
+    });
+    detail += ", " + took();
+    return ok;
+  }
+  case step_kind::wait_exit: {
     idle_until(start + s.timeout_ms * ms_ns,
-               [&] { return f.ready || !f.running; });
-    detail = f.ready     ? took()
-             : f.running ? "not ready " + took()
-                         : "node " + s.node + " is not running";
-    return f.ready;
-  case step_kind::wait_exit:
-    idle_until(start + s.timeout_ms * ms_ns, [&] { return !f.running; });
-    detail = f.running
-                 ? "still running " + took()
-                 : "exit status " + std::to_string(nodes_.last_exit(s.node)) +
-                       " " + took();
-    return !f.running;
+               [&] { return all_of([](auto& f) { return !f.running; }); });
+    if (s.nodes.size() == 1 && !nodes_.facts(s.node).running) {
+      detail = "exit status " + std::to_string(nodes_.last_exit(s.node)) + " " +
+               took();
+      return true;
+    }
+    bool ok = each([&](const std::string& n) -> std::string {
+      return nodes_.facts(n).running ? "still running" : "";
+    });
+    detail += ", " + took();
+    return ok;
+  }
+  case step_kind::wait_workers:
+    return wait_workers_step(s, detail);
+  case step_kind::run:
+    return run_step(s, detail);
   }
   return false;
+}
+
+bool runner::wait_workers_step(const step& s, std::string& detail) {
+  // Measured from the step's scheduled time, so that `at 5s start ...` and
+  // `at 5s wait-workers ...` time the whole join.
+  auto from = t0_ns_ + s.at_ms * ms_ns;
+  auto deadline = steady_now_ns() + s.timeout_ms * ms_ns;
+  int64_t seen = -1;
+  std::string last_err;
+  for (;;) {
+    auto addr = nodes_.client_addr(s.node);
+    nlohmann::json out;
+    last_err = addr.empty()
+                   ? "node " + s.node + " is not running and ready"
+                   : admin_request(addr, "health", nullptr,
+                                   std::chrono::milliseconds{1000}, out);
+    if (last_err.empty() && out.is_object())
+      seen = out.value("workers", int64_t{-1});
+    if (seen == static_cast<int64_t>(s.count))
+      break;
+    if (stop_signal != 0 || steady_now_ns() >= deadline) {
+      detail = "saw " + std::to_string(seen) + " workers" +
+               (last_err.empty() ? "" : " (" + last_err + ")") +
+               ", gave up after " + std::to_string(s.timeout_ms) + " ms";
+      return false;
+    }
+    idle_until(steady_now_ns() + wait_workers_poll_ns, nullptr);
+  }
+  auto ms = static_cast<double>(steady_now_ns() - from) / ms_ns;
+  if (!s.label.empty())
+    settle_ms_[s.label] = ms;
+  detail = std::to_string(s.count) + " workers " +
+           std::to_string(static_cast<int64_t>(ms)) + " ms after " +
+           format_time(s.at_ms * ms_ns);
+  return true;
+}
+
+bool runner::run_step(const step& s, std::string& detail) {
+  spawn_options so;
+  for (auto& w : s.argv) {
+    std::string x;
+    if (auto err = nodes_.expand(w, x); !err.empty()) {
+      detail = err;
+      return false;
+    }
+    so.argv.push_back(x);
+  }
+  so.log_path = workdir_ + "/run-" + std::to_string(s.line) + ".log";
+  auto pid = spawn_process(so, detail);
+  if (pid < 0)
+    return false;
+  int status = 0;
+  bool exited = false;
+  auto start = steady_now_ns();
+  idle_until(start + s.timeout_ms * ms_ns, [&] {
+    exited = exited || waitpid(pid, &status, WNOHANG) == pid;
+    return exited;
+  });
+  if (!exited) {
+    ::kill(-pid, SIGKILL); // its process group: what it started, too
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      // retry
+    }
+  }
+  detail = describe_status(status) + " after " +
+           std::to_string((steady_now_ns() - start) / ms_ns) + " ms, log " +
+           so.log_path;
+  return exited && exit_code(status) == 0;
 }
 
 int runner::run() {
@@ -239,10 +377,16 @@ int runner::run() {
            << "` needs root (ip netns add)\n";
       return skipped_status;
     }
+  if (!sc_.hosts.empty() && geteuid() != 0) {
+    out_ << "dine-chaos: SKIPPED: `host " << sc_.hosts.front()
+         << "` needs root (ip netns add)\n";
+    return skipped_status;
+  }
   if (!make_workdir()) {
     out_ << "dine-chaos: cannot create a temporary directory\n";
     return 1;
   }
+  ::setenv("DINE_CHAOS_WORKDIR", workdir_.c_str(), 1); // for `run` steps
   if (auto err = nodes_.setup(workdir_); !err.empty()) {
     out_ << "dine-chaos: " << err << "\n";
     cleanup();
@@ -296,6 +440,7 @@ int runner::finish(const load_result& load, int64_t fault_ns,
   f.load = &load;
   f.steps_failed = steps_failed;
   f.exits = nodes_.exits();
+  f.settle_ms = settle_ms_;
   cleanup();
   f.fault = timing(load, fault_ns, sc_.set.late_ms * ms_ns);
   std::vector<timeline_event> events;

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <ostream>
@@ -58,6 +59,8 @@ private:
   bool idle_until(int64_t deadline_ns, const std::function<bool()>& done);
   bool exec_step(const step& s, std::string& detail);
   bool admin_step(const step& s, std::string& detail);
+  bool wait_workers_step(const step& s, std::string& detail);
+  bool run_step(const step& s, std::string& detail);
   /// Adds a timeline event at `at_ns` (steady clock; -1 = now).
   void event(std::string text, int64_t at_ns = -1);
   void update_target();
@@ -75,6 +78,7 @@ private:
   std::mutex target_mtx_;
   std::string target_addr_; ///< Client address of the load target.
   std::unique_ptr<load_client> load_;
+  std::map<std::string, double> settle_ms_; ///< wait-workers as=LABEL.
 };
 
 /// Returns the steady clock in nanoseconds.

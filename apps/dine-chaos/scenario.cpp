@@ -30,6 +30,8 @@ public:
       parse_set(w);
     else if (cmd == "netns")
       parse_netns(w);
+    else if (cmd == "host")
+      parse_host(w);
     else if (cmd == "node")
       parse_node(w);
     else if (cmd == "load")
@@ -40,13 +42,13 @@ public:
       parse_expect(w);
     else
       fail("unknown command `" + cmd +
-           "` (expected set, netns, node, load, at or expect)");
+           "` (expected set, netns, host, node, load, at or expect)");
   }
 
   /// Checks what needs the whole file; errors carry the line concerned.
   void finish() {
     for (auto& name : netns_)
-      if (out_.find(name) == nullptr)
+      if (out_.find(name) == nullptr && !out_.is_host(name))
         fail("netns " + name + ": no `node " + name + "` line follows");
     auto& ld = out_.load;
     if (ld.present) {
@@ -72,7 +74,8 @@ public:
         s.timeout_ms = s.kind == step_kind::wait_ready
                            ? out_.set.ready_timeout_ms
                            : default_wait_exit_ms;
-      if ((s.kind == step_kind::fault || s.kind == step_kind::op) &&
+      if ((s.kind == step_kind::fault || s.kind == step_kind::op ||
+           s.kind == step_kind::wait_workers) &&
           s.node.empty()) {
         s.node = ld.present ? ld.target : first_coordinator();
         if (s.node.empty())
@@ -125,9 +128,22 @@ private:
     }
   }
 
+  void parse_host(const std::vector<std::string>& w) {
+    if (w.size() != 2 || !valid_name(w[1]))
+      fail("host: expected `host NAME`");
+    if (w[1] == "port" || w[1] == "self")
+      fail("host: `" + w[1] + "` is reserved for placeholders");
+    if (out_.find(w[1]) != nullptr || netns_.count(w[1]) > 0)
+      fail("host " + w[1] + ": the name is taken");
+    netns_.insert(w[1]);
+    out_.hosts.push_back(w[1]);
+  }
+
   void parse_netns(const std::vector<std::string>& w) {
     if (w.size() != 2 || !valid_name(w[1]))
       fail("netns: expected `netns NODE` before that node's `node` line");
+    if (out_.is_host(w[1]))
+      fail("netns " + w[1] + ": is a host");
     if (out_.find(w[1]) != nullptr)
       fail("netns " + w[1] + ": must come before `node " + w[1] + "`");
     if (!netns_.insert(w[1]).second)
@@ -135,35 +151,61 @@ private:
   }
 
   void parse_node(const std::vector<std::string>& w) {
-    if (w.size() < 2 || !valid_name(w[1]))
-      fail("node: expected `node NAME --flag=value ...` (NAME: letters, "
-           "digits, _ or -)");
-    if (w[1] == "port")
-      fail("node: `port` is reserved for {port.LABEL} placeholders");
-    if (out_.find(w[1]) != nullptr)
-      fail("node " + w[1] + ": declared twice");
-    node_decl n;
-    n.name = w[1];
-    n.line = line_no_;
-    n.netns = netns_.count(n.name) > 0;
-    n.coordinator = true; // the default role is `all`
-    for (size_t i = 2; i < w.size(); ++i) {
-      auto& f = w[i];
-      if (f.compare(0, 2, "--") != 0)
-        fail("node " + n.name + ": flags start with --, got `" + f + "`");
-      if (f.compare(0, 13, "--ready-file=") == 0 || f == "--ready-file")
-        fail("node " + n.name + ": dine-chaos sets --ready-file itself");
-      if (f.compare(0, 7, "--role=") == 0) {
-        auto roles = f.substr(7);
-        n.coordinator = roles.find("coordinator") != std::string::npos ||
-                        roles.find("all") != std::string::npos;
+    if (w.size() < 2)
+      fail("node: expected `node NAME [host=H] [start=later] --flag=value "
+           "...` (NAME: letters, digits, _ or -, or a group NAME[A..B])");
+    node_decl proto;
+    proto.line = line_no_;
+    proto.coordinator = true; // the default role is `all`
+    size_t i = 2;
+    for (; i < w.size() && w[i].compare(0, 2, "--") != 0; ++i) {
+      auto [k, v] = key_value(w[i]);
+      if (k == "host") {
+        if (!out_.is_host(v))
+          fail("node " + w[1] + ": host=" + v + " needs a `host " + v +
+               "` line before it");
+        proto.host = v;
+      } else if (k == "start") {
+        if (v != "later")
+          fail("node " + w[1] + ": start=later is the only start option");
+        proto.later = true;
+      } else {
+        fail("node " + w[1] + ": unknown key `" + k +
+             "` (host, start; flags start with --)");
       }
-      std::string why;
-      if (!check_placeholders(f, n, out_, netns_, why))
-        fail("node " + n.name + ": " + why);
-      n.flags.push_back(f);
     }
-    out_.nodes.push_back(std::move(n));
+    for (auto& name : expand_group(w[1])) {
+      if (name == "port" || name == "self")
+        fail("node: `" + name + "` is reserved for placeholders");
+      if (out_.find(name) != nullptr || out_.is_host(name))
+        fail("node " + name + ": declared twice");
+      auto n = proto;
+      n.name = name;
+      n.netns = netns_.count(name) > 0;
+      if (n.netns && !n.host.empty())
+        fail("node " + name + ": has a `netns` line and host=");
+      if (!n.host.empty())
+        netns_.insert(name); // {NAME.addr}: its host's
+      for (size_t j = i; j < w.size(); ++j)
+        parse_flag(n, w[j]);
+      out_.nodes.push_back(std::move(n));
+    }
+  }
+
+  void parse_flag(node_decl& n, const std::string& f) {
+    if (f.compare(0, 2, "--") != 0)
+      fail("node " + n.name + ": flags start with --, got `" + f + "`");
+    if (f.compare(0, 13, "--ready-file=") == 0 || f == "--ready-file")
+      fail("node " + n.name + ": dine-chaos sets --ready-file itself");
+    if (f.compare(0, 7, "--role=") == 0) {
+      auto roles = f.substr(7);
+      n.coordinator = roles.find("coordinator") != std::string::npos ||
+                      roles.find("all") != std::string::npos;
+    }
+    std::string why;
+    if (!check_placeholders(f, n, out_, netns_, why))
+      fail("node " + n.name + ": " + why);
+    n.flags.push_back(f);
   }
 
   void parse_load(const std::vector<std::string>& w) {
@@ -267,6 +309,10 @@ bool compare(double lhs, cmp_op x, double rhs) {
     return lhs >= rhs;
   }
   return false;
+}
+
+bool scenario::is_host(const std::string& name) const {
+  return std::find(hosts.begin(), hosts.end(), name) != hosts.end();
 }
 
 const node_decl* scenario::find(const std::string& name) const {

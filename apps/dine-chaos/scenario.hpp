@@ -29,8 +29,10 @@ struct node_decl {
   std::string name;
   std::vector<std::string> flags; ///< Unexpanded: may hold placeholders.
   bool netns = false;             ///< Declared with `netns NAME` before.
+  std::string host;               ///< `host=H`: runs in host H's namespace.
+  bool later = false;             ///< `start=later`: started by a step.
   bool coordinator = false;       ///< Its role serves clients.
-  int line = 0;
+  int line = 0; ///< Also identifies its group: one line, one group.
 };
 
 /// The `load` line.
@@ -57,16 +59,23 @@ enum class step_kind {
   wait_ready,
   wait_exit,
   op,
+  start,        ///< Starts nodes that are not running.
+  wait_workers, ///< Polls `health` until the worker count is reached.
+  run,          ///< Runs a command to completion.
 };
 
 /// An `at TIME ACTION` line.
 struct step {
   int64_t at_ms = 0;
   step_kind kind = step_kind::signal;
-  std::string node;       ///< Subject node (also the target of `fault`/`op`).
-  int sig = 0;            ///< For `signal`.
-  std::string op;         ///< For `op`: health, models or stats.
-  int64_t timeout_ms = 0; ///< For `wait-ready` / `wait-exit`.
+  std::string node; ///< Subject node (also the target of `fault`/`op`).
+  std::vector<std::string> nodes; ///< All subjects (a group); front() = node.
+  int sig = 0;                    ///< For `signal`.
+  std::string op;                 ///< For `op`: health, models or stats.
+  int64_t timeout_ms = 0;         ///< For `wait-*` and `run`.
+  size_t count = 0;               ///< For `wait-workers`: the worker count.
+  std::string label;              ///< For `wait-workers`: `as=LABEL`.
+  std::vector<std::string> argv;  ///< For `run`: unexpanded words.
   /// For `fault`: the request's `inputs` as key/value text pairs.
   std::vector<std::pair<std::string, std::string>> params;
   std::string text; ///< The action as written (for the timeline).
@@ -107,12 +116,16 @@ struct expectation {
 struct scenario {
   settings set;
   std::vector<node_decl> nodes;
+  std::vector<std::string> hosts; ///< `host NAME` lines, in order.
   load_decl load;
   std::vector<step> steps; ///< Sorted by time (stable).
   std::vector<expectation> expects;
 
   /// Returns the node called `name`, or null.
   const node_decl* find(const std::string& name) const;
+
+  /// Returns whether `name` is a `host` line's name.
+  bool is_host(const std::string& name) const;
 };
 
 /// A syntax error: where and what.

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <csignal>
+#include <set>
 
 #include "lex.hpp"
+#include "placeholders.hpp"
 
 namespace dine::chaos {
 
@@ -17,6 +19,55 @@ const node_decl& known_node(const scenario& sc, const std::string& name) {
   if (n == nullptr)
     fail("unknown node `" + name + "`");
   return *n;
+}
+
+std::string target(const std::string& word, const scenario& sc);
+
+/// Expands a node or a group `NAME[A..B]`; every node must be declared.
+std::vector<std::string> known_nodes(const scenario& sc,
+                                     const std::string& word) {
+  auto names = expand_group(word);
+  for (auto& n : names)
+    known_node(sc, n);
+  return names;
+}
+
+/// Parses the `timeout=DUR` at `args[i]` if there is one.
+void parse_timeout(const std::vector<std::string>& args, size_t i,
+                   const std::string& action, step& s) {
+  if (i >= args.size())
+    return;
+  auto [k, v] = key_value(args[i]);
+  if (k != "timeout")
+    fail(action + ": unknown key `" + k + "` (timeout)");
+  s.timeout_ms = to_duration(k, v);
+}
+
+void parse_wait_workers(const std::vector<std::string>& args,
+                        const scenario& sc, step& s) {
+  if (args.empty())
+    fail("wait-workers: expected `wait-workers COUNT [as=LABEL] "
+         "[timeout=DUR] [target=NODE]`");
+  s.kind = step_kind::wait_workers;
+  s.count = to_uint("wait-workers: COUNT", args[0], 0, 1u << 20);
+  s.timeout_ms = 30000;
+  for (size_t i = 1; i < args.size(); ++i) {
+    auto [k, v] = key_value(args[i]);
+    if (k == "as") {
+      if (!valid_name(v))
+        fail("wait-workers: as=LABEL takes letters, digits, _ or -");
+      for (auto& x : sc.steps)
+        if (x.label == v)
+          fail("wait-workers: label `" + v + "` is used twice");
+      s.label = v;
+    } else if (k == "timeout") {
+      s.timeout_ms = to_duration(k, v);
+    } else if (k == "target") {
+      s.node = target(args[i], sc);
+    } else {
+      fail("wait-workers: unknown key `" + k + "` (as, timeout, target)");
+    }
+  }
 }
 
 /// Parses `target=NODE`; NODE must be a declared coordinator.
@@ -105,32 +156,56 @@ step parse_step(const std::vector<std::string>& w, int line,
   if (a == "signal") {
     need(2, 2, "signal NODE KILL|STOP|CONT|TERM|INT|HUP|QUIT|USR1|USR2");
     s.kind = step_kind::signal;
-    s.node = known_node(sc, args[0]).name;
+    s.nodes = known_nodes(sc, args[0]);
     s.sig = signal_number(args[1]);
     if (s.sig == 0)
       fail("signal: unknown signal `" + args[1] + "`");
-  } else if (a == "restart") {
-    need(1, 1, "restart NODE");
-    s.kind = step_kind::restart;
-    s.node = known_node(sc, args[0]).name;
+  } else if (a == "restart" || a == "start") {
+    need(1, 1, a == "start" ? "start NODE" : "restart NODE");
+    s.kind = a == "start" ? step_kind::start : step_kind::restart;
+    s.nodes = known_nodes(sc, args[0]);
   } else if (a == "link") {
-    need(2, 2, "link down|up NODE");
+    need(2, 2, "link down|up NODE|HOST");
     if (args[0] != "down" && args[0] != "up")
       fail("link: expected down or up, got `" + args[0] + "`");
     s.kind = args[0] == "down" ? step_kind::link_down : step_kind::link_up;
-    s.node = known_node(sc, args[1]).name;
-    if (!known_node(sc, args[1]).netns)
-      fail("link: node `" + args[1] + "` has no `netns` line");
+    if (sc.is_host(args[1])) {
+      s.node = args[1];
+    } else {
+      s.nodes = known_nodes(sc, args[1]);
+      for (auto& n : s.nodes)
+        if (!known_node(sc, n).netns)
+          fail("link: node `" + n + "` has no `netns` line (for a node " +
+               "on a host, name the host)");
+    }
   } else if (a == "wait-ready" || a == "wait-exit") {
     need(1, 2, "wait-ready|wait-exit NODE [timeout=DUR]");
     s.kind = a == "wait-ready" ? step_kind::wait_ready : step_kind::wait_exit;
-    s.node = known_node(sc, args[0]).name;
+    s.nodes = known_nodes(sc, args[0]);
     s.timeout_ms = -1; // the default, resolved by the parser at the end
-    if (args.size() == 2) {
-      auto [k, v] = key_value(args[1]);
-      if (k != "timeout")
-        fail(a + ": unknown key `" + k + "` (timeout)");
-      s.timeout_ms = to_duration(k, v);
+    parse_timeout(args, 1, a, s);
+  } else if (a == "wait-workers") {
+    parse_wait_workers(args, sc, s);
+  } else if (a == "run") {
+    if (args.empty())
+      fail("run: expected `run [timeout=DUR] COMMAND ARGS...`");
+    s.kind = step_kind::run;
+    s.timeout_ms = 600000;
+    size_t i = 0;
+    if (args[0].compare(0, 8, "timeout=") == 0)
+      parse_timeout(args, i++, a, s);
+    if (i == args.size())
+      fail("run: no command");
+    s.argv.assign(args.begin() + static_cast<long>(i), args.end());
+    node_decl nobody;
+    std::set<std::string> spaces{sc.hosts.begin(), sc.hosts.end()};
+    for (auto& n : sc.nodes)
+      if (n.netns || !n.host.empty())
+        spaces.insert(n.name);
+    for (auto& x : s.argv) {
+      std::string why;
+      if (!check_placeholders(x, nobody, sc, spaces, why))
+        fail("run: " + why);
     }
   } else if (a == "fault") {
     parse_fault(args, sc, s);
@@ -144,8 +219,13 @@ step parse_step(const std::vector<std::string>& w, int line,
       s.node = target(args[1], sc);
   } else {
     fail("unknown action `" + a +
-         "` (signal, restart, link, wait-ready, wait-exit, fault, op)");
+         "` (signal, start, restart, link, wait-ready, wait-exit, "
+         "wait-workers, fault, op, run)");
   }
+  if (s.node.empty() && !s.nodes.empty())
+    s.node = s.nodes.front();
+  if (s.nodes.empty() && !s.node.empty())
+    s.nodes = {s.node};
   return s;
 }
 

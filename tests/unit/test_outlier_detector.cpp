@@ -225,3 +225,25 @@ TEST_CASE("worse: merged stats show ejected over probing over active") {
   CHECK(worse(s::ejected, s::active) == s::ejected);
   CHECK(worse(s::ejected, s::probing) == s::ejected);
 }
+
+TEST_CASE("outlier_detector any_out: set while a worker is ejected or "
+          "probing, clear once none is") {
+  auto d = make_pool(4);
+  CHECK_FALSE(d.any_out());
+  fail(d, 1, 5, t0);
+  CHECK(d.any_out());
+  // Ejected again while probing: still counted once.
+  CHECK(d.state(1, t0 + 1s) == outlier_state::probing);
+  CHECK(d.on_failure(1, t0 + 1s));
+  fail(d, 2, 5, t0 + 1s);
+  CHECK(d.any_out());
+  // Readmitted after probing: no longer out.
+  d.on_success(1, *d.ejected_until(1));
+  CHECK(d.state(1, t0 + 10s) == outlier_state::active);
+  CHECK(d.any_out()); // worker 2 still is
+  // An out worker that leaves the pool no longer counts.
+  CHECK(d.remove(2, t0 + 1s));
+  CHECK_FALSE(d.any_out());
+  fail(d, 3, 5, t0 + 20s);
+  CHECK(d.any_out());
+}
