@@ -4,10 +4,12 @@
 #include <cstdio>
 #include <optional>
 #include <sstream>
+#include <type_traits>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -16,6 +18,8 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <openssl/ssl.h>
 
 #include "http/errors.hpp"
 
@@ -33,6 +37,8 @@ struct io_core : std::enable_shared_from_this<io_core> {
   }
   server_options opts;
   handler h;
+  /// With `opts.tls`: the asio view of its SSL_CTX (shared, not copied).
+  std::unique_ptr<asio::ssl::context> ssl;
   std::atomic<uint32_t> conns{0};
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
@@ -49,20 +55,52 @@ std::string header_text(const Header& h) {
 
 } // namespace
 
-/// One connection: reads a request, hands it to the handler, writes its
-/// response (or event stream), then reads the next one.
+/// One connection, as the exchanges see it (on the io thread).
 class session : public std::enable_shared_from_this<session> {
 public:
-  session(tcp::socket s, io_core* core) : stream_(std::move(s)), core_(core) {
+  virtual ~session() = default;
+  virtual void respond(unsigned status, const std::string& ctype,
+                       std::string body, const exchange::fields& extra) = 0;
+  virtual void start_events() = 0;
+  virtual void event(const std::string& data) = 0;
+  virtual void end_events() = 0;
+  virtual void on_close(std::function<void()> f) = 0;
+};
+
+/// One connection over `Stream` (a TCP stream, or TLS over one when the
+/// node has `client-tls`): the TLS handshake first, then reads a request,
+/// hands it to the handler, writes its response (or event stream), then
+/// reads the next one.
+template <class Stream>
+class basic_session final : public session {
+public:
+  static constexpr bool tls = !std::is_same<Stream, beast::tcp_stream>::value;
+
+  template <class... Ts>
+  basic_session(io_core* core, tcp::socket s, Ts&... xs)
+      : stream_(std::move(s), xs...), core_(core) {
     ++core_->conns;
   }
 
-  ~session() { --core_->conns; }
+  ~basic_session() override { --core_->conns; }
 
-  void start() { read_request(); }
+  void start() {
+    if constexpr (tls) {
+      // The handshake counts against the idle timeout too.
+      lowest().expires_after(core_->opts.idle_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = me()](beast::error_code ec) {
+                                if (ec)
+                                  return self->close(); // plaintext, junk
+                                self->read_request();
+                              });
+    } else {
+      read_request();
+    }
+  }
 
   void respond(unsigned status, const std::string& ctype, std::string body,
-               const exchange::fields& extra = {}) {
+               const exchange::fields& extra) override {
     if (!busy_ || answered_ || closed_)
       return;
     answered_ = true;
@@ -79,7 +117,7 @@ public:
     send(std::move(out), true);
   }
 
-  void start_events() {
+  void start_events() override {
     if (!busy_ || answered_ || closed_)
       return;
     answered_ = true;
@@ -93,7 +131,7 @@ public:
     send(header_text(res.base()), false);
   }
 
-  void event(const std::string& data) {
+  void event(const std::string& data) override {
     if (!events_ || finishing_ || closed_)
       return;
     auto n = data.size() + 8; // "data: " + "\n\n"
@@ -107,13 +145,13 @@ public:
     send(std::move(out), false);
   }
 
-  void end_events() {
+  void end_events() override {
     if (!events_ || finishing_ || closed_)
       return;
     send("0\r\n\r\n", true);
   }
 
-  void on_close(std::function<void()> f) {
+  void on_close(std::function<void()> f) override {
     if (!busy_ || closed_)
       return;
     on_close_ = std::move(f);
@@ -121,15 +159,23 @@ public:
   }
 
 private:
+  std::shared_ptr<basic_session> me() {
+    return std::static_pointer_cast<basic_session>(shared_from_this());
+  }
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  tcp::socket& socket() { return lowest().socket(); }
+
   void read_request() {
     auto& o = core_->opts;
     parser_.emplace();
     parser_->header_limit(o.max_header_bytes);
     parser_->body_limit(o.max_body_bytes);
-    stream_.expires_after(o.idle_timeout);
-    bhttp::async_read(stream_, buf_, *parser_,
-                      [self = shared_from_this()](
-                          beast::error_code ec, size_t) { self->on_read(ec); });
+    lowest().expires_after(o.idle_timeout);
+    bhttp::async_read(
+        stream_, buf_, *parser_,
+        [self = me()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -154,7 +200,7 @@ private:
                       "malformed HTTP request: " + ec.message());
       return close(); // end of stream, timeout, reset
     }
-    stream_.expires_never();
+    lowest().expires_never();
     keep_ = shared_from_this(); // only weak handles reach the handler
     auto req = parser_->release();
     parser_.reset();
@@ -169,7 +215,8 @@ private:
     } catch (const std::exception& e) {
       respond(
           500, "application/json",
-          error_body("internal", std::string{"handler failed: "} + e.what()));
+          error_body("internal", std::string{"handler failed: "} + e.what()),
+          {});
     }
   }
 
@@ -179,7 +226,7 @@ private:
     answered_ = false;
     keep_alive_ = false;
     version_ = 11;
-    respond(status, "application/json", error_body(code, msg));
+    respond(status, "application/json", error_body(code, msg), {});
   }
 
   void send(std::string bytes, bool last) {
@@ -199,14 +246,13 @@ private:
     writing_ = true;
     writing_buf_.clear();
     writing_buf_.swap(pending_);
-    stream_.expires_after(core_->opts.idle_timeout); // a client not reading
-    asio::async_write(
-        stream_, asio::buffer(writing_buf_),
-        [self = shared_from_this()](beast::error_code ec, size_t) {
-          if (ec || self->closed_)
-            return self->close();
-          self->write_pending();
-        });
+    lowest().expires_after(core_->opts.idle_timeout); // a client not reading
+    asio::async_write(stream_, asio::buffer(writing_buf_),
+                      [self = me()](beast::error_code ec, size_t) {
+                        if (ec || self->closed_)
+                          return self->close();
+                        self->write_pending();
+                      });
   }
 
   /// The response ended: the next request, or close.
@@ -216,10 +262,10 @@ private:
     events_ = false;
     finishing_ = false;
     on_close_ = nullptr;
-    stream_.expires_never();
+    lowest().expires_never();
     if (!keep_alive_) {
       beast::error_code ec;
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      socket().shutdown(tcp::socket::shutdown_send, ec);
       return close();
     }
     read_request();
@@ -230,18 +276,18 @@ private:
     if (watching_)
       return;
     watching_ = true;
-    stream_.socket().async_wait(
-        tcp::socket::wait_read,
-        [self = shared_from_this()](beast::error_code ec) {
-          self->watching_ = false;
-          if (self->closed_ || !self->busy_)
-            return;
-          beast::error_code ec2;
-          auto avail = self->stream_.socket().available(ec2);
-          if (ec || ec2 || avail == 0)
-            self->close(); // EOF or reset
-          // else: the client pipelined its next request; read it later
-        });
+    socket().async_wait(tcp::socket::wait_read,
+                        [self = me()](beast::error_code ec) {
+                          self->watching_ = false;
+                          if (self->closed_ || !self->busy_)
+                            return;
+                          beast::error_code ec2;
+                          auto avail = self->socket().available(ec2);
+                          if (ec || ec2 || avail == 0)
+                            self->close(); // EOF or reset
+                          // else: the client pipelined its next request; read
+                          // it later
+                        });
   }
 
   void close() {
@@ -252,12 +298,12 @@ private:
     auto f = std::move(on_close_);
     on_close_ = nullptr;
     beast::error_code ec;
-    stream_.socket().close(ec);
+    socket().close(ec);
     if (f && busy_ && !(answered_ && finishing_ && !writing_))
       f();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   io_core* core_;
   beast::flat_buffer buf_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -348,7 +394,14 @@ void accept_next(io_core* core) {
       } else {
         beast::error_code e;
         sock.set_option(tcp::no_delay{true}, e);
-        std::make_shared<session>(std::move(sock), core)->start();
+        if (core->ssl)
+          std::make_shared<basic_session<beast::ssl_stream<beast::tcp_stream>>>(
+              core, std::move(sock), *core->ssl)
+              ->start();
+        else
+          std::make_shared<basic_session<beast::tcp_stream>>(core,
+                                                             std::move(sock))
+              ->start();
       }
     }
     accept_next(core);
@@ -368,6 +421,12 @@ server::~server() {
 
 std::pair<uint16_t, std::string> server::start() {
   auto& o = core_->opts;
+  if (o.tls && !core_->ssl) {
+    // asio takes the handle and frees it: one more reference for it.
+    auto* ctx = o.tls.native();
+    SSL_CTX_up_ref(ctx);
+    core_->ssl = std::make_unique<asio::ssl::context>(ctx);
+  }
   beast::error_code ec;
   auto addr = asio::ip::make_address(o.host, ec);
   if (ec) {

@@ -11,10 +11,13 @@
 // work itself runs in the actor system: this thread only parses, routes and
 // serializes, which is cheap next to a request's trip through the cluster.
 //
-// Limits: header bytes (431), body bytes (413), connections (503 then
-// close), and an idle timeout that bounds the time to read one whole
-// request (a client sending its headers byte by byte is closed when it
-// runs out, see docs/security.md).
+// TLS (`client-tls`): each connection is a Beast ssl_stream over the TCP
+// stream, with the node's certificate (runtime/tls_context.hpp); a failed
+// handshake closes it. Limits: header bytes (431), body bytes (413),
+// connections (503 then close; over TLS before any handshake: the
+// client sees a TLS error, not the 503), and an idle timeout that bounds the
+// time to read one whole request (a client sending its headers byte by byte is
+// closed when it runs out, see docs/security.md).
 
 #include <chrono>
 #include <cstdint>
@@ -28,6 +31,8 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "runtime/tls_context.hpp"
+
 namespace dine::http {
 
 /// Settings of the HTTP listener.
@@ -40,6 +45,9 @@ struct server_options {
   /// Longest time to read one request, and to wait for the next one on a
   /// keep-alive connection.
   std::chrono::milliseconds idle_timeout{30000};
+  /// A server context: the port speaks HTTPS (`client-tls`); the TLS
+  /// handshake counts against `idle_timeout`.
+  tls_context tls;
 };
 
 /// One parsed request.

@@ -9,7 +9,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "messages/errc.hpp"
 #include "runtime/wire.hpp"
@@ -112,7 +117,50 @@ std::string client_conn::connect(const std::string& host, uint16_t port,
   freeaddrinfo(res);
   if (fd_ < 0)
     return "cannot connect to " + host + ":" + port_str + ": " + errors;
+  if (tls_)
+    return handshake(
+        host + ":" + port_str,
+        std::chrono::duration_cast<duration>(deadline - clock_type::now()));
   return {};
+}
+
+void client_conn::use_tls(tls_context ctx) {
+  std::signal(SIGPIPE, SIG_IGN);
+  tls_ = std::move(ctx);
+}
+
+std::string client_conn::handshake(const std::string& where, duration timeout) {
+  auto deadline = clock_type::now() + timeout;
+  ssl_ = tls_.new_session(fd_);
+  if (ssl_ == nullptr)
+    return fail("cannot start a TLS session: " +
+                tls_context::last_error("no detail"));
+  for (;;) {
+    ERR_clear_error();
+    auto rc = SSL_do_handshake(ssl_);
+    if (rc == 1)
+      return {};
+    auto e = SSL_get_error(ssl_, rc);
+    short ev = e == SSL_ERROR_WANT_READ    ? POLLIN
+               : e == SSL_ERROR_WANT_WRITE ? POLLOUT
+                                           : 0;
+    if (ev == 0) {
+      auto verify = SSL_get_verify_result(ssl_);
+      std::string why = verify != X509_V_OK
+                            ? X509_verify_cert_error_string(verify)
+                            : tls_context::last_error(
+                                  "the node closed the connection (is its "
+                                  "client port TLS?)");
+      return fail("TLS handshake with " + where + " failed: " + why);
+    }
+    auto w = wait_for(fd_, ev, deadline);
+    if (w == 0) {
+      timed_out_ = true;
+      return fail("TLS handshake with " + where + " timed out");
+    }
+    if (w < 0)
+      return fail("poll failed: " + errno_text(errno));
+  }
 }
 
 std::string client_conn::send_frames(const std::vector<char>& buf,
@@ -128,16 +176,33 @@ std::string client_conn::send_bytes(const char* data, size_t size,
   auto deadline = clock_type::now() + timeout;
   size_t off = 0;
   while (off < size) {
-    auto n = ::send(fd_, data + off, size - off, MSG_NOSIGNAL);
-    if (n >= 0) {
-      off += static_cast<size_t>(n);
-      continue;
+    short ev = POLLOUT;
+    if (ssl_ != nullptr) {
+      ERR_clear_error();
+      auto chunk = size - off > (1u << 30) ? (1u << 30) : size - off;
+      auto n = SSL_write(ssl_, data + off, static_cast<int>(chunk));
+      if (n > 0) {
+        off += static_cast<size_t>(n);
+        continue;
+      }
+      auto e = SSL_get_error(ssl_, n);
+      if (e == SSL_ERROR_WANT_READ)
+        ev = POLLIN;
+      else if (e != SSL_ERROR_WANT_WRITE)
+        return fail("TLS send failed: " +
+                    tls_context::last_error("connection closed"));
+    } else {
+      auto n = ::send(fd_, data + off, size - off, MSG_NOSIGNAL);
+      if (n >= 0) {
+        off += static_cast<size_t>(n);
+        continue;
+      }
+      if (errno == EINTR)
+        continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return fail("send failed: " + errno_text(errno));
     }
-    if (errno == EINTR)
-      continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK)
-      return fail("send failed: " + errno_text(errno));
-    auto w = wait_for(fd_, POLLOUT, deadline);
+    auto w = wait_for(fd_, ev, deadline);
     if (w == 0) {
       timed_out_ = true;
       // A partly written frame cannot be resumed by the caller.
@@ -158,7 +223,29 @@ std::string client_conn::read_frame(std::vector<char>& body, duration timeout) {
   while (ready_.empty()) {
     if (fd_ < 0)
       return "not connected";
-    auto n = ::recv(fd_, rbuf_.data(), rbuf_.size(), 0);
+    short ev = POLLIN;
+    ssize_t n = 0;
+    if (ssl_ != nullptr) {
+      ERR_clear_error();
+      auto r = SSL_read(ssl_, rbuf_.data(), static_cast<int>(rbuf_.size()));
+      if (r > 0) {
+        n = r;
+      } else {
+        auto e = SSL_get_error(ssl_, r);
+        if (e == SSL_ERROR_ZERO_RETURN ||
+            (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0))
+          return fail("connection closed by peer");
+        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+          return fail("TLS read failed: " +
+                      tls_context::last_error("connection reset"));
+        if (e == SSL_ERROR_WANT_WRITE)
+          ev = POLLOUT;
+        n = -1;
+        errno = EAGAIN;
+      }
+    } else {
+      n = ::recv(fd_, rbuf_.data(), rbuf_.size(), 0);
+    }
     if (n > 0) {
       if (!reader_.consume(rbuf_.data(), static_cast<size_t>(n), on_frame))
         return fail("frame length " +
@@ -172,7 +259,7 @@ std::string client_conn::read_frame(std::vector<char>& body, duration timeout) {
       continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK)
       return fail("recv failed: " + errno_text(errno));
-    auto w = wait_for(fd_, POLLIN, deadline);
+    auto w = wait_for(fd_, ev, deadline);
     if (w == 0) {
       timed_out_ = true;
       return "timeout while waiting for a reply";
@@ -213,7 +300,17 @@ std::string client_conn::hello(const std::string& key, duration timeout) {
   return {};
 }
 
+SSL* client_conn::release_tls() noexcept {
+  auto ssl = ssl_;
+  ssl_ = nullptr;
+  return ssl;
+}
+
 int client_conn::release() noexcept {
+  if (ssl_ != nullptr) { // not taken: it cannot outlive this object
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+  }
   auto fd = fd_;
   fd_ = -1;
   ready_.clear();
@@ -222,6 +319,11 @@ int client_conn::release() noexcept {
 }
 
 void client_conn::close() noexcept {
+  if (ssl_ != nullptr) {
+    SSL_shutdown(ssl_); // a close_notify, best effort (non-blocking)
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+  }
   if (fd_ >= 0)
     ::close(fd_);
   fd_ = -1;

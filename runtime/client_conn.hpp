@@ -1,8 +1,9 @@
 #pragma once
 
 // A small blocking client connection for the client wire protocol: plain
-// POSIX sockets, TCP_NODELAY, every wait bounded by poll(). Used by
-// dine-client, dine-bench (connection setup) and the cluster tests.
+// POSIX sockets, TCP_NODELAY, every wait bounded by poll(), and TLS when
+// given a client tls_context (docs/security.md, "Client port TLS"). Used
+// by dine-client, dine-bench (connection setup) and the cluster tests.
 
 #include <chrono>
 #include <cstdint>
@@ -12,6 +13,7 @@
 
 #include "messages/client.hpp"
 #include "runtime/frame.hpp"
+#include "runtime/tls_context.hpp"
 
 namespace dine {
 
@@ -28,9 +30,18 @@ public:
   client_conn& operator=(const client_conn&) = delete;
 
   /// Connects to `host:port` (name or numeric IPv4/IPv6), trying every
-  /// resolved address until `timeout` expires. Returns an empty string on
+  /// resolved address until `timeout` expires, then completes the TLS
+  /// handshake if `use_tls` was called. Returns an empty string on
   /// success, else a message saying what failed.
   std::string connect(const std::string& host, uint16_t port, duration timeout);
+
+  /// Makes every later `connect` speak TLS with `ctx` (a client context).
+  /// Also ignores SIGPIPE in the process: a TLS write cannot pass
+  /// MSG_NOSIGNAL.
+  void use_tls(tls_context ctx);
+
+  /// Returns the TLS session, or null (plaintext, or not connected).
+  SSL* tls_session() const noexcept { return ssl_; }
 
   /// Sends a `hello` frame with API key `key` (id 0) and waits for its
   /// reply. Returns an empty string when the node accepted the key, else
@@ -64,8 +75,13 @@ public:
   /// Returns the socket descriptor, or -1.
   int fd() const noexcept { return fd_; }
 
-  /// Gives up ownership of the (non-blocking) socket and returns it.
+  /// Gives up ownership of the (non-blocking) socket and returns it; a
+  /// TLS session must be taken first with `release_tls`.
   int release() noexcept;
+
+  /// Gives up ownership of the TLS session (null without TLS); the caller
+  /// frees it (SSL_free) before closing the socket.
+  SSL* release_tls() noexcept;
 
   /// Closes the connection and drops buffered input.
   void close() noexcept;
@@ -73,8 +89,12 @@ public:
 private:
   std::string fail(std::string msg);
 
+  std::string handshake(const std::string& where, duration timeout);
+
   uint32_t max_frame_;
   int fd_ = -1;
+  tls_context tls_;
+  SSL* ssl_ = nullptr;
   bool timed_out_ = false;
   frame_reader reader_;
   std::deque<std::vector<char>> ready_;

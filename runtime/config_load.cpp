@@ -84,7 +84,8 @@ caf::expected<node_config> load_config(const std::vector<std::string>& args) {
       cfg.check = true;
       continue;
     }
-    if (arg == "--enable-fault-injection" || arg == "--insecure") {
+    if (arg == "--enable-fault-injection" || arg == "--insecure" ||
+        arg == "--client-tls") {
       flags.emplace_back(arg.substr(2), "true"); // a bare flag means true
       continue;
     }

@@ -75,6 +75,7 @@ void add_requests(msgpack_map& out, const request_counters& rc) {
       .add("accepted", rc.accepted)
       .add("ok", rc.ok)
       .add("late", rc.late)
+      .add("orphaned", rc.orphaned)
       .add("inflight", rc.inflight)
       .add("errors", errors);
   out.add("requests", m);

@@ -31,6 +31,8 @@ struct request_counters {
   uint64_t inflight = 0;  ///< Requests awaiting their reply now.
   uint64_t cached = 0;    ///< Answered from the cache.
   uint64_t coalesced = 0; ///< Answered with an identical request's result.
+  /// Dropped unrun: their connection had closed (runtime/closed_conns.hpp).
+  uint64_t orphaned = 0;
 
   void count_error(errc code) {
     auto i = static_cast<size_t>(code);

@@ -52,6 +52,13 @@ const std::vector<security_option>& security_options_table() {
        [](security_settings& s, const std::string& v) {
          return parse_bool(v, s.insecure);
        }},
+      {"client-tls",
+       "TLS on the client port and HTTPS on the HTTP port, with tls-cert and "
+       "tls-key (clients verify it against tls-ca; needs all three)",
+       "true or false",
+       [](security_settings& s, const std::string& v) {
+         return parse_bool(v, s.client_tls);
+       }},
   };
   return table;
 }
@@ -145,6 +152,10 @@ caf::error validate_security(const node_config& cfg) {
                       "missing:" +
                           missing);
   }
+  if (s.client_tls && given == 0)
+    return make_error(errc::invalid_config,
+                      "client-tls needs tls-cert, tls-key and tls-ca (the "
+                      "node's certificate; tools/mkcerts.sh)");
   if (given == 3)
     return check_tls_files(s.tls_cert, s.tls_key, s.tls_ca);
   auto exposed = plaintext_exposure(cfg);
@@ -187,6 +198,8 @@ std::string security_config_text(const security_settings& s) {
     out += "\n; cluster-token is set (not shown)";
   if (s.insecure)
     kv("insecure", "true");
+  if (s.client_tls)
+    kv("client-tls", "true");
   return out;
 }
 

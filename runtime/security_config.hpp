@@ -20,6 +20,9 @@ struct security_settings {
   std::string cluster_token_file; ///< Where the token was read from.
   /// Allows plaintext inter-node traffic on a non-loopback address.
   bool insecure = false;
+  /// TLS on the client port and the HTTP port with tls-cert and tls-key
+  /// (docs/security.md, "Client port TLS").
+  bool client_tls = false;
 
   /// Whether inter-node traffic uses mutual TLS.
   bool tls() const { return !tls_cert.empty(); }
@@ -35,8 +38,9 @@ caf::error apply_security_option(node_config& cfg, const std::string& key,
                                  const std::string& origin);
 
 /// Checks the security keys together: TLS needs all three files, each
-/// readable and consistent (runtime/tls_files.hpp); plaintext inter-node
-/// traffic on a non-loopback address needs `insecure`.
+/// readable and consistent (runtime/tls_files.hpp); `client-tls` needs
+/// them too; plaintext inter-node traffic on a non-loopback address needs
+/// `insecure`.
 caf::error validate_security(const node_config& cfg);
 
 /// Whether `host` names the loopback interface (127.0.0.0/8, ::1,

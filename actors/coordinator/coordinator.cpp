@@ -290,6 +290,16 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
       [=](std::vector<client_request>& reqs) {
         auto& st = self->state;
         auto conn = caf::actor_cast<connection_actor>(self->current_sender());
+        if (conn && !st.closed.empty() && st.closed.contains(conn->id())) {
+          // Nobody reads the replies: not run. The closed connection only
+          // counts them as settled (it lingers for its requests in flight).
+          st.counters.orphaned += reqs.size();
+          std::vector<client_reply> settled(reqs.size());
+          for (size_t i = 0; i < reqs.size(); ++i)
+            settled[i].id = reqs[i].id;
+          self->send(conn, std::move(settled));
+          return;
+        }
         auto now = clock::now();
         std::vector<client_reply> immediate;
         std::vector<client_request> routed;
@@ -457,6 +467,8 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         auto& st = self->state;
         auto conn = caf::actor_cast<connection_actor>(self->current_sender());
         auto now = clock::now();
+        if (conn)
+          st.closed.add(conn->id(), now);
         for (auto rid : st.inflight.streams_of(conn))
           cancel_stream(self, nullptr, rid, now);
         st.counters.inflight = st.inflight.size();
@@ -492,6 +504,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
               settle_followers(self, sink, e.key, rid, nullptr, reroute, now);
           }
         });
+        st.closed.expire(now);
         // Lookups the cache did not answer in time count as misses.
         for (auto i = st.lookups.begin(); i != st.lookups.end();) {
           if (now - i->second.sent > cache_timeout) {

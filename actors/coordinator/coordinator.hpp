@@ -14,7 +14,11 @@
 // cached) also gets its chunks (`std::vector<stream_chunk>` from the
 // batchers) as non-final replies; op `cancel` and a closed connection
 // (`cancel` from it) end a stream at once and send `(cancel, model, rid)`
-// to the router to stop its sequence. Every final reply is counted per
+// to the router to stop its sequence. A connection's `cancel` comes with
+// high priority when it closes, ahead of batches it sent before that may
+// still wait in the mailbox (a flood): those are dropped unrun, counted as
+// `orphaned` (runtime/closed_conns.hpp), so that the backlog of gone
+// clients neither runs nor holds up a drain. Every final reply is counted per
 // model in a recent window (runtime/latency_window.hpp) and every error in
 // a bounded ring (runtime/error_ring.hpp), both reported by `stats`.
 // Supervised by: the node.
@@ -41,6 +45,7 @@
 
 #include "messages/interfaces.hpp"
 #include "runtime/admission_policy.hpp"
+#include "runtime/closed_conns.hpp"
 #include "runtime/coalescer.hpp"
 #include "runtime/inflight_table.hpp"
 #include "runtime/leader_gate.hpp"
@@ -90,6 +95,9 @@ struct coordinator_state {
   /// The latest error replies (the `stats` op).
   error_ring recent_errors;
   bool draining = false; ///< SIGTERM: new requests get `shutting_down`.
+  /// Connections that announced their close (a high-priority `cancel`):
+  /// batches they sent before, still queued here, are dropped unrun.
+  closed_conns closed{std::chrono::seconds{60}, 100000};
   /// The process's metrics (null: `--metrics-port` not set). Replies are
   /// recorded in `recorder` and folded into the hub every sweep; the
   /// cluster snapshot is refreshed every `metrics_every` sweeps.

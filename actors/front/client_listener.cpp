@@ -1,4 +1,5 @@
 #include "actors/front/client_listener.hpp"
+#include "actors/front/client_tls.hpp"
 
 #include <sys/socket.h>
 
@@ -54,8 +55,8 @@ struct connection_state {
   uint32_t inflight = 0;
   bool halted = false;
   bool resume_pending = false;
-  bool streams = false; ///< Sent a streamed request: cancel them on close.
-  uint64_t id = 0;      ///< Holder id in the memory budget.
+  bool announced = false; ///< Told the coordinator it closed.
+  uint64_t id = 0;        ///< Holder id in the memory budget.
   key_role role = key_role::admin;
   bool closing = false;      ///< Refused: read nothing more, then close.
   bool gone = false;         ///< Socket closed: waits for in-flight replies.
@@ -99,6 +100,18 @@ void settle(connection_state& st, uint32_t n) {
   st.inflight = st.inflight > n ? st.inflight - n : 0;
   if (st.inflight == 0)
     st.inflight_bytes = 0;
+}
+
+/// Tells the coordinator that this connection closed, with high priority
+/// so that it overtakes the batches this connection sent before and that
+/// may still wait in the coordinator's mailbox (a flood): those are then
+/// dropped unrun and answered here as settled (docs/design.md,
+/// "Connections that close"); its streams stop at their next step.
+void announce_close(conn_ptr self, const coordinator_actor& coord) {
+  if (self->state.announced)
+    return;
+  self->state.announced = true;
+  self->send<caf::message_priority::high>(coord, cancel_atom::value);
 }
 
 /// Ends a connection whose socket is closed. With requests in flight, it
@@ -238,7 +251,6 @@ bool take(conn_ptr self, caf::io::connection_handle hdl,
     // A request's bytes live on while it runs: decoded in the coordinator,
     // the worker's inputs and its reply (measured: about 3x the body).
     st.inflight_bytes += 3 * len;
-    st.streams = st.streams || req.stream;
   });
   if (!st.batch.empty()) {
     // The whole read goes to the coordinator at once: its frames are
@@ -264,6 +276,7 @@ bool take(conn_ptr self, caf::io::connection_handle hdl,
   if (!ok || st.closing) {
     self->flush(hdl);
     self->close(hdl);
+    announce_close(self, coord);
     linger_or_quit(self, sh);
     return false;
   }
@@ -388,8 +401,7 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
         self->flush(hdl);
         ::shutdown(static_cast<int>(hdl.id()), SHUT_RDWR);
         self->close(hdl);
-        if (self->state.streams)
-          self->send(coord, cancel_atom::value);
+        announce_close(self, coord);
         linger_or_quit(self, sh);
       },
       [=](linger_atom) { self->quit(); },
@@ -413,8 +425,7 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
         return true;
       },
       [=](const caf::io::connection_closed_msg&) {
-        if (self->state.streams) // their sequences stop at the next step
-          self->send(coord, cancel_atom::value);
+        announce_close(self, coord);
         linger_or_quit(self, sh);
       },
   };
@@ -455,7 +466,10 @@ caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
   });
   return {
       [=](join_atom) -> caf::result<uint16_t> {
-        auto res = self->add_tcp_doorman(opts.port, opts.host.c_str(), true);
+        auto res =
+            opts.tls
+                ? add_tls_doorman(self, opts.port, opts.host, opts.tls)
+                : self->add_tcp_doorman(opts.port, opts.host.c_str(), true);
         if (!res)
           return std::move(res.error());
         *doorman = res->first; // drain closes it

@@ -34,6 +34,8 @@
 // them out (the lease was lost) are dropped and the connection is closed,
 // so a deposed leader never answers what the new one may answer; `(fence)`
 // closes every connection.
+// TLS (`client-tls`): the port's doorman makes TLS scribes
+// (actors/front/client_tls.hpp); everything above sees plaintext frames.
 
 #include <caf/io/broker.hpp>
 #include <caf/stateful_actor.hpp>
@@ -43,6 +45,7 @@
 #include "messages/interfaces.hpp"
 #include "runtime/api_keys.hpp"
 #include "runtime/leader_gate.hpp"
+#include "runtime/tls_context.hpp"
 
 namespace dine {
 
@@ -61,6 +64,8 @@ struct listener_options {
   /// open; null: always serves.
   std::shared_ptr<leader_gate> gate;
   std::string cluster; ///< The etcd cluster's name, in `not_leader`.
+  /// A server context: the port speaks TLS (actors/front/client_tls.hpp).
+  tls_context tls;
 };
 
 /// The acceptor: `(join_atom)` opens the port and returns it.

@@ -13,8 +13,11 @@
 // socket is closed.
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/io/network/default_multiplexer.hpp>
+#include <caf/io/network/native_socket.hpp>
 #include <caf/io/network/stream_impl.hpp>
 #include <caf/io/scribe.hpp>
 #include <caf/openssl/session.hpp>
@@ -56,28 +59,60 @@ private:
   caf::openssl::session_ptr session_;
 };
 
-/// A scribe over a TLS session (otherwise as CAF's `scribe_impl`).
-class tls_scribe : public caf::io::scribe {
+/// A scribe over a TLS stream policy (otherwise as CAF's `scribe_impl`):
+/// `Policy` is `tls_policy` (a caf::openssl session, between nodes) or
+/// the client port's `ssl_policy` (actors/front/client_tls.hpp).
+template <class Policy>
+class basic_tls_scribe : public caf::io::scribe {
 public:
-  tls_scribe(caf::io::network::default_multiplexer& mpx,
-             caf::io::network::native_socket fd,
-             caf::openssl::session_ptr session);
+  template <class... Ts>
+  basic_tls_scribe(caf::io::network::default_multiplexer& mpx,
+                   caf::io::network::native_socket fd, Ts&&... xs)
+      : caf::io::scribe(caf::io::network::conn_hdl_from_socket(fd)),
+        stream_(mpx, fd, std::forward<Ts>(xs)...) {}
 
-  void configure_read(caf::io::receive_policy::config config) override;
-  void ack_writes(bool enable) override;
-  std::vector<char>& wr_buf() override;
-  std::vector<char>& rd_buf() override;
-  void graceful_shutdown() override;
-  void flush() override;
-  std::string addr() const override;
-  uint16_t port() const override;
-  void add_to_loop() override;
-  void remove_from_loop() override;
+  void configure_read(caf::io::receive_policy::config config) override {
+    stream_.configure_read(config);
+    if (!launched_) {
+      launched_ = true;
+      stream_.start(this);
+    }
+  }
+
+  void ack_writes(bool enable) override { stream_.ack_writes(enable); }
+
+  std::vector<char>& wr_buf() override { return stream_.wr_buf(); }
+
+  std::vector<char>& rd_buf() override { return stream_.rd_buf(); }
+
+  void graceful_shutdown() override {
+    stream_.graceful_shutdown();
+    detach(&stream_.backend(), false);
+  }
+
+  void flush() override { stream_.flush(this); }
+
+  std::string addr() const override {
+    auto x = caf::io::network::remote_addr_of_fd(stream_.fd());
+    return x ? *x : std::string{};
+  }
+
+  uint16_t port() const override {
+    auto x = caf::io::network::remote_port_of_fd(stream_.fd());
+    return x ? *x : 0;
+  }
+
+  void add_to_loop() override { stream_.activate(this); }
+
+  void remove_from_loop() override { stream_.passivate(); }
 
 private:
   bool launched_ = false;
-  caf::io::network::stream_impl<tls_policy> stream_;
+  caf::io::network::stream_impl<Policy> stream_;
 };
+
+/// A scribe over a caf::openssl session (mutual TLS between nodes).
+using tls_scribe = basic_tls_scribe<tls_policy>;
 
 /// Starts a TLS session on the connected socket `fd` (the handshake runs
 /// on the multiplexer thread as data arrives); null if the session cannot

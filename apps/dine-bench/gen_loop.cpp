@@ -52,6 +52,8 @@ uint64_t tokens_of(const client_reply& r) {
 void worker(const options& opts, std::atomic<uint64_t>& next,
             clock_type::time_point stop_at, gen_result& res) {
   client_conn conn;
+  if (opts.tls)
+    conn.use_tls(opts.tls_ctx);
   auto timeout =
       std::chrono::milliseconds{static_cast<int64_t>(opts.timeout_s * 1000)};
   auto err = conn.connect(opts.host, opts.port, timeout);

@@ -13,6 +13,8 @@
 #include <ctime>
 #include <limits>
 
+#include <openssl/ssl.h>
+
 #include "reply_scan.hpp"
 #include "runtime/client_conn.hpp"
 #include "runtime/wire.hpp"
@@ -60,9 +62,12 @@ load_loop::load_loop(const options& opts,
 }
 
 load_loop::~load_loop() {
-  for (auto& c : conns_)
+  for (auto& c : conns_) {
+    if (c.ssl != nullptr)
+      SSL_free(c.ssl);
     if (c.fd >= 0)
       ::close(c.fd);
+  }
   if (timer_fd_ >= 0)
     ::close(timer_fd_);
   if (epoll_fd_ >= 0)
@@ -87,11 +92,14 @@ std::string load_loop::connect() {
       std::chrono::milliseconds{static_cast<int64_t>(opts_.timeout_s * 1000)};
   for (auto& c : conns_) {
     client_conn conn;
+    if (opts_.tls)
+      conn.use_tls(opts_.tls_ctx);
     if (auto err = conn.connect(opts_.host, opts_.port, timeout); !err.empty())
       return err;
     if (!opts_.api_key.empty())
       if (auto err = conn.hello(opts_.api_key, timeout); !err.empty())
         return "hello: " + err;
+    c.ssl = conn.release_tls();
     c.fd = conn.release(); // non-blocking, TCP_NODELAY
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -242,7 +250,7 @@ void load_loop::arm_timer() {
 }
 
 void load_loop::flush(connection& c) {
-  if (auto err = send_pending(c.fd, c.out, c.out_off)) {
+  if (auto err = send_pending(c.ssl, c.fd, c.out, c.out_off)) {
     fail(c, std::string{"send failed: "} + strerror(err));
     return;
   }
@@ -263,7 +271,7 @@ void load_loop::flush(connection& c) {
 void load_loop::on_readable(connection& c) {
   int64_t now = 0;
   for (;;) {
-    auto n = ::recv(c.fd, rbuf_.data(), rbuf_.size(), 0);
+    auto n = recv_some(c.ssl, c.fd, rbuf_.data(), rbuf_.size());
     if (n > 0) {
       now = now_ns();
       auto f = [&](const char* body, size_t size) {
@@ -274,8 +282,8 @@ void load_loop::on_readable(connection& c) {
                     " bytes exceeds the maximum");
         return;
       }
-      if (static_cast<size_t>(n) < rbuf_.size())
-        break;
+      if (static_cast<size_t>(n) < rbuf_.size() && c.ssl == nullptr)
+        break; // TLS: read on, decrypted bytes do not wake epoll
       continue;
     }
     if (n == 0) {
@@ -360,6 +368,9 @@ void load_loop::fail(connection& c, const std::string& why) {
         ++res_->lost;
     }
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  if (c.ssl != nullptr)
+    SSL_free(c.ssl);
+  c.ssl = nullptr;
   ::close(c.fd);
   c.fd = -1;
   c.dead = true;

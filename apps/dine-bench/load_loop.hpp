@@ -79,6 +79,7 @@ private:
 
   struct connection {
     int fd = -1;
+    SSL* ssl = nullptr; ///< `--tls`: the session on `fd`.
     size_t index = 0;
     frame_reader reader;
     std::vector<char> out;

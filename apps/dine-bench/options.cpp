@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "messages/errc.hpp"
 #include "runtime/cli_parser.hpp"
 #include "runtime/client_conn.hpp"
 
@@ -43,6 +44,13 @@ errors by code and lost requests, then the server's batch-size histogram for
                        (default 10)
   --api-key=KEY        send a hello frame with KEY after connecting
                        (default: $DINE_API_KEY; docs/protocol.md)
+  --tls                speak TLS to a node with client-tls (docs/security.md,
+                       "Client port TLS"), verifying its certificate
+  --ca=FILE            the CA (PEM) the node's certificate must chain to,
+                       e.g. the cluster's ca.pem (implies --tls; default:
+                       the system's CA store)
+  --tls-name=NAME      also require NAME in the node certificate's DNS
+                       names (or CN), e.g. the NODE of tools/mkcerts.sh
   --json               print the result as one JSON object
   --stages             decode every reply's `timings` and report the
                        server's per-stage p50/mean and `total` p50/p99 next
@@ -162,12 +170,32 @@ std::string parse_options(int argc, char** argv, options& out) {
          return cli_seconds("--timeout", v, 1e7, out.timeout_s);
        }},
       {"--api-key", true, text(out.api_key)},
+      {"--tls", false,
+       [&](const std::string&) {
+         out.tls = true;
+         return std::string{};
+       }},
+      {"--ca", true,
+       [&](const std::string& v) {
+         out.tls = true;
+         out.ca = v;
+         return std::string{};
+       }},
+      {"--tls-name", true, text(out.tls_name)},
   };
   if (auto err = parse_cli(argc, argv, flags, out.help);
       !err.empty() || out.help)
     return err;
   if (!have_connect)
     return "missing --connect=HOST:PORT";
+  if (!out.tls && !out.tls_name.empty())
+    return "--tls-name needs --tls or --ca";
+  if (out.tls) {
+    auto ctx = tls_context::client(out.ca, out.tls_name);
+    if (!ctx)
+      return classify(ctx.error()).second;
+    out.tls_ctx = std::move(*ctx);
+  }
   if (out.op == op_code::infer && out.model.empty())
     return "--model is required for --op=infer";
   if ((out.requests == 0) == (out.duration_s == 0))

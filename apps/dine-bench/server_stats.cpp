@@ -26,6 +26,8 @@ std::string fetch_batch_stats(const options& opts, batch_stats& out) {
   auto timeout =
       std::chrono::milliseconds{static_cast<int64_t>(opts.timeout_s * 1000)};
   client_conn conn;
+  if (opts.tls)
+    conn.use_tls(opts.tls_ctx);
   if (auto err = conn.connect(opts.host, opts.port, timeout); !err.empty())
     return "connect: " + err;
   if (!opts.api_key.empty())

@@ -240,6 +240,8 @@ int main(int argc, char** argv) {
   if (opts.addrs.size() > 1)
     return run_failover(opts, std::move(reqs), timeout);
   client_conn conn;
+  if (opts.tls)
+    conn.use_tls(opts.tls_ctx);
   if (auto err = conn.connect(opts.host, opts.port, timeout); !err.empty()) {
     std::cerr << "dine-client: --connect: " << err << '\n';
     return exit_usage;

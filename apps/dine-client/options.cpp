@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "messages/errc.hpp"
 #include "runtime/cli_parser.hpp"
 #include "runtime/client_conn.hpp"
 #include "runtime/config_parse.hpp"
@@ -32,6 +33,13 @@ reply as one JSON line.
   --timeout=SECONDS    how long to wait for each reply (default 10)
   --api-key=KEY        send a hello frame with KEY after connecting
                        (default: $DINE_API_KEY; docs/protocol.md)
+  --tls                speak TLS to a node with client-tls (docs/security.md,
+                       "Client port TLS"), verifying its certificate
+  --ca=FILE            the CA (PEM) the node's certificate must chain to,
+                       e.g. the cluster's ca.pem (implies --tls; default:
+                       the system's CA store)
+  --tls-name=NAME      also require NAME in the node certificate's DNS
+                       names (or CN), e.g. the NODE of tools/mkcerts.sh
   --file=PATH          send one request per line of PATH: a JSON object
                        with optional fields op, model, inputs, key, version,
                        cache, deadline_ms, priority (missing fields take the
@@ -81,6 +89,18 @@ std::string parse_options(int argc, char** argv, options& out) {
          return std::string{};
        }},
       {"--api-key", true, text(out.api_key)},
+      {"--tls", false,
+       [&](const std::string&) {
+         out.tls = true;
+         return std::string{};
+       }},
+      {"--ca", true,
+       [&](const std::string& v) {
+         out.tls = true;
+         out.ca = v;
+         return std::string{};
+       }},
+      {"--tls-name", true, text(out.tls_name)},
       {"--connect", true,
        [&](const std::string& v) {
          // Several (comma-separated or repeated): fail over between them.
@@ -153,6 +173,14 @@ std::string parse_options(int argc, char** argv, options& out) {
     return "missing --connect=HOST:PORT";
   if (out.addrs.size() > 1 && out.stream)
     return "--stream talks to one coordinator: a stream is never resent";
+  if (!out.tls && !out.tls_name.empty())
+    return "--tls-name needs --tls or --ca";
+  if (out.tls) {
+    auto ctx = tls_context::client(out.ca, out.tls_name);
+    if (!ctx)
+      return classify(ctx.error()).second;
+    out.tls_ctx = std::move(*ctx);
+  }
   if (out.file.empty() && out.op == op_code::infer && out.model.empty())
     return "--model is required for --op=infer";
   return {};

@@ -200,6 +200,13 @@ std::string node::start_coordinator() {
     keys_ = std::make_shared<const api_keys>(std::move(*keys));
     lo.keys = keys_;
   }
+  if (cfg_.security.client_tls) {
+    auto ctx =
+        tls_context::server(cfg_.security.tls_cert, cfg_.security.tls_key);
+    if (!ctx)
+      return classify(ctx.error()).second;
+    lo.tls = std::move(*ctx);
+  }
   acceptor_ = sys_.middleman().spawn_broker(client_acceptor, coordinator_, lo);
   watch(acceptor_, "client listener");
   roots_.push_back(acceptor_);
@@ -221,7 +228,7 @@ std::string node::start_coordinator() {
   for (auto& [host, port] : cfg_.routing.static_workers)
     roots_.push_back(sys_.spawn(worker_link, cfg_, router_, host, port));
   std::cout << "dine-node: coordinator serving clients on " << cfg_.client_host
-            << ":" << client_port;
+            << ":" << client_port << (lo.tls ? " (TLS)" : "");
   if (open_port)
     std::cout << ", cluster endpoint " << cfg_.listen_host << ":"
               << *cluster_port;
@@ -296,6 +303,13 @@ std::string node::start_http() {
   so.max_body_bytes = cfg_.http.max_body_bytes;
   so.max_header_bytes = cfg_.http.max_header_bytes;
   so.idle_timeout = cfg_.http.idle_timeout;
+  if (cfg_.security.client_tls) {
+    auto ctx =
+        tls_context::server(cfg_.security.tls_cert, cfg_.security.tls_key);
+    if (!ctx)
+      return classify(ctx.error()).second;
+    so.tls = std::move(*ctx);
+  }
   http_ = std::make_shared<http::server>(
       so, [routes](http::request&& req, http::exchange_ptr ex) {
         routes->handle(std::move(req), std::move(ex));
@@ -305,6 +319,7 @@ std::string node::start_http() {
     return err;
   ready_ += ", \"http_port\": " + std::to_string(port);
   std::cout << "dine-node: HTTP front door on " << cfg_.http.host << ":" << port
+            << (so.tls ? " (HTTPS)" : "")
             << (keys_ ? " (API keys required)" : "") << std::endl;
   return {};
 }
@@ -480,9 +495,18 @@ bool node::drain() {
   // Then wait for the work already accepted.
   for (;;) {
     uint64_t left = 0;
+    // High priority: after a flood the coordinator's mailbox may hold
+    // seconds of batches; the question must not wait behind them, and an
+    // unanswered one means "not drained", never 0.
+    auto unknown = [&](caf::error& e) {
+      if (e == caf::sec::request_timeout)
+        ++left;
+    };
     if (coordinator_)
-      self_->request(coordinator_, seconds{1}, drain_atom::value)
-          .receive([&](uint64_t n) { left += n; }, [](caf::error&) {});
+      self_
+          ->request<caf::message_priority::high>(coordinator_, seconds{1},
+                                                 drain_atom::value)
+          .receive([&](uint64_t n) { left += n; }, unknown);
     for (auto& w : workers)
       if (w && !cfg_.coordinator) // local workers drain with the coordinator
         self_->request(w, seconds{1}, drain_atom::value)
@@ -507,8 +531,14 @@ bool node::drain() {
 void node::stop() {
   if (http_)
     http_->stop();
+  // With high priority (caf::anon_send_exit's is normal): an actor whose
+  // mailbox holds a backlog stops now instead of after working it off.
   for (auto i = roots_.rbegin(); i != roots_.rend(); ++i)
-    caf::anon_send_exit(*i, caf::exit_reason::user_shutdown);
+    if (*i)
+      (*i)->enqueue(nullptr, caf::make_message_id(caf::message_priority::high),
+                    caf::make_message(caf::exit_msg{
+                        i->address(), caf::exit_reason::user_shutdown}),
+                    nullptr);
 }
 
 } // namespace dine

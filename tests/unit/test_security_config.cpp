@@ -13,6 +13,7 @@
 #include "runtime/cluster_token.hpp"
 #include "runtime/node_config.hpp"
 #include "runtime/security_config.hpp"
+#include "runtime/tls_context.hpp"
 #include "runtime/tls_files.hpp"
 
 using namespace dine;
@@ -141,4 +142,28 @@ TEST_CASE("TLS: all three files, each checked, before the node starts") {
   CHECK_FALSE(
       load_config({"--tls-cert=" + b + "n1.pem", "--tls-key=" + b + "n1.key",
                    "--tls-ca=" + a + "ca.pem"}));
+}
+
+TEST_CASE("client-tls needs the node's TLS files and loads them") {
+  test::temp_dir dir;
+  auto d = dir.path;
+  REQUIRE(mkcerts(d + "/a", "n1"));
+  auto a = d + "/a/";
+  auto none = load_config({"--client-tls"});
+  REQUIRE_FALSE(none);
+  CHECK(error_text(none.error()).find("client-tls needs") != std::string::npos);
+  auto ok =
+      load_config({"--client-tls", "--tls-cert=" + a + "n1.pem",
+                   "--tls-key=" + a + "n1.key", "--tls-ca=" + a + "ca.pem"});
+  REQUIRE(ok);
+  CHECK(ok->security.client_tls);
+  CHECK(to_config_text(*ok).find("client-tls = true") != std::string::npos);
+  CHECK_FALSE(load_config({"--client-tls=maybe"}));
+  // Both ends of the context: the node's certificate, a client's CA.
+  CHECK(tls_context::server(a + "n1.pem", a + "n1.key"));
+  CHECK(tls_context::client(a + "ca.pem"));
+  auto bad = tls_context::server(a + "n1.pem", a + "ca.pem");
+  REQUIRE_FALSE(bad);
+  CHECK(error_text(bad.error()).find("tls-key") != std::string::npos);
+  CHECK_FALSE(tls_context::client(a + "none.pem"));
 }
