@@ -188,8 +188,7 @@ void close_now(conn_ptr self, caf::io::connection_handle hdl,
   if (self->state.gone)
     return;
   self->close(hdl);
-  if (self->state.streams)
-    self->send(coord, cancel_atom::value);
+  announce_close(self, coord);
   linger_or_quit(self, sh); // its replies are dropped
 }
 
