@@ -33,12 +33,12 @@ const char* to_string(op_code x);
 /// The stages from `read_us` to `write_us` add up to `total_us`.
 struct timings {
   uint32_t read_us = 0;     ///< Read completing the frame -> decoded.
-  uint32_t preproc_us = 0;  ///< Input preprocessing (none yet: 0).
+  uint32_t preproc_us = 0;  ///< The preproc pool stage (0: none).
   uint32_t cache_us = 0;    ///< Waiting for the response cache.
   uint32_t queue_us = 0;    ///< Hand-off to the coordinator + batcher queue.
   uint32_t network_us = 0;  ///< To the worker and back, minus `infer_us`.
   uint32_t infer_us = 0;    ///< Model invocation on the worker.
-  uint32_t postproc_us = 0; ///< Output postprocessing (none yet: 0).
+  uint32_t postproc_us = 0; ///< The postproc pool stage (0: none).
   uint32_t write_us = 0;    ///< Result back -> reply encoded for the socket.
   uint32_t total_us = 0;    ///< Read completing the frame -> reply encoded.
   /// Final frame of a stream: accepted -> first chunk (time to first
@@ -65,12 +65,19 @@ struct stage_marks {
   int64_t cache_end = 0;   ///< The cache answered (or the lookup gave up).
   int64_t sent = 0;        ///< The batch left the batcher for a worker.
   int64_t received = 0;    ///< Its result came back to the batcher.
+  /// Pipelines with pool stages (runtime/stage_models.hpp): the preproc
+  /// result reached the coordinator; the model's result did and went on
+  /// to the postproc pool; the postproc result came back.
+  int64_t pre_end = 0;
+  int64_t post_begin = 0;
+  int64_t post_end = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stage_marks& x) {
   return f(caf::meta::type_name("stage_marks"), x.read, x.decoded,
-           x.cache_begin, x.cache_end, x.sent, x.received);
+           x.cache_begin, x.cache_end, x.sent, x.received, x.pre_end,
+           x.post_begin, x.post_end);
 }
 
 /// One decoded client request (see docs/protocol.md).

@@ -3,6 +3,7 @@
 #include <msgpack.hpp>
 
 #include "messages/errc.hpp"
+#include "runtime/backends/stage_backend.hpp"
 #include "runtime/backends/synthetic.hpp"
 
 namespace dine {
@@ -42,6 +43,8 @@ make_backend(const model_config& cfg) {
     return make_cost_backend(cfg);
   if (cfg.backend == "sleep")
     return make_sleep_backend(cfg);
+  if (cfg.backend == "stage")
+    return make_stage_backend(cfg);
   return make_error(errc::invalid_config, "model `" + cfg.name +
                                               "`: unknown backend `" +
                                               cfg.backend + "`");

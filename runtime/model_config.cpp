@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "messages/errc.hpp"
 #include "runtime/config_parse.hpp"
 #include "runtime/generative_config.hpp"
 
@@ -153,6 +154,38 @@ config_table<model_config> make_model_options() {
          return parse_uint(v, m.per_item_us, 0, 10000000);
        },
        [](const model_config& m) -> opt { return num(m.per_item_us); }},
+      {"preproc",
+       "preprocessing steps: NAME[@worker|@pool] [KEY=VALUE ...], ...",
+       "comma-separated steps from normalize, tokenize, pass (e.g. "
+       "`normalize@pool cost-us=500, tokenize@pool`)",
+       [](model_config& m, const std::string& v) {
+         auto steps = parse_steps(v, step_list::pre);
+         if (!steps)
+           return false;
+         m.pipeline.pre = std::move(*steps);
+         return true;
+       },
+       [](const model_config& m) -> opt {
+         if (m.pipeline.pre.empty())
+           return std::nullopt;
+         return steps_text(m.pipeline.pre);
+       }},
+      {"postproc",
+       "postprocessing steps: NAME[@worker|@pool] [KEY=VALUE ...], ...",
+       "comma-separated steps from detokenize, softmax, top-k, labels, pass "
+       "(e.g. `softmax, top-k k=3@pool`)",
+       [](model_config& m, const std::string& v) {
+         auto steps = parse_steps(v, step_list::post);
+         if (!steps)
+           return false;
+         m.pipeline.post = std::move(*steps);
+         return true;
+       },
+       [](const model_config& m) -> opt {
+         if (m.pipeline.post.empty())
+           return std::nullopt;
+         return steps_text(m.pipeline.post);
+       }},
   };
   append_rows(table, generative_model_options());
   append_rows(table, lift(model_routing_options(), &model_config::routing));
@@ -186,6 +219,15 @@ caf::error validate_models(const std::map<std::string, model_config>& table) {
   for (auto& [name, m] : table)
     if (auto err = validate_model_routing(name, m.routing))
       return err;
+  for (auto& [name, m] : table)
+    for (auto* steps : {&m.pipeline.pre, &m.pipeline.post})
+      for (auto& s : *steps)
+        if ((s.kind == step_kind::tokenize ||
+             s.kind == step_kind::detokenize) &&
+            m.tokenizer.empty())
+          return make_error(errc::invalid_config,
+                            "model `" + name + "`: step `" + to_string(s.kind) +
+                                "` needs the model's `tokenizer` file");
   return caf::none;
 }
 

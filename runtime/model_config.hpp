@@ -13,6 +13,7 @@
 
 #include "messages/fault.hpp"
 #include "runtime/config_option.hpp"
+#include "runtime/pipeline_spec.hpp"
 #include "runtime/routing_config.hpp"
 
 namespace dine {
@@ -41,6 +42,9 @@ struct model_config {
   uint32_t kv_block_size = 16;           ///< Tokens per KV block.
   uint32_t max_running = 64;             ///< Sequences per decode step.
   uint32_t threads = 1;                  ///< Compute threads of one step.
+  /// Pre- and postprocessing steps and where each runs (`preproc`,
+  /// `postproc`; docs/operations.md, "Pipelines").
+  pipeline_spec pipeline;
 };
 
 /// The one table of the [model.NAME] section (`model.NAME.KEY` on the

@@ -2,11 +2,13 @@
 
 #include "runtime/config_parse.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
 #include "messages/errc.hpp"
 #include "runtime/generative_config.hpp"
+#include "runtime/stage_models.hpp"
 
 namespace dine {
 
@@ -72,8 +74,12 @@ std::string roles_text(const node_config& c) {
     role("all");
   else if (c.coordinator)
     role("coordinator");
-  else if (c.worker)
+  else if (c.worker && !c.preproc_role && !c.postproc_role)
     role("worker");
+  if (c.preproc_role)
+    role("preproc");
+  if (c.postproc_role)
+    role("postproc");
   if (c.cache_role)
     role("cache");
   return roles;
@@ -84,6 +90,7 @@ bool set_roles(node_config& c, const std::string& v) {
   if (roles.empty())
     return false;
   c.coordinator = c.worker = c.cache_role = false;
+  c.preproc_role = c.postproc_role = false;
   for (auto& r : roles) {
     if (r == "all")
       c.coordinator = c.worker = true;
@@ -93,9 +100,19 @@ bool set_roles(node_config& c, const std::string& v) {
       c.coordinator = true;
     else if (r == "worker")
       c.worker = true;
+    else if (r == "preproc")
+      c.worker = c.preproc_role = true;
+    else if (r == "postproc")
+      c.worker = c.postproc_role = true;
     else
       return false;
   }
+  // A pool process serves stages only: not beside a coordinator or a
+  // model worker in one process (`all` runs the stages locally anyway).
+  if ((c.preproc_role || c.postproc_role) &&
+      (c.coordinator ||
+       std::find(roles.begin(), roles.end(), "worker") != roles.end()))
+    return false;
   return true;
 }
 
@@ -112,8 +129,10 @@ config_option<node_config> shorthand_row(const char* key, const char* help) {
 config_table<node_config> make_node_options() {
   config_table<node_config> table = {
       {"role",
-       "coordinator | worker | cache | all (comma-separated list allowed)",
-       "one of coordinator, worker, cache, all", set_roles,
+       "coordinator | worker | cache | all | preproc | postproc "
+       "(comma-separated "
+       "list allowed)",
+       "one of coordinator, worker, cache, all, preproc, postproc", set_roles,
        [](const node_config& c) -> opt { return roles_text(c); }},
       {"listen", "HOST:PORT of the cluster endpoint workers join (0 = any)",
        "HOST:PORT",
@@ -512,6 +531,14 @@ caf::error validate(const node_config& cfg) {
                               "others in [model.NAME])");
   if (auto err = validate_models(cfg.model_table))
     return err;
+  if ((cfg.preproc_role || cfg.postproc_role) && served_models(cfg).empty())
+    return make_error(errc::invalid_config,
+                      std::string{"a "} +
+                          (cfg.preproc_role ? "preproc" : "postproc") +
+                          " node serves the @pool steps of pipelines: no "
+                          "model has any (`model.NAME." +
+                          (cfg.preproc_role ? "preproc" : "postproc") +
+                          " = STEP@pool`, docs/operations.md)");
   if (auto err = validate_routing(cfg.routing))
     return err;
   return validate_security(cfg);

@@ -88,7 +88,12 @@ struct node_config {
   std::string log_level = "info";         ///< error | warn | info | debug
   std::string log_format = "text";        ///< text | json
   bool cache_role = false; ///< Serves a shared cache actor on `listen`.
-  cache_settings cache;    ///< The response cache.
+  /// `--role=preproc` / `postproc`: a worker that serves the pool stages
+  /// (`NAME@pre` / `NAME@post`) of the models' pipelines instead of models
+  /// (runtime/stage_models.hpp).
+  bool preproc_role = false;
+  bool postproc_role = false;
+  cache_settings cache;                            ///< The response cache.
   std::map<std::string, model_config> model_table; ///< Known models.
   routing_config routing; ///< Balancing, health, static membership.
   http_settings http;     ///< The HTTP front door.

@@ -2,7 +2,8 @@
 
 // Stage timings of a reply (docs/protocol.md, "Timings"): the connection
 // stamps the read and the decode of a frame, the coordinator the cache
-// lookup, the batcher the trip to the worker; when the connection encodes
+// lookup and the pool stages of a pipeline, the batcher the trip to the
+// worker; when the connection encodes
 // the reply it turns those marks into per-stage microseconds that add up
 // to `total_us` exactly.
 

@@ -127,6 +127,7 @@ bool cancel_stream(self_ptr self, reply_sink* sink, uint64_t rid,
   auto e = st.inflight.finish(rid);
   if (!e)
     return false;
+  st.stages.forget(rid);
   stop_stream(self, rid, e->model);
   if (sink == nullptr)
     return true; // the connection is gone
@@ -151,6 +152,7 @@ void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
   auto e = st.inflight.finish(rid);
   if (!e)
     return; // answered already (deadline): never twice
+  st.stages.forget(rid);
   r.id = e->client_id;
   r.trace = e->trace;
   // The trip to the worker (sent, received) is the result's own; a
@@ -194,8 +196,13 @@ void settle_followers(self_ptr self, reply_sink& sink, const std::string& key,
   }
 }
 
-/// Sends requests to the router (misses, uncached, re-dispatched leaders).
+/// Sends requests to the router (misses, uncached, re-dispatched leaders);
+/// a model with a preproc pool stage gets its request there first.
 void route(self_ptr self, std::vector<client_request>& reqs) {
+  auto& stages = self->state.stages;
+  if (stages.active())
+    for (auto& r : reqs)
+      stages.enter(r);
   if (!reqs.empty())
     self->send(self->state.router, std::move(reqs));
   reqs = {};
@@ -270,6 +277,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
   st.log = std::move(tel.log);
   st.gate = std::move(tel.gate);
   st.admit = admission_policy{st.cfg};
+  st.stages = stage_tracker{st.cfg.model_table};
   if (st.cache)
     self->monitor(st.cache);
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -409,11 +417,21 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         reply_sink sink{results.size()};
         std::vector<cache_entry> puts;
         std::vector<client_request> reroute;
+        std::vector<client_request> hops; // on to a pipeline's next stage
         for (auto& r : results) {
           auto e = st.inflight.find(r.id);
           if (e == nullptr) {
             st.inflight.finish(r.id); // counts it late
             continue;
+          }
+          if (st.stages.active()) {
+            client_request next;
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                e->deadline - now);
+            if (st.stages.advance(r, e->stream, left, mark_now(), next)) {
+              hops.push_back(std::move(next));
+              continue;
+            }
           }
           auto rid = r.id;
           if (!e->key.empty()) {
@@ -445,6 +463,8 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             self->send(st.cache, std::move(puts));
         }
         route(self, reroute);
+        if (!hops.empty())
+          self->send(st.router, std::move(hops));
       },
       [=](std::vector<stream_chunk>& chunks) {
         auto& st = self->state;
@@ -484,6 +504,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         std::vector<client_request> reroute;
         st.inflight.expire(now, [&](uint64_t rid,
                                     coordinator_state::entry&& e) {
+          st.stages.forget(rid);
           auto r = error_reply(e.client_id, errc::deadline_exceeded,
                                "no result within the request's deadline");
           r.trace = e.trace;

@@ -36,7 +36,13 @@
 // snapshot as it was. Every request gets a trace id (the client's or a
 // generated one) that its reply carries; failed and sampled requests are
 // logged as one line each through a `log_sink` that never blocks
-// (runtime/request_log.hpp).
+// (runtime/request_log.hpp). A model with pool stages in its pipeline
+// takes more hops under the same internal id: routed to its preproc stage
+// (`NAME@pre`) first, its result routed on to the model, the model's to
+// its postproc stage (`NAME@post`); only the last result is the final
+// reply (runtime/stage_tracker.hpp decides, docs/design.md "Pre- and
+// post-processing pipelines"). The in-flight entry and its deadline cover
+// all hops; a stage that fails is answered with an error naming it.
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -54,6 +60,7 @@
 #include "runtime/node_config.hpp"
 #include "runtime/ops_encode.hpp"
 #include "runtime/request_log.hpp"
+#include "runtime/stage_tracker.hpp"
 
 namespace dine {
 
@@ -108,6 +115,9 @@ struct coordinator_state {
   std::shared_ptr<log_sink> log;
   std::shared_ptr<leader_gate> gate; ///< Null without etcd.
   trace_ids traces; ///< For requests that came without a trace id.
+  /// Requests of models with preproc / postproc pool stages: which hop
+  /// each is on (inactive, never consulted, when no model has one).
+  stage_tracker stages;
 
   static inline const char* name = "dine.coordinator";
 };

@@ -86,6 +86,8 @@ void step(self_ptr self) {
     } else {
       r.outputs = i->second.stream ? stream_final_outputs(ev.outputs)
                                    : std::move(ev.outputs);
+      if (!i->second.stream && !st.steps.empty())
+        st.steps.post(r); // a stream's chunks went out as they were
     }
     if (!chunks.empty()) { // the chunks first: they share the path
       self->send(st.parent, std::move(chunks));
@@ -108,6 +110,12 @@ session_actor::behavior_type gen_session(self_ptr self, model_config model,
     st.gen = std::move(*gen);
   else
     self->quit(gen.error()); // the supervisor sees the reason
+  if (auto steps = colocated_steps::make(model))
+    st.steps = std::move(*steps);
+  else
+    self->quit(make_error(errc::invalid_config,
+                          "model `" + model.name +
+                              "`: " + classify(steps.error()).second));
   st.worker_name = std::move(worker_name);
   st.parent = std::move(parent);
   if (model.fault.kind == fault_kind::crash_on_start)
@@ -144,6 +152,8 @@ session_actor::behavior_type gen_session(self_ptr self, model_config model,
         for (size_t k = 0; k < b.items.size(); ++k) {
           auto& it = b.items[k];
           res.items[k].rid = it.rid;
+          if (!st.steps.empty() && !st.steps.pre(it, res.items[k]))
+            continue;
           auto wait = now + std::chrono::milliseconds{it.wait_ms};
           if (auto err = st.gen->add(it.rid, it.inputs, wait)) {
             auto [code, msg] = classify(err);

@@ -24,6 +24,7 @@
 
 #include "messages/interfaces.hpp"
 #include "runtime/backends/generator.hpp"
+#include "runtime/colocated_steps.hpp"
 #include "runtime/node_config.hpp"
 
 namespace dine {
@@ -49,6 +50,9 @@ struct gen_session_state {
   };
 
   std::unique_ptr<generator> gen;
+  /// The model's @worker pipeline steps: preprocessing before a request
+  /// joins, postprocessing of a non-streamed result.
+  colocated_steps steps;
   worker_actor parent;
   std::string worker_name;
   std::unordered_map<uint64_t, sequence> seqs;   ///< By rid.

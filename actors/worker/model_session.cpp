@@ -8,6 +8,29 @@
 
 namespace dine {
 
+namespace {
+
+/// Runs the model's @worker steps around its backend: items whose
+/// preprocessing failed skip the model with that error.
+void run_with_steps(session_state& st, std::vector<batch_item>& items,
+                    std::vector<item_result>& out) {
+  std::vector<size_t> kept;
+  if (!st.steps.pre_all(items, out, kept)) {
+    st.backend->run(items, out);
+  } else if (!items.empty()) {
+    std::vector<item_result> part(items.size());
+    for (size_t j = 0; j < kept.size(); ++j)
+      part[j].rid = out[kept[j]].rid;
+    st.backend->run(items, part);
+    for (size_t j = 0; j < kept.size(); ++j)
+      out[kept[j]] = std::move(part[j]);
+  }
+  for (auto& r : out)
+    st.steps.post(r);
+}
+
+} // namespace
+
 session_actor::behavior_type
 model_session(session_actor::stateful_pointer<session_state> self,
               model_config model, std::string worker_name) {
@@ -16,6 +39,12 @@ model_session(session_actor::stateful_pointer<session_state> self,
     self->state.backend = std::move(*backend);
   else
     self->quit(backend.error()); // the supervisor sees the reason
+  if (auto steps = colocated_steps::make(model))
+    self->state.steps = std::move(*steps);
+  else
+    self->quit(make_error(errc::invalid_config,
+                          "model `" + model.name +
+                              "`: " + classify(steps.error()).second));
   self->state.worker_name = std::move(worker_name);
   if (model.fault.kind == fault_kind::crash_on_start)
     self->quit(make_error(errc::internal, "injected fault: crash on start"));
@@ -55,7 +84,11 @@ model_session(session_actor::stateful_pointer<session_state> self,
           res.items[i].rid = b.items[i].rid;
         auto start = std::chrono::steady_clock::now();
         try {
-          st.backend->run(b.items, res.items);
+          if (st.steps.empty()) {
+            st.backend->run(b.items, res.items);
+          } else {
+            run_with_steps(st, b.items, res.items);
+          }
         } catch (const std::exception& e) {
           for (auto& r : res.items) {
             r.code = static_cast<uint8_t>(errc::internal);

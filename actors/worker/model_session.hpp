@@ -3,9 +3,10 @@
 // model_session: one instance of one model on a worker.
 //
 // Interface: `session_actor`. Runs each batch through its `model_backend`
-// in one `run` call and returns one result per item, in order. There are no
-// separate pre- or post-processing stages: whatever a backend does to its
-// inputs and outputs happens inside `run` (runtime/model_backend.hpp).
+// in one `run` call and returns one result per item, in order. The model's
+// co-located (@worker) pipeline steps run here, before and after `run`
+// (runtime/colocated_steps.hpp); its @pool steps run in the preproc and
+// postproc pools, which serve them as stage models (backend `stage`).
 // Generative models run in gen_session instead.
 // Simulated device time (the `sleep` model) is waited without blocking a
 // thread: the result is held and delivered by a timer.
@@ -18,6 +19,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "runtime/colocated_steps.hpp"
 #include "runtime/model_backend.hpp"
 #include <memory>
 #include <unordered_map>
@@ -30,6 +32,7 @@ namespace dine {
 /// State of a model session.
 struct session_state {
   std::unique_ptr<model_backend> backend;
+  colocated_steps steps; ///< The model's @worker pipeline steps.
   std::string worker_name;
   uint64_t next_seq = 1;
   std::unordered_map<

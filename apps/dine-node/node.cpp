@@ -28,6 +28,7 @@
 #include "http/dashboard_files.hpp"
 #include "http/server.hpp"
 #include "runtime/model_registry.hpp"
+#include "runtime/stage_models.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -68,6 +69,12 @@ std::string default_worker_name() {
 node::node(caf::actor_system& sys, node_config cfg)
     : sys_(sys), cfg_(std::move(cfg)), self_(sys) {
   ready_ = "{\"pid\": " + std::to_string(getpid());
+  // Pool stages of pipelines are models of their own: the router routes
+  // them, preproc / postproc processes serve them (and a --role=all node
+  // beside its models) -- runtime/stage_models.hpp.
+  cfg_.model_table = with_stage_models(std::move(cfg_.model_table));
+  if (cfg_.worker)
+    cfg_.models = served_models(cfg_);
 }
 
 node::~node() {

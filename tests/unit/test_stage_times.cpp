@@ -149,3 +149,29 @@ TEST_CASE("a stream's last frame with the widest timings fits its frame") {
   CHECK(y.times.write_us == UINT32_MAX);
   CHECK(y.times.tpot_us == UINT32_MAX);
 }
+
+TEST_CASE("stage times of a request through preproc and postproc pools") {
+  stage_marks m;
+  m.read = base;
+  m.decoded = base + 2'000;
+  m.cache_begin = base + 10'000;
+  m.cache_end = base + 40'000;   // cache: 30 us
+  m.pre_end = base + 540'000;    // preproc pool: 500 us
+  m.sent = base + 600'000;       // batcher queue: 60 us
+  m.received = base + 1'600'000; // trip: 1000 us
+  m.post_begin = base + 1'610'000;
+  m.post_end = base + 1'910'000; // postproc pool: 300 us
+  timings t;
+  t.infer_us = 800;
+  fill_stage_times(m, base + 1'950'000, t);
+  CHECK(t.read_us == 2);
+  CHECK(t.cache_us == 30);
+  CHECK(t.preproc_us == 500);
+  CHECK(t.queue_us == 8 + 60);
+  CHECK(t.network_us == 200);
+  CHECK(t.infer_us == 800);
+  CHECK(t.postproc_us == 300);
+  CHECK(t.write_us == 10 + 40);
+  CHECK(t.total_us == 1950);
+  CHECK(stage_sum(t) == t.total_us);
+}
