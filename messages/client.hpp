@@ -148,13 +148,16 @@ struct client_reply {
   uint32_t version = 0;
   reply_frame frame = reply_frame::single;
   std::string trace; ///< The request's trace id (final frames).
+  /// A trace id the coordinator generated, by number (`trace` empty):
+  /// written out as 32 hex digits where it is shown (runtime/request_log).
+  uint64_t trace_n = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_reply& x) {
   return f(caf::meta::type_name("client_reply"), x.id, x.code, x.message,
            x.outputs, x.cached, x.worker, x.batch, x.times, x.marks, x.version,
-           x.frame, x.trace);
+           x.frame, x.trace, x.trace_n);
 }
 
 } // namespace dine

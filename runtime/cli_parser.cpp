@@ -88,4 +88,26 @@ std::string cli_nonempty(const std::string& flag, const std::string& value,
   return {};
 }
 
+std::function<std::string(const std::string&)> cli_text(std::string& field) {
+  return [&field](const std::string& v) {
+    field = v;
+    return std::string{};
+  };
+}
+
+void add_client_port_flags(std::vector<cli_flag>& flags, std::string& api_key,
+                           bool& tls, std::string& ca, std::string& tls_name) {
+  flags.push_back({"--api-key", true, cli_text(api_key)});
+  flags.push_back({"--tls", false, [&tls](const std::string&) {
+                     tls = true;
+                     return std::string{};
+                   }});
+  flags.push_back({"--ca", true, [&tls, &ca](const std::string& v) {
+                     tls = true;
+                     ca = v;
+                     return std::string{};
+                   }});
+  flags.push_back({"--tls-name", true, cli_text(tls_name)});
+}
+
 } // namespace dine

@@ -62,4 +62,12 @@ std::string cli_seconds(const std::string& flag, const std::string& value,
 std::string cli_nonempty(const std::string& flag, const std::string& value,
                          std::string& out);
 
+/// A setter that stores a flag's value in `field` as given.
+std::function<std::string(const std::string&)> cli_text(std::string& field);
+
+/// Appends the flags by which a client tool reaches a client port:
+/// `--api-key`, `--tls`, `--ca` (implies `--tls`) and `--tls-name`.
+void add_client_port_flags(std::vector<cli_flag>& flags, std::string& api_key,
+                           bool& tls, std::string& ca, std::string& tls_name);
+
 } // namespace dine

@@ -38,11 +38,12 @@ public:
     /// The model version `key` names: a result of another version (the
     /// default changed in between) is not stored under it.
     uint32_t key_version = 0;
-    bool stream = false;           ///< Non-final replies go to the client.
-    std::string model;             ///< Metrics, logs; a stream's cancel.
-    std::string trace;             ///< Trace id, echoed in the reply.
-    uint32_t chunks = 0;           ///< Non-final replies delivered.
-    uint32_t tokens = 0;           ///< Output tokens those carried.
+    bool stream = false;  ///< Non-final replies go to the client.
+    std::string model;    ///< Metrics, logs; a stream's cancel.
+    std::string trace;    ///< Trace id, echoed in the reply.
+    uint64_t trace_n = 0; ///< Or the generated one (runtime/request_log).
+    uint32_t chunks = 0;  ///< Non-final replies delivered.
+    uint32_t tokens = 0;  ///< Output tokens those carried.
     clock::time_point first_chunk; ///< Of the first non-final reply.
     stage_marks marks;             ///< Up to the cache; see stage_times.
   };

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <random>
 #include <utility>
 #include <vector>
 
@@ -124,21 +123,6 @@ std::string request_log_line(const std::string& model, const client_reply& r,
   if (!ok)
     out += " message=\"" + json_escape(r.message) + "\"";
   return out;
-}
-
-trace_ids::trace_ids() {
-  std::random_device rd;
-  prefix_ = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^
-            static_cast<uint64_t>(
-                std::chrono::steady_clock::now().time_since_epoch().count());
-}
-
-std::string trace_ids::next() {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx",
-                static_cast<unsigned long long>(prefix_),
-                static_cast<unsigned long long>(++n_));
-  return buf;
 }
 
 } // namespace dine

@@ -2,14 +2,14 @@
 
 // One log line per sampled or failed request (docs/operations.md, "Request
 // logs"): trace id, model, worker, timings stages and outcome, as a JSON
-// object or as `key=value` text. Also the trace ids the coordinator gives
-// requests that came without one.
+// object or as `key=value` text.
 
 #include <cstdint>
 #include <string>
 
 #include "messages/client.hpp"
 #include "runtime/log_sink.hpp"
+#include "runtime/trace_id.hpp"
 
 namespace dine {
 
@@ -27,19 +27,5 @@ std::string request_log_line(const std::string& model, const client_reply& r,
 /// Escapes `s` as the inside of a JSON string (bytes >= 0x80 as \u00XX,
 /// so that any input gives valid JSON).
 std::string json_escape(const std::string& s);
-
-/// Generates trace ids: 32 hex digits, a random 64-bit prefix per
-/// generator and a counter.
-class trace_ids {
-public:
-  trace_ids();
-
-  /// The next id.
-  std::string next();
-
-private:
-  uint64_t prefix_;
-  uint64_t n_ = 0;
-};
 
 } // namespace dine

@@ -10,6 +10,7 @@
 #include "messages/errc.hpp"
 #include "runtime/frame.hpp"
 #include "runtime/msgpack_reader.hpp"
+#include "runtime/trace_id.hpp"
 
 namespace dine {
 
@@ -331,7 +332,8 @@ void append_reply(std::vector<char>& buf, const client_reply& x) {
   // `ttft` and `tpot` (< 48 bytes).
   size_t fixed = x.frame == reply_frame::single ? 208 : 256;
   auto need = 4 + fixed + x.outputs.size() + x.message.size() + 5 +
-              x.worker.size() + 5 + strlen(code) + 5 + 8 + x.trace.size() + 5;
+              x.worker.size() + 5 + strlen(code) + 5 + 8 + x.trace.size() + 32 +
+              5;
   auto off = buf.size();
   buf.resize(off + need);
   raw_writer w{buf.data() + off + 4};
@@ -354,7 +356,7 @@ void append_reply(std::vector<char>& buf, const client_reply& x) {
     return;
   }
   bool last = x.frame == reply_frame::last;
-  bool traced = !x.trace.empty();
+  bool traced = !x.trace.empty() || x.trace_n != 0;
   w.map((last ? 8 : 7) + (traced ? 1 : 0));
   w.key("id");
   w.uint(x.id);
@@ -386,7 +388,14 @@ void append_reply(std::vector<char>& buf, const client_reply& x) {
   w.uint(x.batch);
   if (traced) {
     w.key("trace");
-    w.str(x.trace);
+    if (!x.trace.empty()) {
+      w.str(x.trace);
+    } else { // generated: 32 hex digits, written in place
+      *w.p++ = static_cast<char>(0xd9); // str8: fixstr ends at 31
+      *w.p++ = static_cast<char>(32);
+      trace_ids::write(x.trace_n, w.p);
+      w.p += 32;
+    }
   }
   w.key("timings");
   w.map(last ? 11 : 9);

@@ -64,7 +64,8 @@ void record(coordinator_state& st, const std::string& model,
   auto& m = model.empty() ? unknown : model;
   bool log = st.log &&
              st.log->enabled(r.code == 0 ? log_level::info : log_level::warn) &&
-             should_log(r.trace, r.code, st.cfg.trace_sample);
+             (r.code != 0 || st.cfg.trace_sample > 0) &&
+             should_log(trace_of(r), r.code, st.cfg.trace_sample);
   if (!st.metrics && !log)
     return;
   auto t = r.times;
@@ -80,7 +81,7 @@ void record(coordinator_state& st, const std::string& model,
     line.batch = r.batch;
     line.times = t;
     line.frame = r.frame;
-    line.trace = r.trace;
+    line.trace = trace_of(r);
     st.log->push(request_log_line(m, line, st.cfg.log_format == "json"));
   }
 }
@@ -135,6 +136,7 @@ bool cancel_stream(self_ptr self, reply_sink* sink, uint64_t rid,
   r.id = e->client_id;
   r.outputs = cancelled_outputs(e->tokens);
   r.trace = e->trace;
+  r.trace_n = e->trace_n;
   r.marks = e->marks;
   finish_stream(*e, r, now);
   ++st.counters.ok;
@@ -155,6 +157,7 @@ void answer(self_ptr self, reply_sink& sink, uint64_t rid, client_reply r,
   st.stages.forget(rid);
   r.id = e->client_id;
   r.trace = e->trace;
+  r.trace_n = e->trace_n;
   // The trip to the worker (sent, received) is the result's own; a
   // follower shares its leader's.
   r.marks.read = e->marks.read;
@@ -321,8 +324,10 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
                                             std::move(r.error_message)));
             immediate.back().marks = r.marks;
             if (r.op == op_code::infer) {
-              immediate.back().trace =
-                  r.trace.empty() ? st.traces.next() : std::move(r.trace);
+              if (r.trace.empty())
+                immediate.back().trace_n = st.traces.next();
+              else
+                immediate.back().trace = std::move(r.trace);
               record(st, r.model, immediate.back());
             }
             continue;
@@ -352,8 +357,10 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             immediate.push_back(error_reply(r.id, errc::shutting_down,
                                             "node is shutting down"));
             immediate.back().marks = r.marks;
-            immediate.back().trace =
-                r.trace.empty() ? st.traces.next() : std::move(r.trace);
+            if (r.trace.empty())
+              immediate.back().trace_n = st.traces.next();
+            else
+              immediate.back().trace = std::move(r.trace);
             record(st, r.model, immediate.back());
             continue;
           }
@@ -368,8 +375,9 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           e.model = r.model;
           e.stream = r.stream;
           if (r.trace.empty())
-            r.trace = st.traces.next();
-          e.trace = r.trace;
+            e.trace_n = st.traces.next();
+          else
+            e.trace = std::move(r.trace); // only the coordinator uses it
           ++st.counters.accepted;
           r.id = rid;
           r.deadline_ms = static_cast<uint32_t>(adm.timeout.count());
@@ -508,6 +516,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
           auto r = error_reply(e.client_id, errc::deadline_exceeded,
                                "no result within the request's deadline");
           r.trace = e.trace;
+          r.trace_n = e.trace_n;
           r.marks = e.marks;
           if (e.stream) {
             finish_stream(e, r, now);

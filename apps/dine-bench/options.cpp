@@ -95,12 +95,6 @@ std::string parse_options(int argc, char** argv, options& out) {
       return std::string{};
     };
   };
-  auto text = [](std::string& field) {
-    return [&field](const std::string& v) {
-      field = v;
-      return std::string{};
-    };
-  };
   auto number = [](const char* flag, uint64_t min, uint64_t max, auto& field) {
     return [=, &field](const std::string& v) {
       return cli_uint(flag, v, min, max, field);
@@ -157,32 +151,20 @@ std::string parse_options(int argc, char** argv, options& out) {
       {"--warmup", true, number("--warmup", 0, uint64_t{1} << 40, out.warmup)},
       {"--payload-bytes", true,
        number("--payload-bytes", 0, 16u << 20, out.payload_bytes)},
-      {"--inputs", true, text(out.inputs_json)},
+      {"--inputs", true, cli_text(out.inputs_json)},
       {"--key-spread", true,
        number("--key-spread", 1, 10000000, out.key_spread)},
       {"--max-tokens", true,
        number("--max-tokens", 1, 1000000, out.max_tokens)},
-      {"--prompt", true, text(out.prompt)},
+      {"--prompt", true, cli_text(out.prompt)},
       {"--deadline-ms", true,
        number("--deadline-ms", 0, UINT32_MAX, out.deadline_ms)},
       {"--timeout", true,
        [&](const std::string& v) {
          return cli_seconds("--timeout", v, 1e7, out.timeout_s);
        }},
-      {"--api-key", true, text(out.api_key)},
-      {"--tls", false,
-       [&](const std::string&) {
-         out.tls = true;
-         return std::string{};
-       }},
-      {"--ca", true,
-       [&](const std::string& v) {
-         out.tls = true;
-         out.ca = v;
-         return std::string{};
-       }},
-      {"--tls-name", true, text(out.tls_name)},
   };
+  add_client_port_flags(flags, out.api_key, out.tls, out.ca, out.tls_name);
   if (auto err = parse_cli(argc, argv, flags, out.help);
       !err.empty() || out.help)
     return err;

@@ -30,10 +30,10 @@ struct options {
   uint32_t deadline_ms = 0;
   double timeout_s = 10; ///< Requests older than this are lost.
   std::string api_key;   ///< `--api-key` or $DINE_API_KEY: sent in `hello`.
-  bool tls = false;     ///< `--tls` (or `--ca`): TLS to the client port.
-  std::string ca;       ///< `--ca`: the CA file; empty: the system's.
-  std::string tls_name; ///< `--tls-name`: required certificate name.
-  tls_context tls_ctx;  ///< Made from the three after parsing.
+  bool tls = false;      ///< `--tls` (or `--ca`): TLS to the client port.
+  std::string ca;        ///< `--ca`: the CA file; empty: the system's.
+  std::string tls_name;  ///< `--tls-name`: required certificate name.
+  tls_context tls_ctx;   ///< Made from the three after parsing.
   bool json = false;
   bool stages = false;     ///< `--stages`: decode each reply's server timings.
   uint32_t max_tokens = 0; ///< `--max-tokens`: generation mode when > 0.

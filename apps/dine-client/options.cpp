@@ -66,12 +66,6 @@ std::string parse_options(int argc, char** argv, options& out) {
   bool have_connect = false;
   if (auto env = std::getenv("DINE_API_KEY"))
     out.api_key = env;
-  auto text = [](std::string& field) {
-    return [&field](const std::string& v) {
-      field = v;
-      return std::string{};
-    };
-  };
   auto number = [](const char* flag, uint64_t max, auto& field) {
     return [=, &field](const std::string& v) {
       return cli_uint(flag, v, 0, max, field);
@@ -88,19 +82,6 @@ std::string parse_options(int argc, char** argv, options& out) {
          out.stream = true;
          return std::string{};
        }},
-      {"--api-key", true, text(out.api_key)},
-      {"--tls", false,
-       [&](const std::string&) {
-         out.tls = true;
-         return std::string{};
-       }},
-      {"--ca", true,
-       [&](const std::string& v) {
-         out.tls = true;
-         out.ca = v;
-         return std::string{};
-       }},
-      {"--tls-name", true, text(out.tls_name)},
       {"--connect", true,
        [&](const std::string& v) {
          // Several (comma-separated or repeated): fail over between them.
@@ -141,7 +122,7 @@ std::string parse_options(int argc, char** argv, options& out) {
            return std::string{"--inputs is not valid JSON: "} + ex.what();
          }
        }},
-      {"--key", true, text(out.key)},
+      {"--key", true, cli_text(out.key)},
       {"--version", true, number("--version", UINT32_MAX, out.version)},
       {"--target", true, number("--target", UINT64_MAX, out.target)},
       {"--deadline-ms", true,
@@ -166,6 +147,7 @@ std::string parse_options(int argc, char** argv, options& out) {
          return err;
        }},
   };
+  add_client_port_flags(flags, out.api_key, out.tls, out.ca, out.tls_name);
   if (auto err = parse_cli(argc, argv, flags, out.help);
       !err.empty() || out.help)
     return err;

@@ -31,12 +31,12 @@ struct options {
   bool stream = false; ///< `--stream`: print chunks as they come.
   uint64_t target = 0; ///< `--target`: the request id `--op=cancel` ends.
   double timeout_s = 10;
-  std::string api_key; ///< `--api-key` or $DINE_API_KEY: sent in `hello`.
+  std::string api_key;  ///< `--api-key` or $DINE_API_KEY: sent in `hello`.
   bool tls = false;     ///< `--tls` (or `--ca`): TLS to the client port.
   std::string ca;       ///< `--ca`: the CA file; empty: the system's.
   std::string tls_name; ///< `--tls-name`: required certificate name.
   tls_context tls_ctx;  ///< Made from the three after parsing.
-  std::string file;    ///< `--file`: one JSON request object per line.
+  std::string file;     ///< `--file`: one JSON request object per line.
   size_t pipeline = 16;
   bool help = false;
 };

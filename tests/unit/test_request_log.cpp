@@ -26,7 +26,7 @@ TEST_CASE("request log: failed requests always, ok ones by sample rate") {
   trace_ids ids;
   int logged = 0;
   for (int i = 0; i < 4000; ++i) {
-    auto id = ids.next();
+    auto id = trace_ids::text(ids.next());
     bool a = should_log(id, 0, 0.25);
     CHECK(a == should_log(id, 0, 0.25));
     logged += a ? 1 : 0;
@@ -37,11 +37,20 @@ TEST_CASE("request log: failed requests always, ok ones by sample rate") {
 
 TEST_CASE("request log: trace ids are 32 hex digits and distinct") {
   trace_ids ids;
-  auto a = ids.next();
-  auto b = ids.next();
+  auto a = trace_ids::text(ids.next());
+  auto b = trace_ids::text(ids.next());
   CHECK(a.size() == 32);
   CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
   CHECK(a != b);
+  CHECK(a.substr(0, 16) == b.substr(0, 16)); // one prefix per process
+  CHECK(b.substr(16) == "0000000000000002");
+  // A reply carries a generated id by number, or the client's id.
+  client_reply r;
+  CHECK(trace_of(r).empty());
+  r.trace_n = 2;
+  CHECK(trace_of(r) == b);
+  r.trace = "client-1";
+  CHECK(trace_of(r) == "client-1");
 }
 
 TEST_CASE("request log: a JSON line names trace, model, worker, stages") {
