@@ -1,11 +1,14 @@
 #include "http/api.hpp"
 
+#include <random>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "http/auth.hpp"
 #include "http/errors.hpp"
+#include "runtime/trace_context.hpp"
+#include "runtime/trace_id.hpp"
 
 namespace dine::http {
 
@@ -15,6 +18,19 @@ namespace bhttp = boost::beast::http;
 namespace {
 
 constexpr size_t max_json_depth = 64;
+
+/// A parent id for the `traceparent` of a reply: request `id` mixed with a
+/// per-process random value (splitmix64), so two nodes rarely agree.
+uint64_t span_id(uint64_t id) {
+  static const uint64_t seed = [] {
+    std::random_device rd;
+    return static_cast<uint64_t>(rd()) << 32 | rd();
+  }();
+  uint64_t z = id + seed + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -39,6 +55,7 @@ json reply_json(const client_reply& r) {
     out["error"] = {{"code", to_string(static_cast<errc>(r.code))},
                     {"message", r.message}};
   out["cached"] = r.cached;
+  out["trace"] = trace_of(r);
   out["worker"] = r.worker;
   out["batch"] = r.batch;
   out["timings"] = {{"queue", r.times.queue_us},
@@ -139,7 +156,12 @@ void api::handle(request&& req, exchange_ptr ex) {
   if (starts_with(path, "/v1/infer/") && path.size() > 10) {
     if (!is_post)
       return wrong_method("POST");
-    return infer(path.substr(10), query, req.body(), ex);
+    auto tp = req.find("traceparent");
+    auto trace =
+        tp == req.end()
+            ? std::optional<trace_parent>{}
+            : parse_traceparent({tp->value().data(), tp->value().size()});
+    return infer(path.substr(10), query, req.body(), std::move(trace), ex);
   }
   if (starts_with(path, "/v1/requests/") && path.size() > 13) {
     if (!is_get && method != bhttp::verb::delete_)
@@ -188,7 +210,8 @@ bool api::authorized(const request& req, const std::string& path,
 }
 
 void api::infer(const std::string& model, const std::string& query,
-                const std::string& body, exchange_ptr ex) {
+                const std::string& body, std::optional<trace_parent> parent,
+                exchange_ptr ex) {
   if (!json_depth_ok(body, max_json_depth))
     return error(ex, 400, "bad_json",
                  "the body nests deeper than " +
@@ -220,6 +243,15 @@ void api::infer(const std::string& model, const std::string& query,
     if (field(
             "key", [](auto& v) { return v.is_string(); }, "a string"))
       req.key = j["key"].template get<std::string>();
+    auto trace_text = [](auto& v) {
+      return v.is_string() &&
+             valid_trace(v.template get_ref<const std::string&>());
+    };
+    if (field("trace", trace_text,
+              "1-128 characters of [A-Za-z0-9._:-] (docs/protocol.md)"))
+      req.trace = j["trace"].template get<std::string>();
+    else if (parent)
+      req.trace = parent->trace_id;
     if (field(
             "cache", [](auto& v) { return v.is_boolean(); }, "a boolean"))
       req.cache = j["cache"].template get<bool>();
@@ -255,8 +287,15 @@ void api::infer(const std::string& model, const std::string& query,
     json out = {{"id", std::to_string(id)}, {"status", "pending"}};
     return ex->json(202, dump(out));
   }
-  be_->submit(std::move(req), [ex](client_reply&& r) {
-    ex->json(reply_status(r), dump(reply_json(r)));
+  auto span = span_id(req.id);
+  auto flags = parent ? parent->flags : uint8_t{0};
+  be_->submit(std::move(req), [ex, span, flags](client_reply&& r) {
+    exchange::fields extra;
+    auto trace = trace_of(r);
+    if (is_w3c_trace_id(trace))
+      extra.emplace_back("traceparent", make_traceparent(trace, span, flags));
+    ex->respond(reply_status(r), "application/json", dump(reply_json(r)),
+                std::move(extra));
   });
 }
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "http/job_table.hpp"
 #include "http/server.hpp"
 #include "runtime/api_keys.hpp"
+#include "runtime/trace_context.hpp"
 
 namespace dine::http {
 
@@ -58,8 +60,10 @@ private:
   bool authorized(const request& req, const std::string& path,
                   const exchange_ptr& ex);
 
+  /// `parent`: the request's valid `traceparent` header, if any.
   void infer(const std::string& model, const std::string& query,
-             const std::string& body, exchange_ptr ex);
+             const std::string& body, std::optional<trace_parent> parent,
+             exchange_ptr ex);
   void job(const std::string& method, const std::string& id, exchange_ptr ex);
   void admin(op_code op, std::function<void(client_reply&&)> done);
   void models(exchange_ptr ex);

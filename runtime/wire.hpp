@@ -24,6 +24,12 @@ struct decode_limits {
 void decode_request(const char* body, size_t size, client_request& out,
                     const decode_limits& limits = {});
 
+/// `decode_request` into an `out` that is default-constructed: skips the
+/// reset, a second pass over a large struct (the client listener decodes
+/// into fresh batch slots, docs/benchmarks.md "Front door").
+void decode_new_request(const char* body, size_t size, client_request& out,
+                        const decode_limits& limits = {});
+
 /// Appends one framed reply to `buf`.
 void append_reply(std::vector<char>& buf, const client_reply& x);
 

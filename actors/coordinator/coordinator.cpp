@@ -313,10 +313,12 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
         }
         auto now = clock::now();
         std::vector<client_reply> immediate;
-        std::vector<client_request> routed;
         std::vector<client_request> cached;
-        routed.reserve(reqs.size());
-        for (auto& r : reqs) {
+        // Requests to route stay in `reqs`, compacted to its front `routed`
+        // entries: no move per request when all of them go on.
+        size_t routed = 0;
+        for (size_t i = 0; i < reqs.size(); ++i) {
+          auto& r = reqs[i];
           if (r.error != 0) {
             st.counters.count_error(static_cast<errc>(r.error));
             note_final(st, r.model, 0, r.error, r.error_message, now);
@@ -394,11 +396,14 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
             continue;
           }
           st.inflight.add(rid, std::move(e));
-          routed.push_back(std::move(r));
+          if (routed != i)
+            reqs[routed] = std::move(r);
+          ++routed;
         }
+        reqs.resize(routed);
         if (!immediate.empty())
           self->send(conn, std::move(immediate));
-        route(self, routed);
+        route(self, reqs);
         look_up(self, std::move(cached));
       },
       [=](cache_hits& hits) {

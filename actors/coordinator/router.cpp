@@ -96,11 +96,27 @@ private:
 /// Routes each request to its batcher; answers what cannot be routed.
 void route(self_ptr self, std::vector<client_request>& reqs) {
   auto& st = self->state;
-  // Requests of one read usually share a model: group without a map.
+  // Requests of one read usually share a model and a batcher: while they
+  // do, they stay where they are and the whole vector goes on (no move per
+  // request); the first that does not splits them into groups, without a
+  // map.
   std::vector<std::pair<batcher_actor, std::vector<client_request>>> out;
   std::vector<client_reply> rejected;
   route_memo memo{st};
-  for (auto& r : reqs) {
+  batcher_actor whole; // every request so far goes here, in place
+  bool split = false;
+  auto group = [&](const batcher_actor& hdl) -> std::vector<client_request>& {
+    auto j = std::find_if(out.begin(), out.end(),
+                          [&](auto& x) { return x.first == hdl; });
+    if (j == out.end()) {
+      out.emplace_back(hdl, std::vector<client_request>{});
+      out.back().second.reserve(reqs.size());
+      j = out.end() - 1;
+    }
+    return j->second;
+  };
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    auto& r = reqs[i];
     auto d = memo.resolve(r);
     if (d.code == errc::none) {
       auto& rt = d.entry->config.routing;
@@ -121,22 +137,30 @@ void route(self_ptr self, std::vector<client_request>& reqs) {
       if (d.code == errc::none)
         target = memo.batcher(d.shard);
     }
-    if (d.code != errc::none) {
+    if (d.code == errc::none) {
+      // `deadline_ms` is final here: the coordinator chose it (the
+      // request's, else the model's `timeout-ms`, else the node's).
+      r.version = d.version;
+      if (!split && (i == 0 || target->hdl == whole)) {
+        whole = target->hdl;
+        continue;
+      }
+    }
+    if (!split) { // requests [0, i) all go to `whole`
+      split = true;
+      if (i > 0) {
+        auto& g = group(whole);
+        for (size_t k = 0; k < i; ++k)
+          g.push_back(std::move(reqs[k]));
+      }
+    }
+    if (d.code != errc::none)
       rejected.push_back(error_reply(r.id, d.code, std::move(d.message)));
-      continue;
-    }
-    // `deadline_ms` is final here: the coordinator chose it (the request's,
-    // else the model's `timeout-ms`, else the node's).
-    r.version = d.version;
-    auto j = std::find_if(out.begin(), out.end(),
-                          [&](auto& x) { return x.first == target->hdl; });
-    if (j == out.end()) {
-      out.emplace_back(target->hdl, std::vector<client_request>{});
-      out.back().second.reserve(reqs.size());
-      j = out.end() - 1;
-    }
-    j->second.push_back(std::move(r));
+    else
+      group(target->hdl).push_back(std::move(r));
   }
+  if (!split && !reqs.empty())
+    self->send(whole, std::move(reqs));
   for (auto& [b, rs] : out)
     self->send(b, std::move(rs));
   if (!rejected.empty())

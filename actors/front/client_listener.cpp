@@ -228,7 +228,7 @@ bool take(conn_ptr self, caf::io::connection_handle hdl,
       return;
     st.batch.emplace_back();
     auto& req = st.batch.back();
-    decode_request(body, len, req);
+    decode_new_request(body, len, req);
     if (req.op == op_code::hello || st.role == key_role::none ||
         !api_keys::allows(st.role, req.op)) {
       local = true;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -71,17 +72,52 @@ http_result curl(uint16_t port, const std::string& path,
   } else if (!body.empty()) {
     cmd += " -H 'Content-Type: application/json' --data-binary " + quote(body);
   }
+  char head_name[] = "/tmp/dine-http-head-XXXXXX";
+  auto head_fd = mkstemp(head_name);
+  if (head_fd < 0)
+    throw std::runtime_error("mkstemp failed");
+  ::close(head_fd);
+  cmd += " -D " + quote(head_name);
   cmd += " " + quote(url(port, path)) + " 2>/dev/null";
   auto out = run(cmd);
   if (!file.empty())
     ::unlink(file.c_str());
   http_result r;
+  {
+    std::ifstream in{head_name};
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r')
+        line.pop_back();
+      if (line.rfind("HTTP/", 0) == 0)
+        r.headers.clear(); // a later response (after 100 Continue)
+      else if (!line.empty())
+        r.headers.push_back(line);
+    }
+  }
+  ::unlink(head_name);
   auto nl = out.rfind('\n');
   if (nl == std::string::npos)
     return r;
   r.status = std::atoi(out.c_str() + nl + 1);
   r.body = out.substr(0, nl);
   return r;
+}
+
+std::string http_result::header(const std::string& name) const {
+  auto lower = [](std::string s) {
+    for (auto& c : s)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  auto want = lower(name) + ":";
+  for (auto& h : headers)
+    if (lower(h.substr(0, want.size())) == want) {
+      auto v = h.substr(want.size());
+      auto b = v.find_first_not_of(' ');
+      return b == std::string::npos ? std::string{} : v.substr(b);
+    }
+  return {};
 }
 
 sse_result curl_events(uint16_t port, const std::string& path,

@@ -16,6 +16,10 @@ namespace dine::test {
 struct http_result {
   int status = 0;   ///< HTTP status; 0 if curl failed.
   std::string body; ///< The response body.
+  /// The response's header lines (`Name: value`, as received).
+  std::vector<std::string> headers;
+  /// The value of header `name` (case-insensitive), or empty.
+  std::string header(const std::string& name) const;
   nlohmann::json json() const {
     return nlohmann::json::parse(body, nullptr, false);
   }

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
 #include <thread>
 
 #include "harness.hpp"
@@ -297,4 +298,72 @@ TEST_CASE("http: GET /metrics serves the Prometheus text when no metrics "
   CHECK(m.body.find("# TYPE dine_requests_total counter") != std::string::npos);
   CHECK(m.body.find("dine_requests_total{") != std::string::npos);
   CHECK(m.body.find("model=\"echo\"") != std::string::npos);
+}
+
+TEST_CASE("http: a traceparent header's trace id is the request's, echoed "
+          "in the reply and a traceparent of its own, a malformed one "
+          "ignored") {
+  temp_dir dir;
+  node_process n{
+      dir.path(),
+      "all",
+      {"--role=all", "--client-port=0", "--http-port=0", "--models=echo"}};
+  auto port = http_port(n);
+  REQUIRE(port != 0);
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const std::string body = R"({"inputs":1,"cache":false})";
+  auto r = curl(port, "/v1/infer/echo", body, {}, 30s,
+                {"traceparent: 00-" + trace + "-00f067aa0ba902b7-01"});
+  REQUIRE(r.status == 200);
+  CHECK(r.json()["trace"] == trace);
+  auto back = r.header("traceparent");
+  INFO("traceparent: " << back);
+  REQUIRE(back.size() == 55);
+  CHECK(back.substr(0, 3) == "00-");
+  CHECK(back.substr(3, 32) == trace);
+  CHECK(back.substr(35, 1) == "-");
+  CHECK(back.substr(36, 16) != "00f067aa0ba902b7"); // the node's own span
+  CHECK(back.substr(36, 16) != std::string(16, '0'));
+  CHECK(back.substr(52) == "-01"); // the caller's flags
+  // Malformed headers: ignored, the request gets a fresh generated id.
+  std::set<std::string> seen;
+  for (std::string bad :
+       {"00-" + trace + "-00f067aa0ba902b7", // no flags
+        "00-" + std::string(32, '0') + "-00f067aa0ba902b7-01",
+        "ff-" + trace + "-00f067aa0ba902b7-01",
+        std::string{"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"},
+        std::string{"not a trace header"}}) {
+    INFO("sent: " << bad);
+    auto m =
+        curl(port, "/v1/infer/echo", body, {}, 30s, {"traceparent: " + bad});
+    REQUIRE(m.status == 200);
+    auto t = m.json()["trace"].get<std::string>();
+    CHECK(t.size() == 32);
+    CHECK(t != trace);
+    CHECK(t.find_first_not_of("0123456789abcdef") == std::string::npos);
+    CHECK(seen.insert(t).second); // fresh each time
+    auto h = m.header("traceparent");
+    CHECK(h.size() == 55);
+    CHECK(h.substr(3, 32) == t);
+    CHECK(h.substr(52) == "-00");
+  }
+  // No header: generated too; a body `trace` wins over the header, and
+  // a trace id that is not W3C gets no traceparent back.
+  auto none = curl(port, "/v1/infer/echo", body);
+  REQUIRE(none.status == 200);
+  CHECK(none.json()["trace"].get<std::string>().size() == 32);
+  auto own = curl(port, "/v1/infer/echo",
+                  R"({"inputs":1,"cache":false,"trace":"client-trace-7"})", {},
+                  30s, {"traceparent: 00-" + trace + "-00f067aa0ba902b7-01"});
+  REQUIRE(own.status == 200);
+  CHECK(own.json()["trace"] == "client-trace-7");
+  CHECK(own.header("traceparent").empty());
+  check_error(curl(port, "/v1/infer/echo", R"({"inputs":1,"trace":"a b"})"),
+              400, "invalid_request");
+  // Errors carry the trace id too.
+  auto err = curl(port, "/v1/infer/nope", body, {}, 30s,
+                  {"traceparent: 00-" + trace + "-00f067aa0ba902b7-00"});
+  CHECK(err.status == 404);
+  CHECK(err.json()["trace"] == trace);
+  CHECK(err.header("traceparent").substr(3, 32) == trace);
 }

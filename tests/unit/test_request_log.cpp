@@ -44,6 +44,9 @@ TEST_CASE("request log: trace ids are 32 hex digits and distinct") {
   CHECK(a != b);
   CHECK(a.substr(0, 16) == b.substr(0, 16)); // one prefix per process
   CHECK(b.substr(16) == "0000000000000002");
+  CHECK(trace_ids::text(0x0123456789abcdefULL).substr(16) ==
+        "0123456789abcdef");
+  CHECK(trace_ids::text(~uint64_t{0}).substr(16) == "ffffffffffffffff");
   // A reply carries a generated id by number, or the client's id.
   client_reply r;
   CHECK(trace_of(r).empty());

@@ -126,6 +126,44 @@ TEST_CASE("decode_request defaults and unknown keys") {
   CHECK(h.op == op_code::stats);
 }
 
+TEST_CASE("decode_request resets a used request, decode_new_request fills a "
+          "fresh one alike") {
+  auto full = mp{}.map(5)
+                  .str("id")
+                  .val(7)
+                  .str("model")
+                  .str("m")
+                  .str("key")
+                  .str("k")
+                  .str("cache")
+                  .val(false)
+                  .str("priority")
+                  .val(3)
+                  .bytes();
+  auto small = mp{}.map(1).str("id").val(8).bytes();
+  client_request used;
+  decode_request(full.data(), full.size(), used);
+  CHECK(used.key == "k");
+  decode_request(small.data(), small.size(), used);
+  CHECK(used.id == 8);
+  CHECK(used.key.empty());
+  CHECK(used.model.empty());
+  CHECK(used.cache);
+  CHECK(used.priority == 0);
+  client_request fresh;
+  decode_new_request(full.data(), full.size(), fresh);
+  auto ref = decode(full);
+  CHECK(fresh.id == ref.id);
+  CHECK(fresh.model == ref.model);
+  CHECK(fresh.key == ref.key);
+  CHECK(fresh.cache == ref.cache);
+  CHECK(fresh.priority == ref.priority);
+  client_request bad;
+  std::string junk = "\xc1";
+  decode_new_request(junk.data(), junk.size(), bad);
+  CHECK(bad.error == static_cast<uint8_t>(errc::invalid_request));
+}
+
 TEST_CASE("append_request -> decode_request round trip") {
   for (auto op :
        {op_code::infer, op_code::health, op_code::models, op_code::stats}) {
