@@ -86,14 +86,17 @@ public:
 
   void start() {
     if constexpr (tls) {
-      // The handshake counts against the idle timeout too.
-      lowest().expires_after(core_->opts.idle_timeout);
-      stream_.async_handshake(asio::ssl::stream_base::server,
-                              [self = me()](beast::error_code ec) {
-                                if (ec)
-                                  return self->close(); // plaintext, junk
-                                self->read_request();
-                              });
+      // A handshake that does not finish in time is closed (docs/security.md,
+      // "Slow clients").
+      lowest().expires_after(core_->opts.handshake_timeout);
+      stream_.async_handshake(
+          asio::ssl::stream_base::server, [self = me()](beast::error_code ec) {
+            if (ec == beast::error::timeout && self->core_->opts.stats)
+              ++self->core_->opts.stats->handshake_timeouts;
+            if (ec)
+              return self->close(); // plaintext, junk, too slow
+            self->read_request();
+          });
     } else {
       read_request();
     }

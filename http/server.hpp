@@ -15,7 +15,8 @@
 // stream, with the node's certificate (runtime/tls_context.hpp); a failed
 // handshake closes it. Limits: header bytes (431), body bytes (413),
 // connections (503 then close; over TLS before any handshake: the
-// client sees a TLS error, not the 503), and an idle timeout that bounds the
+// client sees a TLS error, not the 503), a handshake timeout (counted in
+// `stats.handshake_timeouts`), and an idle timeout that bounds the
 // time to read one whole request (a client sending its headers byte by byte is
 // closed when it runs out, see docs/security.md).
 
@@ -31,6 +32,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "runtime/front_stats.hpp"
 #include "runtime/tls_context.hpp"
 
 namespace dine::http {
@@ -45,9 +47,12 @@ struct server_options {
   /// Longest time to read one request, and to wait for the next one on a
   /// keep-alive connection.
   std::chrono::milliseconds idle_timeout{30000};
-  /// A server context: the port speaks HTTPS (`client-tls`); the TLS
-  /// handshake counts against `idle_timeout`.
+  /// A server context: the port speaks HTTPS (`client-tls`).
   tls_context tls;
+  /// Bound of a TLS handshake (`client-handshake-timeout-ms`).
+  std::chrono::milliseconds handshake_timeout{10000};
+  /// Counts handshakes that timed out; may be null.
+  std::shared_ptr<front_stats> stats;
 };
 
 /// One parsed request.

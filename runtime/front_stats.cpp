@@ -49,6 +49,8 @@ bool add_front_stats(std::vector<uint8_t>& stats, const front_stats& s,
       {"forbidden", s.forbidden.load()},
       {"shed", s.shed.load()},
       {"frame_too_large", s.too_large.load()},
+      {"handshake_timeouts", s.handshake_timeouts.load()},
+      {"stalled_frames", s.stalled_frames.load()},
       {"buffered_bytes", buffered},
       {"memory_budget_bytes", budget},
   };

@@ -19,6 +19,11 @@ struct front_stats {
   std::atomic<uint64_t> forbidden{0};    ///< Admin ops with a user key.
   std::atomic<uint64_t> shed{0};         ///< Closed: memory_budget_exceeded.
   std::atomic<uint64_t> too_large{0};    ///< Closed: frame_too_large.
+  /// Closed: TLS handshake not done within client-handshake-timeout-ms
+  /// (client port and HTTPS port).
+  std::atomic<uint64_t> handshake_timeouts{0};
+  /// Closed: a frame incomplete for client-frame-timeout-ms.
+  std::atomic<uint64_t> stalled_frames{0};
 };
 
 /// Adds `"client_port": {...}` with `s`, `buffered` (bytes held now) and

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -113,6 +114,10 @@ void metrics_server::run() {
     int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (c < 0)
       continue;
+    // A scraper that stops reading holds this thread (and a node's
+    // shutdown, which joins it) for at most this long.
+    timeval send_bound{2, 0};
+    setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &send_bound, sizeof send_bound);
     // One request per connection, read until the blank line, bounded in
     // bytes and time.
     std::string req;

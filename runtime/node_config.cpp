@@ -354,6 +354,18 @@ config_table<node_config> make_node_options() {
                 (c.memory_budget == 0 || c.memory_budget >= (1u << 20));
        },
        uint_shower(&node_config::memory_budget)},
+      {"client-handshake-timeout-ms",
+       "longest TLS handshake on the client and HTTPS ports; then the "
+       "connection is closed",
+       "milliseconds 10-3600000",
+       ms_setter(&node_config::client_handshake_timeout, 10, 3600000),
+       ms_shower(&node_config::client_handshake_timeout)},
+      {"client-frame-timeout-ms",
+       "longest time one client frame may take from its first byte to its "
+       "last; then the connection is closed",
+       "milliseconds 10-3600000",
+       ms_setter(&node_config::client_frame_timeout, 10, 3600000),
+       ms_shower(&node_config::client_frame_timeout)},
       {"api-keys-file",
        "file of `admin KEY` / `user KEY` lines; clients must send a hello "
        "with a key",

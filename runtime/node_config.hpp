@@ -67,6 +67,10 @@ struct node_config {
   uint32_t max_connections_per_address = 0;
   /// Node-wide bound of buffered client bytes (0 = none; docs/security.md).
   uint64_t memory_budget = 1ull << 30;
+  /// Slow clients (docs/security.md): a TLS handshake on the client and
+  /// HTTPS ports, and one client-port frame from first to last byte.
+  std::chrono::milliseconds client_handshake_timeout{10000};
+  std::chrono::milliseconds client_frame_timeout{30000};
   /// `ROLE KEY` lines; empty: no API keys (docs/security.md).
   std::string api_keys_file;
   /// Largest BASP payload read from another node (docs/security.md).

@@ -12,6 +12,7 @@
 #include "runtime/frame.hpp"
 #include "runtime/front_stats.hpp"
 #include "runtime/memory_budget.hpp"
+#include "runtime/slow_client.hpp"
 #include "runtime/stage_times.hpp"
 #include "runtime/wire.hpp"
 
@@ -22,6 +23,7 @@ namespace {
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using shed_atom = caf::atom_constant<caf::atom("shed")>;
 using linger_atom = caf::atom_constant<caf::atom("linger")>;
+using slow_atom = caf::atom_constant<caf::atom("slow")>;
 
 /// How long a closed connection waits at most for the replies to its
 /// requests in flight, whose bytes it keeps in the memory budget.
@@ -29,11 +31,13 @@ constexpr auto linger_bound = std::chrono::seconds{60};
 
 /// What the acceptor and all its connections share.
 struct front_shared {
-  explicit front_shared(size_t budget_limit) : budget(budget_limit) {
+  front_shared(size_t budget_limit, std::shared_ptr<front_stats> st)
+      : budget(budget_limit),
+        stats(st ? std::move(st) : std::make_shared<front_stats>()) {
     // nop
   }
   memory_budget budget;
-  front_stats stats;
+  std::shared_ptr<front_stats> stats; ///< Shared with the HTTP port.
   /// Forwards `(shed_atom, ids)` to connections (weak: no cycle).
   caf::actor_addr acceptor;
 };
@@ -64,6 +68,8 @@ struct connection_state {
   size_t unsent = 0;         ///< Reply bytes not written to the socket.
   std::vector<uint64_t> stats_ids; ///< `stats` requests in flight.
   bool served = false;             ///< Forwarded a request other than `health`.
+  slow_client slow{0, 0, false, 0}; ///< Handshake and frame bounds.
+  bool slow_timer = false;          ///< A `slow_atom` is on its way.
 
   static inline const char* name = "dine.connection";
 };
@@ -153,17 +159,17 @@ bool answer_locally(conn_ptr self, caf::io::connection_handle hdl,
       st.role = role;
       r.outputs = encode_role(role);
     } else {
-      ++sh.stats.unauthorized;
+      ++sh.stats->unauthorized;
       r.code = static_cast<uint8_t>(errc::unauthorized);
       r.message = "wrong API key";
     }
   } else if (st.role == key_role::none) {
-    ++sh.stats.unauthorized;
+    ++sh.stats->unauthorized;
     r.code = static_cast<uint8_t>(errc::unauthorized);
     r.message = "this node needs an API key: send a `hello` frame with "
                 "`auth` first";
   } else {
-    ++sh.stats.forbidden;
+    ++sh.stats->forbidden;
     r.code = static_cast<uint8_t>(errc::forbidden);
     r.message =
         std::string{"op `"} + to_string(req.op) + "` needs an admin key";
@@ -192,6 +198,23 @@ void close_now(conn_ptr self, caf::io::connection_handle hdl,
   linger_or_quit(self, sh); // its replies are dropped
 }
 
+/// Schedules one `slow_atom` for when `st.slow` may next close the
+/// connection (docs/security.md, "Slow clients"): at most one is on its
+/// way per connection, none while nothing is pending.
+void arm_slow(conn_ptr self, int64_t now) {
+  auto& st = self->state;
+  if (st.slow_timer)
+    return;
+  auto at = st.slow.next_check();
+  if (at == 0)
+    return;
+  st.slow_timer = true;
+  auto wait = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::nanoseconds{std::max<int64_t>(at - now, 0)});
+  self->delayed_send(self, wait + std::chrono::milliseconds{1},
+                     slow_atom::value);
+}
+
 /// Halts reading when a limit is reached; resumes (via a message to self,
 /// see docs/design.md, CAF 0.17 facts, on trigger-after-halt) once both
 /// are below half.
@@ -202,6 +225,7 @@ void check_backpressure(conn_ptr self, caf::io::connection_handle hdl,
   if (!st.halted) {
     if (st.inflight >= opts.max_inflight || wr > opts.max_write_buffer) {
       st.halted = true;
+      st.slow.suspend();
       self->ack_writes(hdl, true);
       self->halt(hdl);
     }
@@ -266,7 +290,7 @@ bool take(conn_ptr self, caf::io::connection_handle hdl,
     st.batch.reserve(std::min(k, size_t{256})); // reads repeat
   }
   if (!ok) {
-    ++sh->stats.too_large;
+    ++sh->stats->too_large;
     write_error(self, hdl, 0, errc::frame_too_large,
                 "frame length " + std::to_string(st.reader.rejected_length()) +
                     " exceeds the maximum of " +
@@ -313,6 +337,13 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
   st0.reader = frame_reader{opts.max_frame};
   st0.id = id;
   st0.role = opts.keys ? opts.keys->initial_role() : key_role::admin;
+  auto opened = mark_now();
+  auto ns = [](std::chrono::milliseconds x) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(x).count();
+  };
+  st0.slow = slow_client{ns(opts.handshake_timeout), ns(opts.frame_timeout),
+                         static_cast<bool>(opts.tls), opened};
+  arm_slow(self, opened);
   auto budget_on = sh->budget.limit() != 0;
   if (budget_on) // unsent bytes come from data_transferred_msg
     self->ack_writes(hdl, true);
@@ -335,6 +366,11 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
         if (!take(self, hdl, coord, opts, sh, msg.buf.data(), msg.buf.size(),
                   read))
           return;
+        // Plaintext arrived, so a TLS handshake is over; a partial frame
+        // starts its clock (one comparison per read).
+        st.slow.handshake_done();
+        st.slow.on_read(st.reader.buffered() > 0, read);
+        arm_slow(self, read);
         check_backpressure(self, hdl, opts);
       },
       [=](std::vector<client_reply>& replies) {
@@ -364,7 +400,7 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
             if (i != st.stats_ids.end()) {
               st.stats_ids.erase(i);
               if (r.code == 0)
-                add_front_stats(r.outputs, sh->stats, sh->budget.total(),
+                add_front_stats(r.outputs, *sh->stats, sh->budget.total(),
                                 sh->budget.limit());
             }
           }
@@ -393,7 +429,7 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
         // linger for its requests in flight.
         if (self->state.gone)
           return; // closed already, its bytes leave as its replies come
-        ++sh->stats.shed;
+        ++sh->stats->shed;
         write_error(self, hdl, 0, errc::memory_budget_exceeded,
                     "the node's memory-budget-bytes is spent and this "
                     "connection held the most");
@@ -404,6 +440,39 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
         linger_or_quit(self, sh);
       },
       [=](linger_atom) { self->quit(); },
+      [=](slow_atom) {
+        // A handshake or a frame may be overdue (docs/security.md, "Slow
+        // clients"): close the connection, or look again later.
+        auto& st = self->state;
+        st.slow_timer = false;
+        if (st.gone || st.closing)
+          return;
+        auto fd = static_cast<int>(hdl.id()); // CAF 0.17: the socket
+        if (st.slow.handshake_pending() && !client_tls_handshake_pending(fd))
+          st.slow.handshake_done();
+        auto now = mark_now();
+        auto verdict = st.slow.check(now);
+        if (verdict == slow_verdict::keep) {
+          arm_slow(self, now);
+          return;
+        }
+        if (verdict == slow_verdict::handshake) {
+          // Nothing can be said in plaintext: just drop the socket.
+          ++sh->stats->handshake_timeouts;
+          ::shutdown(fd, SHUT_RDWR);
+        } else {
+          ++sh->stats->stalled_frames;
+          write_error(
+              self, hdl, 0, errc::deadline_exceeded,
+              "a frame did not arrive within client-frame-timeout-ms (" +
+                  std::to_string(opts.frame_timeout.count()) + " ms): closed");
+          self->flush(hdl);
+        }
+        st.closing = true;
+        self->close(hdl);
+        announce_close(self, coord);
+        linger_or_quit(self, sh);
+      },
       [=](resume_atom) {
         auto& st = self->state;
         st.resume_pending = false;
@@ -414,8 +483,12 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
           self->ack_writes(hdl, false);
         if (!take_parked(self, hdl, coord, opts, sh))
           return;
-        if (!st.halted)
+        if (!st.halted) {
+          auto now = mark_now(); // a partial frame's clock restarts
+          st.slow.resume(st.reader.buffered() > 0, now);
+          arm_slow(self, now);
           self->trigger(hdl);
+        }
       },
       [=](fence_atom) { close_now(self, hdl, coord, sh); },
       [=](sync_atom) {
@@ -444,7 +517,7 @@ caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
   auto draining = std::make_shared<bool>(false);
   auto limits =
       std::make_shared<conn_limits>(opts.max_connections, opts.max_per_address);
-  auto sh = std::make_shared<front_shared>(opts.memory_budget);
+  auto sh = std::make_shared<front_shared>(opts.memory_budget, opts.stats);
   sh->acceptor = self->address();
   auto next_id = std::make_shared<uint64_t>(0);
   self->set_exit_handler([=](caf::exit_msg& em) {
@@ -457,7 +530,7 @@ caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
     if (i != cs.end()) {
       limits->release(i->addr);
       sh->budget.remove(i->id);
-      sh->stats.open = limits->open();
+      sh->stats->open = limits->open();
       cs.erase(i);
     }
     if (em.reason && em.reason != caf::exit_reason::normal)
@@ -479,7 +552,7 @@ caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
         std::string why;
         if (limits->admit(addr, why) != errc::none) {
           // Refused before any byte is read: one error frame, then FIN.
-          ++sh->stats.refused;
+          ++sh->stats->refused;
           client_reply r;
           r.code = static_cast<uint8_t>(errc::too_many_connections);
           r.message = std::move(why);
@@ -488,7 +561,7 @@ caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
           self->close(msg.handle);
           return;
         }
-        sh->stats.open = limits->open();
+        sh->stats->open = limits->open();
         // Linked: stopping the acceptor stops every connection.
         auto id = ++*next_id;
         auto conn = self->fork(connection, msg.handle, coord, opts, sh, id);

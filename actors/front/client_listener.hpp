@@ -36,14 +36,22 @@
 // closes every connection.
 // TLS (`client-tls`): the port's doorman makes TLS scribes
 // (actors/front/client_tls.hpp); everything above sees plaintext frames.
+// Slow clients (docs/security.md, "Slow clients"): a TLS handshake not done
+// within `handshake_timeout`, and a frame still incomplete `frame_timeout`
+// after its first byte (reading paused by backpressure does not count),
+// close the connection (counted in `stats`); decided by runtime/
+// slow_client.hpp with one timer per connection, only while one of them is
+// pending. Idle connections without a partial frame are kept.
 
 #include <caf/io/broker.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <chrono>
 #include <memory>
 
 #include "messages/interfaces.hpp"
 #include "runtime/api_keys.hpp"
+#include "runtime/front_stats.hpp"
 #include "runtime/leader_gate.hpp"
 #include "runtime/tls_context.hpp"
 
@@ -66,6 +74,12 @@ struct listener_options {
   std::string cluster; ///< The etcd cluster's name, in `not_leader`.
   /// A server context: the port speaks TLS (actors/front/client_tls.hpp).
   tls_context tls;
+  /// Bound of a TLS handshake, from the connection's accept.
+  std::chrono::milliseconds handshake_timeout{10000};
+  /// Bound of one frame, from its first byte to its last.
+  std::chrono::milliseconds frame_timeout{30000};
+  /// Refusal counters (shared with the HTTP port); null: the acceptor's.
+  std::shared_ptr<front_stats> stats;
 };
 
 /// The acceptor: `(join_atom)` opens the port and returns it.

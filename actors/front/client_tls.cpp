@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <iostream>
+#include <mutex>
+#include <unordered_set>
 
 #include <caf/io/network/default_multiplexer.hpp>
 #include <caf/io/network/doorman_impl.hpp>
@@ -18,6 +20,34 @@ namespace net = caf::io::network;
 using net::rw_state;
 
 std::atomic<uint64_t> failures{0};
+
+/// Sockets of client-port TLS connections whose handshake runs. A socket
+/// leaves before it is closed (the policy's destructor runs before the
+/// stream's), so a reused descriptor is never mistaken for an old one.
+struct pending_set {
+  std::mutex mtx;
+  std::unordered_set<int> fds;
+
+  void add(int fd) {
+    std::lock_guard<std::mutex> guard{mtx};
+    fds.insert(fd);
+  }
+
+  void remove(int fd) {
+    std::lock_guard<std::mutex> guard{mtx};
+    fds.erase(fd);
+  }
+
+  bool contains(int fd) {
+    std::lock_guard<std::mutex> guard{mtx};
+    return fds.count(fd) > 0;
+  }
+};
+
+pending_set& pending() {
+  static pending_set x;
+  return x;
+}
 
 using client_tls_scribe = basic_tls_scribe<ssl_policy>;
 
@@ -52,7 +82,13 @@ private:
 
 } // namespace
 
+ssl_policy::ssl_policy(SSL* ssl) : ssl_(ssl) {
+  pending().add(SSL_get_fd(ssl_));
+}
+
 ssl_policy::~ssl_policy() {
+  if (pending_)
+    pending().remove(SSL_get_fd(ssl_));
   SSL_free(ssl_);
 }
 
@@ -93,6 +129,8 @@ rw_state ssl_policy::do_some(bool write, size_t& result, void* buf,
         return rw_state::failure;
       }
     }
+    pending_ = false;
+    pending().remove(SSL_get_fd(ssl_));
   }
   if (len == 0)
     return rw_state::indeterminate;
@@ -144,6 +182,10 @@ add_tls_doorman(caf::io::abstract_broker* self, uint16_t port,
 
 uint64_t client_tls_failures() {
   return failures.load();
+}
+
+bool client_tls_handshake_pending(int fd) {
+  return pending().contains(fd);
 }
 
 } // namespace dine

@@ -11,7 +11,9 @@
 // On failure: a handshake that fails (a plaintext client, hostile bytes,
 // an old protocol) is a read error: the listener gets the connection's
 // connection_closed_msg and the socket is closed; one line is logged per
-// failed handshake (the first 100, then every 1000th).
+// failed handshake (the first 100, then every 1000th). A handshake that
+// does not finish is closed by the listener after `client-handshake-
+// timeout-ms` (it asks `client_tls_handshake_pending`).
 
 #include <cstdint>
 #include <string>
@@ -32,7 +34,8 @@ namespace dine {
 /// session.
 class ssl_policy {
 public:
-  explicit ssl_policy(SSL* ssl) : ssl_(ssl) {}
+  /// Takes `ssl`, whose handshake is pending until it finishes.
+  explicit ssl_policy(SSL* ssl);
   ~ssl_policy();
   ssl_policy(const ssl_policy&) = delete;
   ssl_policy& operator=(const ssl_policy&) = delete;
@@ -55,6 +58,7 @@ private:
 
   SSL* ssl_;
   bool logged_ = false;
+  bool pending_ = true; ///< Listed in the pending handshakes.
 };
 
 /// Opens a TLS acceptor on `host:port` for `self` (as
@@ -65,5 +69,10 @@ add_tls_doorman(caf::io::abstract_broker* self, uint16_t port,
 
 /// Handshakes that failed on the client port since the start.
 uint64_t client_tls_failures();
+
+/// Returns whether the client-port TLS connection on socket `fd` has not
+/// finished its handshake yet (false for any other socket). Thread-safe;
+/// one lock per call, called by the listener's timer only.
+bool client_tls_handshake_pending(int fd);
 
 } // namespace dine

@@ -198,6 +198,9 @@ std::string node::start_coordinator() {
   lo.memory_budget = static_cast<size_t>(cfg_.memory_budget);
   lo.gate = gate_;
   lo.cluster = cfg_.cluster;
+  lo.handshake_timeout = cfg_.client_handshake_timeout;
+  lo.frame_timeout = cfg_.client_frame_timeout;
+  lo.stats = front_stats_;
   if (!cfg_.api_keys_file.empty()) {
     auto keys = api_keys::load(cfg_.api_keys_file);
     if (!keys)
@@ -310,6 +313,8 @@ std::string node::start_http() {
   so.max_body_bytes = cfg_.http.max_body_bytes;
   so.max_header_bytes = cfg_.http.max_header_bytes;
   so.idle_timeout = cfg_.http.idle_timeout;
+  so.handshake_timeout = cfg_.client_handshake_timeout;
+  so.stats = front_stats_;
   if (cfg_.security.client_tls) {
     auto ctx =
         tls_context::server(cfg_.security.tls_cert, cfg_.security.tls_key);

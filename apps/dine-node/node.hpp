@@ -14,6 +14,7 @@
 #include "actors/supervision/supervisor.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/api_keys.hpp"
+#include "runtime/front_stats.hpp"
 #include "runtime/leader_gate.hpp"
 #include "runtime/log_sink.hpp"
 #include "runtime/metrics_hub.hpp"
@@ -84,6 +85,8 @@ private:
   std::shared_ptr<http::server> http_; ///< The HTTP front door, if on.
   /// The API keys of the client and HTTP ports; null without a key file.
   std::shared_ptr<const api_keys> keys_;
+  /// Refusal counters of the client port and the HTTP port.
+  std::shared_ptr<front_stats> front_stats_ = std::make_shared<front_stats>();
   cache_actor cache_;
   std::vector<worker_actor> workers_;
   std::vector<caf::actor> registrars_;

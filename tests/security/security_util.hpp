@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "../cluster/harness.hpp"
+#include "runtime/client_conn.hpp"
+#include "runtime/wire.hpp"
 
 namespace dine::test {
 
@@ -55,6 +57,35 @@ inline void check_serves(uint16_t client_port, const std::string& model,
     if (!worker.empty())
       CHECK(rs.front().worker == worker);
   }
+}
+
+/// An `echo` request of `text` (a msgpack fixstr: < 32 bytes), uncached.
+inline client_request echo(uint64_t id, const std::string& text) {
+  client_request req;
+  req.id = id;
+  req.model = "echo";
+  req.cache = false;
+  req.inputs = {static_cast<uint8_t>(0xa0 | text.size())};
+  req.inputs.insert(req.inputs.end(), text.begin(), text.end());
+  return req;
+}
+
+/// Sends `req` on `conn` and reads one reply within `timeout` each way
+/// (code 255: a transport error, named in `message`).
+inline client_reply ask(client_conn& conn, const client_request& req,
+                        std::chrono::seconds timeout = std::chrono::seconds{
+                            20}) {
+  std::vector<char> buf;
+  append_request(buf, req);
+  client_reply rep;
+  rep.code = 255;
+  if (!conn.send_frames(buf, timeout).empty())
+    return rep;
+  if (auto err = conn.read_reply(rep, timeout); !err.empty()) {
+    rep.code = 255;
+    rep.message = err;
+  }
+  return rep;
 }
 
 } // namespace dine::test

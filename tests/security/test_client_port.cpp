@@ -37,21 +37,6 @@ uint8_t code_of(errc x) {
   return static_cast<uint8_t>(x);
 }
 
-/// Sends `req` on `conn` and reads one reply (code 255: transport error).
-client_reply ask(client_conn& conn, const client_request& req) {
-  std::vector<char> buf;
-  append_request(buf, req);
-  client_reply rep;
-  rep.code = 255;
-  if (!conn.send_frames(buf, 10s).empty())
-    return rep;
-  if (auto err = conn.read_reply(rep, 10s); !err.empty()) {
-    rep.code = 255;
-    rep.message = err;
-  }
-  return rep;
-}
-
 client_request request(op_code op, uint64_t id) {
   client_request req;
   req.id = id;

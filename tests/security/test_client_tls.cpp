@@ -68,31 +68,6 @@ struct tls_node {
   }
 };
 
-client_request echo(uint64_t id, const std::string& text) {
-  client_request req;
-  req.id = id;
-  req.model = "echo";
-  req.cache = false;
-  req.inputs = {static_cast<uint8_t>(0xa0 | text.size())};
-  req.inputs.insert(req.inputs.end(), text.begin(), text.end());
-  return req;
-}
-
-/// Sends `req` on `conn` and reads one reply; code 255: transport error.
-client_reply ask(client_conn& conn, const client_request& req) {
-  std::vector<char> buf;
-  append_request(buf, req);
-  client_reply rep;
-  rep.code = 255;
-  if (!conn.send_frames(buf, 20s).empty())
-    return rep;
-  if (auto err = conn.read_reply(rep, 20s); !err.empty()) {
-    rep.code = 255;
-    rep.message = err;
-  }
-  return rep;
-}
-
 /// A TLS client sends `n` echo requests and gets each back.
 void serves(tls_node& t, int n = 3) {
   client_conn conn;

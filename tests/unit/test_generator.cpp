@@ -299,7 +299,9 @@ TEST_CASE("generator queues when the KV pool is full, then overloads") {
   });
   REQUIRE(!g->add(1, in, far()));
   REQUIRE(!g->add(2, in, far()));
-  auto deadline = clock_type::now() + std::chrono::milliseconds{1};
+  // Long enough that the first step still sees 3 waiting on a loaded
+  // machine (1 ms was not: the step dropped it as expired).
+  auto deadline = clock_type::now() + std::chrono::milliseconds{300};
   REQUIRE(!g->add(3, in, deadline));
   std::vector<gen_event> evs;
   g->step(evs);
