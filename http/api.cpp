@@ -133,7 +133,8 @@ void api::handle(request&& req, exchange_ptr ex) {
   auto method = req.method();
   auto is_get = method == bhttp::verb::get;
   auto is_post = method == bhttp::verb::post;
-  if (!authorized(req, path, ex))
+  key_match who{key_role::admin, 0};
+  if (!authorized(req, path, ex, who))
     return;
   auto wrong_method = [&](const char* allowed) {
     error(ex, 405, "method_not_allowed",
@@ -161,12 +162,12 @@ void api::handle(request&& req, exchange_ptr ex) {
         tp == req.end()
             ? std::optional<trace_parent>{}
             : parse_traceparent({tp->value().data(), tp->value().size()});
-    return infer(path.substr(10), query, req.body(), std::move(trace), ex);
+    return infer(path.substr(10), query, req.body(), std::move(trace), ex, who);
   }
   if (starts_with(path, "/v1/requests/") && path.size() > 13) {
     if (!is_get && method != bhttp::verb::delete_)
       return wrong_method("GET or DELETE");
-    return job(is_get ? "GET" : "DELETE", path.substr(13), ex);
+    return job(is_get ? "GET" : "DELETE", path.substr(13), ex, who);
   }
   if (path == "/metrics" && opts_.metrics) {
     if (!is_get)
@@ -182,7 +183,7 @@ void api::handle(request&& req, exchange_ptr ex) {
 }
 
 bool api::authorized(const request& req, const std::string& path,
-                     const exchange_ptr& ex) {
+                     const exchange_ptr& ex, key_match& who) {
   if (!opts_.keys || !opts_.keys->enabled())
     return true;
   auto op = route_op(path, req.method() == bhttp::verb::delete_);
@@ -192,7 +193,8 @@ bool api::authorized(const request& req, const std::string& path,
   auto key = i == req.end()
                  ? std::string_view{}
                  : bearer_key({i->value().data(), i->value().size()});
-  auto role = opts_.keys->check(key);
+  who = opts_.keys->match(key);
+  auto role = who.role;
   if (role == key_role::none) {
     auto msg = key.empty() ? "this node needs an API key: send "
                              "`Authorization: Bearer KEY`"
@@ -211,7 +213,7 @@ bool api::authorized(const request& req, const std::string& path,
 
 void api::infer(const std::string& model, const std::string& query,
                 const std::string& body, std::optional<trace_parent> parent,
-                exchange_ptr ex) {
+                exchange_ptr ex, const key_match& who) {
   if (!json_depth_ok(body, max_json_depth))
     return error(ex, 400, "bad_json",
                  "the body nests deeper than " +
@@ -274,7 +276,7 @@ void api::infer(const std::string& model, const std::string& query,
   auto async = query_value(query, "async");
   if (async == "true" || async == "1") {
     auto id = req.id;
-    if (!jobs_.add(id, job_table::clock::now()))
+    if (!jobs_.add(id, job_table::clock::now(), who.key))
       return error(ex, 429, "overloaded",
                    "the node holds its maximum of " +
                        std::to_string(opts_.max_jobs) + " asynchronous jobs");
@@ -300,7 +302,7 @@ void api::infer(const std::string& model, const std::string& query,
 }
 
 void api::job(const std::string& method, const std::string& id_text,
-              exchange_ptr ex) {
+              exchange_ptr ex, const key_match& who) {
   uint64_t id = 0;
   try {
     size_t used = 0;
@@ -318,7 +320,7 @@ void api::job(const std::string& method, const std::string& id_text,
   if (id == 0)
     return unknown();
   if (method == "DELETE") {
-    if (!jobs_.cancel(id, now))
+    if (!jobs_.cancel(id, now, who)) // another key's job: as if none
       return unknown();
     // Stops the work where the coordinator can (streams); a result that
     // still arrives is dropped.
@@ -327,11 +329,11 @@ void api::job(const std::string& method, const std::string& id_text,
     c.op = op_code::cancel;
     c.target = id;
     be_->submit(std::move(c), [](client_reply&&) {});
-    auto j = jobs_.get(id, now);
+    auto j = jobs_.get(id, now, who);
     auto st = j && j->st == job_table::state::done ? "done" : "cancelled";
     return ex->json(200, dump(json{{"id", id_text}, {"status", st}}));
   }
-  auto j = jobs_.get(id, now);
+  auto j = jobs_.get(id, now, who); // another key's job: as if none
   if (!j)
     return unknown();
   if (j->st == job_table::state::pending)

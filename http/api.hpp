@@ -57,14 +57,16 @@ public:
 private:
   /// Answers 401 or 403 and returns false unless the request's key may
   /// use `path` (always true without keys).
+  /// `who`: the key's role and position (admin without keys).
   bool authorized(const request& req, const std::string& path,
-                  const exchange_ptr& ex);
+                  const exchange_ptr& ex, key_match& who);
 
   /// `parent`: the request's valid `traceparent` header, if any.
   void infer(const std::string& model, const std::string& query,
              const std::string& body, std::optional<trace_parent> parent,
-             exchange_ptr ex);
-  void job(const std::string& method, const std::string& id, exchange_ptr ex);
+             exchange_ptr ex, const key_match& who);
+  void job(const std::string& method, const std::string& id, exchange_ptr ex,
+           const key_match& who);
   void admin(op_code op, std::function<void(client_reply&&)> done);
   void models(exchange_ptr ex);
   void ready(exchange_ptr ex);
