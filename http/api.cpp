@@ -19,8 +19,8 @@ namespace {
 
 constexpr size_t max_json_depth = 64;
 
-/// A parent id for the `traceparent` of a reply: request `id` mixed with a
-/// per-process random value (splitmix64), so two nodes rarely agree.
+} // namespace
+
 uint64_t span_id(uint64_t id) {
   static const uint64_t seed = [] {
     std::random_device rd;
@@ -31,6 +31,8 @@ uint64_t span_id(uint64_t id) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
+
+namespace {
 
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -64,6 +66,18 @@ json reply_json(const client_reply& r) {
   return out;
 }
 
+} // namespace
+
+exchange::fields traceparent_fields(const client_reply& r, uint64_t span,
+                                    uint8_t flags) {
+  auto trace = trace_of(r);
+  if (!is_w3c_trace_id(trace))
+    return {};
+  return {{"traceparent", make_traceparent(trace, span, flags)}};
+}
+
+namespace {
+
 unsigned reply_status(const client_reply& r) {
   return status_of(static_cast<errc>(r.code));
 }
@@ -87,6 +101,14 @@ std::string query_value(const std::string& query, const std::string& key) {
     pos = end + 1;
   }
   return {};
+}
+
+/// The request's `traceparent` header, if it is valid.
+std::optional<trace_parent> traceparent_of(const request& req) {
+  auto tp = req.find("traceparent");
+  if (tp == req.end())
+    return std::nullopt;
+  return parse_traceparent({tp->value().data(), tp->value().size()});
 }
 
 bool starts_with(const std::string& s, const char* prefix) {
@@ -152,17 +174,14 @@ void api::handle(request&& req, exchange_ptr ex) {
   if (path == "/v1/completions" || path == "/v1/chat/completions") {
     if (!is_post)
       return wrong_method("POST");
-    return completion(path != "/v1/completions", req.body(), ex);
+    return completion(path != "/v1/completions", req.body(),
+                      traceparent_of(req), ex);
   }
   if (starts_with(path, "/v1/infer/") && path.size() > 10) {
     if (!is_post)
       return wrong_method("POST");
-    auto tp = req.find("traceparent");
-    auto trace =
-        tp == req.end()
-            ? std::optional<trace_parent>{}
-            : parse_traceparent({tp->value().data(), tp->value().size()});
-    return infer(path.substr(10), query, req.body(), std::move(trace), ex, who);
+    return infer(path.substr(10), query, req.body(), traceparent_of(req), ex,
+                 who);
   }
   if (starts_with(path, "/v1/requests/") && path.size() > 13) {
     if (!is_get && method != bhttp::verb::delete_)
@@ -292,12 +311,8 @@ void api::infer(const std::string& model, const std::string& query,
   auto span = span_id(req.id);
   auto flags = parent ? parent->flags : uint8_t{0};
   be_->submit(std::move(req), [ex, span, flags](client_reply&& r) {
-    exchange::fields extra;
-    auto trace = trace_of(r);
-    if (is_w3c_trace_id(trace))
-      extra.emplace_back("traceparent", make_traceparent(trace, span, flags));
     ex->respond(reply_status(r), "application/json", dump(reply_json(r)),
-                std::move(extra));
+                traceparent_fields(r, span, flags));
   });
 }
 

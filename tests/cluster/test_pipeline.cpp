@@ -408,3 +408,52 @@ TEST_CASE("pipeline: a streamed request runs the preproc stage and skips "
   CHECK(items["pre-1"] == 2 * ps.size());
   CHECK(items["post-1"] == ps.size()); // not one streamed item
 }
+
+TEST_CASE("pipeline: with no postproc process at all, pool-fallback runs the "
+          "postproc steps on the model worker, without it the reply names "
+          "the stage") {
+  temp_dir dir;
+  auto model = [](std::vector<std::string> args, bool fallback) {
+    args.push_back("--models=echo");
+    args.push_back("--model.echo.postproc=softmax@pool, top-k@pool k=1");
+    args.push_back(std::string{"--model.echo.pool-fallback="} +
+                   (fallback ? "true" : "false"));
+    return cluster_flags(std::move(args));
+  };
+  for (bool fallback : {true, false}) {
+    INFO("pool-fallback " << fallback);
+    node_process coord{
+        dir.path(), fallback ? "coord-f" : "coord",
+        model({"--role=coordinator", "--client-port=0", "--listen=127.0.0.1:0"},
+              fallback)};
+    node_process worker{
+        dir.path(), fallback ? "worker-f" : "worker",
+        model({"--role=worker", join_of(coord), "--name=w"}, fallback)};
+    auto until = std::chrono::steady_clock::now() + 15s;
+    while (op(coord.client_port(), op_code::stats)["workers"].size() < 1 &&
+           std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(20ms);
+    client_request r;
+    r.id = 1;
+    r.model = "echo";
+    r.cache = false;
+    auto b = json::to_msgpack(json::array({0.5, 3.0, 1.0}));
+    r.inputs.assign(b.begin(), b.end());
+    auto got = call(coord.client_port(), r);
+    INFO(int{got.code} << " " << got.message);
+    if (fallback) {
+      REQUIRE(got.code == 0);
+      auto out = json::from_msgpack(got.outputs);
+      REQUIRE(out["top"].size() == 1);
+      CHECK(out["top"][0]["index"] == 1);
+      CHECK(got.worker == "w"); // the model's hop
+      CHECK(got.times.postproc_us > 0);
+      CHECK(items_by_model(coord.client_port())["echo@post-fallback"] == 1);
+    } else {
+      CHECK(got.code != 0);
+      CHECK(got.message.rfind("postproc stage:", 0) == 0);
+      CHECK(items_by_model(coord.client_port())["echo@post-fallback"] == 0);
+    }
+    CHECK(op(coord.client_port(), op_code::stats)["requests"]["inflight"] == 0);
+  }
+}
