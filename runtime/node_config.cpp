@@ -366,6 +366,22 @@ config_table<node_config> make_node_options() {
        "milliseconds 10-3600000",
        ms_setter(&node_config::client_frame_timeout, 10, 3600000),
        ms_shower(&node_config::client_frame_timeout)},
+      {"heap-trim-interval-ms",
+       "how often RSS is sampled; after a burst of 64 MiB or more, once RSS "
+       "stops growing, freed heap is given back with malloc_trim (0 = off)",
+       "milliseconds 0 or 100-600000",
+       [](node_config& c, const std::string& v) {
+         return parse_ms(v, c.heap_trim_interval, 0, 600000) &&
+                (c.heap_trim_interval.count() == 0 ||
+                 c.heap_trim_interval.count() >= 100);
+       },
+       ms_shower(&node_config::heap_trim_interval)},
+      {"malloc-arena-max",
+       "glibc malloc arenas at most (mallopt M_ARENA_MAX; 0 = glibc's "
+       "default, 8 per core)",
+       "an integer 0-1024",
+       uint_setter(&node_config::malloc_arena_max, 0, 1024),
+       uint_shower(&node_config::malloc_arena_max)},
       {"api-keys-file",
        "file of `admin KEY` / `user KEY` lines; clients must send a hello "
        "with a key",

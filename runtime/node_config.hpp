@@ -71,6 +71,10 @@ struct node_config {
   /// HTTPS ports, and one client-port frame from first to last byte.
   std::chrono::milliseconds client_handshake_timeout{10000};
   std::chrono::milliseconds client_frame_timeout{30000};
+  /// Memory kept after a burst (docs/security.md): RSS sampling interval
+  /// of the heap trimmer (0 = off) and glibc's arena cap (0 = default).
+  std::chrono::milliseconds heap_trim_interval{1000};
+  uint32_t malloc_arena_max = 0;
   /// `ROLE KEY` lines; empty: no API keys (docs/security.md).
   std::string api_keys_file;
   /// Largest BASP payload read from another node (docs/security.md).
