@@ -26,7 +26,7 @@ PACKAGES=(g++ cmake make pkg-config libcaf-dev libcaf-openssl0.17 libssl-dev ope
           libmsgpack-cxx-dev
           libboost-dev liblmdb-dev doctest-dev nlohmann-json3-dev iproute2
           libopenblas-dev prometheus-cpp-dev curl nodejs wrk chromium python3
-          clang-14 libclang-rt-14-dev)
+          clang-14 libclang-rt-14-dev etcd-server etcd-client)
 # npm (the HTTP tests install the OpenAI Node client with it): Debian's
 # package, unless a nodejs build that bundles npm is installed already.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
