@@ -3,7 +3,9 @@
 #   ./run.sh demo   install deps, build, start a local cluster (1 coordinator
 #                   + 2 workers, a small random transformer written by
 #                   dine-mkmodel), send real requests, print replies and
-#                   generated text, stop it
+#                   generated text; then the 5-process pipeline cluster of
+#                   conf/pipeline.ini (coordinator, worker, 2 preproc,
+#                   1 postproc) answering; stop them all
 #   ./run.sh test   install deps, build, run the whole test suite (ctest)
 #   ./run.sh build  install deps and build only
 #   ./run.sh mutate [NAME...]
@@ -24,7 +26,7 @@ PACKAGES=(g++ cmake make pkg-config libcaf-dev libcaf-openssl0.17 libssl-dev ope
           libmsgpack-cxx-dev
           libboost-dev liblmdb-dev doctest-dev nlohmann-json3-dev iproute2
           libopenblas-dev prometheus-cpp-dev curl nodejs wrk chromium python3
-          clang-14 libclang-rt-14-dev)
+          clang-14 libclang-rt-14-dev etcd-server etcd-client)
 # npm (the HTTP tests install the OpenAI Node client with it): Debian's
 # package, unless a nodejs build that bundles npm is installed already.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
@@ -125,7 +127,44 @@ demo() {
   "$BUILD/dine-bench" --connect="127.0.0.1:$cport" --model=echo \
     --connections=8 --depth=32 --duration=2 --no-cache
   echo "== stats";   "${c[@]}" --op=stats
+  demo_pipeline
   echo "== stopping"
+}
+
+# The 5-process pipeline of conf/pipeline.ini (docs/operations.md,
+# "Pipelines") on free ports: coordinator, model worker, 2 preproc and 1
+# postproc processes.
+demo_pipeline() {
+  local tmp=$DEMO_TMP conf=$ROOT/conf/pipeline.ini
+  "$BUILD/dine-node" --config="$conf" --client-port=0 --listen=127.0.0.1:0 \
+    --cache-dir="$tmp/p-cache" \
+    --ready-file="$tmp/p-coord" >"$tmp/p-coord.log" 2>&1 &
+  DEMO_PIDS+=($!)
+  wait_ready "$tmp/p-coord"
+  local cport lport pids=($!)
+  cport=$(ready_key "$tmp/p-coord" client_port)
+  lport=$(ready_key "$tmp/p-coord" cluster_port)
+  for node in worker:worker-1 preproc:pre-1 preproc:pre-2 postproc:post-1; do
+    "$BUILD/dine-node" --config="$conf" --role="${node%%:*}" \
+      --join="127.0.0.1:$lport" --name="${node#*:}" \
+      --ready-file="$tmp/p-${node#*:}" >"$tmp/p-${node#*:}.log" 2>&1 &
+    DEMO_PIDS+=($!)
+    pids+=($!)
+  done
+  for n in worker-1 pre-1 pre-2 post-1; do wait_ready "$tmp/p-$n"; done
+  echo "== pipeline cluster up: coordinator 127.0.0.1:$cport, worker," \
+    "2 preproc, 1 postproc (pids ${pids[*]})"
+  local c=("$BUILD/dine-client" "--connect=127.0.0.1:$cport")
+  echo "== classify: softmax on the worker, top-k and labels in post-1"
+  "${c[@]}" --model=classify --inputs='[0.5, 2.0, 1.0]'
+  echo "== clean: the prompt normalised in a preproc process"
+  "${c[@]}" --model=clean --inputs='{"prompt":"  Hello\tPIPELINE  World "}'
+  echo "== heavy: 1 ms of preprocessing each, 200 requests over both" \
+    "preproc processes"
+  "$BUILD/dine-bench" --connect="127.0.0.1:$cport" --model=heavy \
+    --connections=2 --depth=8 --requests=200 --no-cache | grep -E '^(ok|errors|lost) '
+  echo "== models (pool stages are models NAME@pre / NAME@post)"
+  "${c[@]}" --op=models
 }
 
 case "${1:-}" in

@@ -19,8 +19,8 @@ namespace {
 
 constexpr size_t max_json_depth = 64;
 
-/// A parent id for the `traceparent` of a reply: request `id` mixed with a
-/// per-process random value (splitmix64), so two nodes rarely agree.
+} // namespace
+
 uint64_t span_id(uint64_t id) {
   static const uint64_t seed = [] {
     std::random_device rd;
@@ -31,6 +31,8 @@ uint64_t span_id(uint64_t id) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
+
+namespace {
 
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -64,6 +66,18 @@ json reply_json(const client_reply& r) {
   return out;
 }
 
+} // namespace
+
+exchange::fields traceparent_fields(const client_reply& r, uint64_t span,
+                                    uint8_t flags) {
+  auto trace = trace_of(r);
+  if (!is_w3c_trace_id(trace))
+    return {};
+  return {{"traceparent", make_traceparent(trace, span, flags)}};
+}
+
+namespace {
+
 unsigned reply_status(const client_reply& r) {
   return status_of(static_cast<errc>(r.code));
 }
@@ -87,6 +101,14 @@ std::string query_value(const std::string& query, const std::string& key) {
     pos = end + 1;
   }
   return {};
+}
+
+/// The request's `traceparent` header, if it is valid.
+std::optional<trace_parent> traceparent_of(const request& req) {
+  auto tp = req.find("traceparent");
+  if (tp == req.end())
+    return std::nullopt;
+  return parse_traceparent({tp->value().data(), tp->value().size()});
 }
 
 bool starts_with(const std::string& s, const char* prefix) {
@@ -133,7 +155,8 @@ void api::handle(request&& req, exchange_ptr ex) {
   auto method = req.method();
   auto is_get = method == bhttp::verb::get;
   auto is_post = method == bhttp::verb::post;
-  if (!authorized(req, path, ex))
+  key_match who{key_role::admin, 0};
+  if (!authorized(req, path, ex, who))
     return;
   auto wrong_method = [&](const char* allowed) {
     error(ex, 405, "method_not_allowed",
@@ -151,22 +174,19 @@ void api::handle(request&& req, exchange_ptr ex) {
   if (path == "/v1/completions" || path == "/v1/chat/completions") {
     if (!is_post)
       return wrong_method("POST");
-    return completion(path != "/v1/completions", req.body(), ex);
+    return completion(path != "/v1/completions", req.body(),
+                      traceparent_of(req), ex);
   }
   if (starts_with(path, "/v1/infer/") && path.size() > 10) {
     if (!is_post)
       return wrong_method("POST");
-    auto tp = req.find("traceparent");
-    auto trace =
-        tp == req.end()
-            ? std::optional<trace_parent>{}
-            : parse_traceparent({tp->value().data(), tp->value().size()});
-    return infer(path.substr(10), query, req.body(), std::move(trace), ex);
+    return infer(path.substr(10), query, req.body(), traceparent_of(req), ex,
+                 who);
   }
   if (starts_with(path, "/v1/requests/") && path.size() > 13) {
     if (!is_get && method != bhttp::verb::delete_)
       return wrong_method("GET or DELETE");
-    return job(is_get ? "GET" : "DELETE", path.substr(13), ex);
+    return job(is_get ? "GET" : "DELETE", path.substr(13), ex, who);
   }
   if (path == "/metrics" && opts_.metrics) {
     if (!is_get)
@@ -182,7 +202,7 @@ void api::handle(request&& req, exchange_ptr ex) {
 }
 
 bool api::authorized(const request& req, const std::string& path,
-                     const exchange_ptr& ex) {
+                     const exchange_ptr& ex, key_match& who) {
   if (!opts_.keys || !opts_.keys->enabled())
     return true;
   auto op = route_op(path, req.method() == bhttp::verb::delete_);
@@ -192,7 +212,8 @@ bool api::authorized(const request& req, const std::string& path,
   auto key = i == req.end()
                  ? std::string_view{}
                  : bearer_key({i->value().data(), i->value().size()});
-  auto role = opts_.keys->check(key);
+  who = opts_.keys->match(key);
+  auto role = who.role;
   if (role == key_role::none) {
     auto msg = key.empty() ? "this node needs an API key: send "
                              "`Authorization: Bearer KEY`"
@@ -211,7 +232,7 @@ bool api::authorized(const request& req, const std::string& path,
 
 void api::infer(const std::string& model, const std::string& query,
                 const std::string& body, std::optional<trace_parent> parent,
-                exchange_ptr ex) {
+                exchange_ptr ex, const key_match& who) {
   if (!json_depth_ok(body, max_json_depth))
     return error(ex, 400, "bad_json",
                  "the body nests deeper than " +
@@ -274,7 +295,7 @@ void api::infer(const std::string& model, const std::string& query,
   auto async = query_value(query, "async");
   if (async == "true" || async == "1") {
     auto id = req.id;
-    if (!jobs_.add(id, job_table::clock::now()))
+    if (!jobs_.add(id, job_table::clock::now(), who.key))
       return error(ex, 429, "overloaded",
                    "the node holds its maximum of " +
                        std::to_string(opts_.max_jobs) + " asynchronous jobs");
@@ -290,17 +311,13 @@ void api::infer(const std::string& model, const std::string& query,
   auto span = span_id(req.id);
   auto flags = parent ? parent->flags : uint8_t{0};
   be_->submit(std::move(req), [ex, span, flags](client_reply&& r) {
-    exchange::fields extra;
-    auto trace = trace_of(r);
-    if (is_w3c_trace_id(trace))
-      extra.emplace_back("traceparent", make_traceparent(trace, span, flags));
     ex->respond(reply_status(r), "application/json", dump(reply_json(r)),
-                std::move(extra));
+                traceparent_fields(r, span, flags));
   });
 }
 
 void api::job(const std::string& method, const std::string& id_text,
-              exchange_ptr ex) {
+              exchange_ptr ex, const key_match& who) {
   uint64_t id = 0;
   try {
     size_t used = 0;
@@ -318,7 +335,7 @@ void api::job(const std::string& method, const std::string& id_text,
   if (id == 0)
     return unknown();
   if (method == "DELETE") {
-    if (!jobs_.cancel(id, now))
+    if (!jobs_.cancel(id, now, who)) // another key's job: as if none
       return unknown();
     // Stops the work where the coordinator can (streams); a result that
     // still arrives is dropped.
@@ -327,11 +344,11 @@ void api::job(const std::string& method, const std::string& id_text,
     c.op = op_code::cancel;
     c.target = id;
     be_->submit(std::move(c), [](client_reply&&) {});
-    auto j = jobs_.get(id, now);
+    auto j = jobs_.get(id, now, who);
     auto st = j && j->st == job_table::state::done ? "done" : "cancelled";
     return ex->json(200, dump(json{{"id", id_text}, {"status", st}}));
   }
-  auto j = jobs_.get(id, now);
+  auto j = jobs_.get(id, now, who); // another key's job: as if none
   if (!j)
     return unknown();
   if (j->st == job_table::state::pending)

@@ -57,19 +57,23 @@ public:
 private:
   /// Answers 401 or 403 and returns false unless the request's key may
   /// use `path` (always true without keys).
+  /// `who`: the key's role and position (admin without keys).
   bool authorized(const request& req, const std::string& path,
-                  const exchange_ptr& ex);
+                  const exchange_ptr& ex, key_match& who);
 
   /// `parent`: the request's valid `traceparent` header, if any.
   void infer(const std::string& model, const std::string& query,
              const std::string& body, std::optional<trace_parent> parent,
-             exchange_ptr ex);
-  void job(const std::string& method, const std::string& id, exchange_ptr ex);
+             exchange_ptr ex, const key_match& who);
+  void job(const std::string& method, const std::string& id, exchange_ptr ex,
+           const key_match& who);
   void admin(op_code op, std::function<void(client_reply&&)> done);
   void models(exchange_ptr ex);
   void ready(exchange_ptr ex);
   void stats(exchange_ptr ex);
-  void completion(bool chat, const std::string& body, exchange_ptr ex);
+  /// `parent`: as for `infer` (its trace id is the request's).
+  void completion(bool chat, const std::string& body,
+                  std::optional<trace_parent> parent, exchange_ptr ex);
   void file(const std::string& path, exchange_ptr ex);
 
   uint64_t next_id() { return next_id_.fetch_add(1); }
@@ -79,6 +83,16 @@ private:
   job_table jobs_;
   std::atomic<uint64_t> next_id_{1};
 };
+
+/// A parent id for the `traceparent` of a reply (docs/http.md, "Trace
+/// ids"): request `id` mixed with a per-process random value (splitmix64),
+/// so two nodes rarely agree.
+uint64_t span_id(uint64_t id);
+
+/// The `traceparent` response header of reply `r` (parent id `span`, the
+/// caller's `flags`), or none when its trace id is not a W3C one.
+exchange::fields traceparent_fields(const client_reply& r, uint64_t span,
+                                    uint8_t flags);
 
 /// Rejects JSON nested deeper than `max_depth` (arrays and objects) before
 /// it is parsed: converting it would recurse once per level.

@@ -34,7 +34,8 @@ struct stream_state {
 
 } // namespace
 
-void api::completion(bool chat, const std::string& body, exchange_ptr ex) {
+void api::completion(bool chat, const std::string& body,
+                     std::optional<trace_parent> parent, exchange_ptr ex) {
   if (!json_depth_ok(body, 64))
     return ex->json(400, error_body("bad_json", "the body nests too deep"));
   auto j = json::parse(body, nullptr, false);
@@ -50,14 +51,20 @@ void api::completion(bool chat, const std::string& body, exchange_ptr ex) {
   req.inputs = json::to_msgpack(c.inputs);
   req.stream = c.stream;
   req.cache = !c.stream;
+  if (parent)
+    req.trace = parent->trace_id;
+  auto span = span_id(req.id);
+  auto flags = parent ? parent->flags : uint8_t{0};
   auto oid = std::string{chat ? "chatcmpl-" : "cmpl-"} + std::to_string(req.id);
   auto created = static_cast<int64_t>(std::time(nullptr));
   auto model = c.model;
   if (!c.stream) {
     be_->submit(std::move(req), [=](client_reply&& r) {
       if (r.code != 0)
-        return ex->json(status_of(static_cast<errc>(r.code)),
-                        error_body(static_cast<errc>(r.code), r.message));
+        return ex->respond(status_of(static_cast<errc>(r.code)),
+                           "application/json",
+                           error_body(static_cast<errc>(r.code), r.message),
+                           traceparent_fields(r, span, flags));
       auto out = outputs_of(r);
       if (!out.is_object() || !out.contains("text"))
         return ex->json(400, error_body("not_generative",
@@ -65,7 +72,9 @@ void api::completion(bool chat, const std::string& body, exchange_ptr ex) {
                                             " does not generate text (use "
                                             "/v1/infer/" +
                                             model + ")"));
-      ex->json(200, dump(completion_response(kind, oid, model, created, out)));
+      ex->respond(200, "application/json",
+                  dump(completion_response(kind, oid, model, created, out)),
+                  traceparent_fields(r, span, flags));
     });
     return;
   }

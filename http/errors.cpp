@@ -29,6 +29,7 @@ unsigned status_of(errc code) {
     return 502;
   case errc::unavailable:
   case errc::shutting_down:
+  case errc::not_leader:
     return 503;
   case errc::deadline_exceeded:
     return 504;

@@ -9,12 +9,14 @@ void job_table::expire(clock::time_point now) {
   }
 }
 
-bool job_table::add(uint64_t id, clock::time_point now) {
+bool job_table::add(uint64_t id, clock::time_point now, uint32_t owner) {
   std::lock_guard<std::mutex> guard{mtx_};
   expire(now);
   if (jobs_.size() >= max_)
     return false;
-  jobs_.emplace(id, job{});
+  job j;
+  j.owner = owner;
+  jobs_.emplace(id, std::move(j));
   return true;
 }
 
@@ -30,11 +32,12 @@ void job_table::complete(uint64_t id, unsigned status, std::string body,
   expiry_.emplace_back(now + ttl_, id);
 }
 
-bool job_table::cancel(uint64_t id, clock::time_point now) {
+bool job_table::cancel(uint64_t id, clock::time_point now,
+                       const key_match& who) {
   std::lock_guard<std::mutex> guard{mtx_};
   expire(now);
   auto i = jobs_.find(id);
-  if (i == jobs_.end())
+  if (i == jobs_.end() || !visible(i->second, who))
     return false;
   if (i->second.st == state::pending) {
     i->second.st = state::cancelled;
@@ -43,12 +46,12 @@ bool job_table::cancel(uint64_t id, clock::time_point now) {
   return true;
 }
 
-std::optional<job_table::job> job_table::get(uint64_t id,
-                                             clock::time_point now) {
+std::optional<job_table::job> job_table::get(uint64_t id, clock::time_point now,
+                                             const key_match& who) {
   std::lock_guard<std::mutex> guard{mtx_};
   expire(now);
   auto i = jobs_.find(id);
-  if (i == jobs_.end())
+  if (i == jobs_.end() || !visible(i->second, who))
     return std::nullopt;
   return i->second;
 }

@@ -30,6 +30,7 @@ constexpr const char* names[] = {
     "unauthorized",
     "memory_budget_exceeded",
     "too_many_connections",
+    "not_leader",
 };
 
 constexpr size_t num_names = sizeof(names) / sizeof(names[0]);

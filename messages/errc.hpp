@@ -62,6 +62,10 @@ enum class errc : uint8_t {
   /// `max-connections` or `max-connections-per-address` was reached: the
   /// new connection is closed.
   too_many_connections,
+  /// This coordinator does not lead its etcd cluster (a standby, or a
+  /// leader that lost its lease): send the request to the leader, named in
+  /// the message when known (docs/protocol.md, "Several coordinators").
+  not_leader,
 };
 
 /// The CAF error category of `errc`.

@@ -41,6 +41,11 @@ using reroute_atom = caf::atom_constant<caf::atom("reroute")>;
 using sync_atom = caf::atom_constant<caf::atom("sync")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using step_atom = caf::atom_constant<caf::atom("step")>;
+/// `(leader, host, port)`: the node endpoint of the cluster's leader.
+using leader_atom = caf::atom_constant<caf::atom("leader")>;
+/// `(fence)`: this coordinator lost its lease; close every client
+/// connection.
+using fence_atom = caf::atom_constant<caf::atom("fence")>;
 
 // -- front door ---------------------------------------------------------------
 

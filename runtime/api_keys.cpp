@@ -39,19 +39,24 @@ bool api_keys::add(std::string_view key, key_role role) {
   return true;
 }
 
-key_role api_keys::check(std::string_view key) const {
+key_match api_keys::match(std::string_view key) const {
   unsigned char d[32];
   digest_of(key, d);
   // Digests have one length, so no comparison's time depends on the key's
   // length or on where it differs; every entry is compared.
   auto result = key_role::none;
+  uint32_t pos = 0;
+  uint32_t n = 0;
   for (auto& e : entries_) {
+    ++n;
     auto same = CRYPTO_memcmp(d, e.digest, sizeof(d)) == 0;
     auto mask = static_cast<uint8_t>(-static_cast<int>(same)); // 0 or 0xff
+    auto wide = static_cast<uint32_t>(-static_cast<int32_t>(same));
     result = static_cast<key_role>((static_cast<uint8_t>(e.role) & mask) |
                                    (static_cast<uint8_t>(result) & ~mask));
+    pos = (n & wide) | (pos & ~wide);
   }
-  return result;
+  return {result, pos};
 }
 
 bool api_keys::allows(key_role role, op_code op) noexcept {

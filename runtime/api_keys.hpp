@@ -30,6 +30,14 @@ const char* to_string(key_role x);
 /// The shortest key accepted in a key file.
 constexpr size_t min_api_key_length = 16;
 
+/// Who presented a key: its role and which key (1-based position in the
+/// key file; 0: none matched, or no keys are configured). HTTP async jobs
+/// belong to the key that made them (docs/http.md).
+struct key_match {
+  key_role role = key_role::none;
+  uint32_t key = 0;
+};
+
 /// A set of API keys. Keys are kept as SHA-256 digests; `check` compares a
 /// presented key's digest with every stored digest in constant time.
 class api_keys {
@@ -45,7 +53,12 @@ public:
 
   /// Returns the role of `key`: `none` when it matches no stored key. Every
   /// stored key is compared (no early exit), each in constant time.
-  key_role check(std::string_view key) const;
+  key_role check(std::string_view key) const { return match(key).role; }
+
+  /// Returns the role and the position of `key`, compared as `check` does
+  /// (every stored key, no early exit; the position is selected without a
+  /// branch on the result).
+  key_match match(std::string_view key) const;
 
   /// Returns the role a connection gets before it says `hello`: `admin`
   /// when no keys are configured, else `none`.

@@ -186,6 +186,16 @@ config_table<model_config> make_model_options() {
            return std::nullopt;
          return steps_text(m.pipeline.post);
        }},
+      {"pool-fallback",
+       "@pool steps run on the model worker when no pool process can take "
+       "them",
+       "true or false",
+       [](model_config& m, const std::string& v) {
+         return parse_bool(v, m.pipeline.fallback);
+       },
+       [](const model_config& m) -> opt {
+         return m.pipeline.fallback ? "true" : "false";
+       }},
   };
   append_rows(table, generative_model_options());
   append_rows(table, lift(model_routing_options(), &model_config::routing));

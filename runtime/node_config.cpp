@@ -236,6 +236,66 @@ config_table<node_config> make_node_options() {
            return std::nullopt;
          return c.join_host + ":" + num(c.join_port);
        }},
+      {"etcd",
+       "HOST:PORT[,HOST:PORT...] of etcd: coordinators elect a leader there, "
+       "workers follow it",
+       "a comma-separated list of HOST:PORT",
+       [](node_config& c, const std::string& v) {
+         return parse_etcd_endpoints(v, c.etcd);
+       },
+       [](const node_config& c) -> opt {
+         if (c.etcd.empty())
+           return std::nullopt;
+         std::string out;
+         for (auto& ep : c.etcd)
+           out += (out.empty() ? "" : ",") + ep.host + ":" + num(ep.port);
+         return out;
+       }},
+      {"cluster", "name of the cluster in etcd (keys under /dine/NAME/)",
+       "a name of letters, digits, '-', '_' and '.'",
+       [](node_config& c, const std::string& v) {
+         c.cluster = v;
+         return !v.empty() && v.size() <= 64 &&
+                v.find_first_not_of(
+                    "abcdefghijklmnopqrstuvwxyz"
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
+                    std::string::npos;
+       },
+       [](const node_config& c) -> opt {
+         if (c.etcd.empty())
+           return std::nullopt;
+         return c.cluster;
+       }},
+      {"etcd-lease-ttl", "seconds a leader's etcd lease lives unrenewed",
+       "an integer 2-60",
+       [](node_config& c, const std::string& v) {
+         uint32_t s = 0;
+         if (!parse_uint(v, s, 2, 60))
+           return false;
+         c.etcd_lease_ttl = std::chrono::seconds{s};
+         return true;
+       },
+       [](const node_config& c) -> opt {
+         if (c.etcd.empty())
+           return std::nullopt;
+         return num(c.etcd_lease_ttl.count());
+       }},
+      {"etcd-poll-ms",
+       "how often a standby coordinator or a worker reads the leader key",
+       "milliseconds 10-60000", ms_setter(&node_config::etcd_poll, 10, 60000),
+       [](const node_config& c) -> opt {
+         if (c.etcd.empty())
+           return std::nullopt;
+         return num(c.etcd_poll.count());
+       }},
+      {"etcd-timeout-ms", "bound of one etcd call on one endpoint",
+       "milliseconds 10-60000",
+       ms_setter(&node_config::etcd_timeout, 10, 60000),
+       [](const node_config& c) -> opt {
+         if (c.etcd.empty())
+           return std::nullopt;
+         return num(c.etcd_timeout.count());
+       }},
       {"models", "models a worker serves (comma-separated)",
        "a comma-separated list of model names",
        [](node_config& c, const std::string& v) {
@@ -306,6 +366,22 @@ config_table<node_config> make_node_options() {
        "milliseconds 10-3600000",
        ms_setter(&node_config::client_frame_timeout, 10, 3600000),
        ms_shower(&node_config::client_frame_timeout)},
+      {"heap-trim-interval-ms",
+       "how often RSS is sampled; after a burst of 64 MiB or more, once RSS "
+       "stops growing, freed heap is given back with malloc_trim (0 = off)",
+       "milliseconds 0 or 100-600000",
+       [](node_config& c, const std::string& v) {
+         return parse_ms(v, c.heap_trim_interval, 0, 600000) &&
+                (c.heap_trim_interval.count() == 0 ||
+                 c.heap_trim_interval.count() >= 100);
+       },
+       ms_shower(&node_config::heap_trim_interval)},
+      {"malloc-arena-max",
+       "glibc malloc arenas at most (mallopt M_ARENA_MAX; 0 = glibc's "
+       "default, 8 per core)",
+       "an integer 0-1024",
+       uint_setter(&node_config::malloc_arena_max, 0, 1024),
+       uint_shower(&node_config::malloc_arena_max)},
       {"api-keys-file",
        "file of `admin KEY` / `user KEY` lines; clients must send a hello "
        "with a key",
@@ -461,10 +537,15 @@ caf::error apply_option(node_config& cfg, const std::string& key,
 
 caf::error validate(const node_config& cfg) {
   if (!cfg.coordinator && cfg.worker && cfg.join_host.empty() &&
-      !cfg.routing.listen_given)
+      cfg.etcd.empty() && !cfg.routing.listen_given)
     return make_error(errc::invalid_config,
                       "a worker-only node needs `join` (--join=HOST:PORT), "
-                      "or `listen` to be a static worker");
+                      "`etcd` to follow the leader there, or `listen` to be "
+                      "a static worker");
+  if (!cfg.etcd.empty() && cfg.coordinator && cfg.worker)
+    return make_error(errc::invalid_config,
+                      "`etcd` needs --role=coordinator or --role=worker: a "
+                      "standby coordinator serves no local workers");
   if (cfg.connection_timeout <= cfg.heartbeat_interval)
     return make_error(errc::invalid_config,
                       "`connection-timeout-ms` must exceed "

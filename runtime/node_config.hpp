@@ -15,6 +15,7 @@
 
 #include "runtime/cache_config.hpp"
 #include "runtime/config_option.hpp"
+#include "runtime/etcd_client.hpp"
 #include "runtime/model_config.hpp"
 #include "runtime/routing_config.hpp"
 #include "runtime/security_config.hpp"
@@ -48,6 +49,13 @@ struct node_config {
   uint16_t client_port = 7400;
   std::string join_host; ///< Coordinator to join (workers).
   uint16_t join_port = 0;
+  /// High availability on etcd (docs/design.md, "Coordinator high
+  /// availability"): coordinators campaign, workers follow the leader.
+  std::vector<etcd_endpoint> etcd; ///< Empty: no etcd.
+  std::string cluster = "dine";    ///< Keys live under /dine/NAME/.
+  std::chrono::seconds etcd_lease_ttl{3};
+  std::chrono::milliseconds etcd_poll{200};    ///< Standby/worker polls.
+  std::chrono::milliseconds etcd_timeout{500}; ///< Per call and endpoint.
   std::vector<std::string> models{"echo", "cost", "sleep"}; ///< Served.
   std::string name;           ///< Worker name; default host:pid.
   uint32_t local_workers = 1; ///< Workers inside a `--role=all` node.
@@ -63,6 +71,10 @@ struct node_config {
   /// HTTPS ports, and one client-port frame from first to last byte.
   std::chrono::milliseconds client_handshake_timeout{10000};
   std::chrono::milliseconds client_frame_timeout{30000};
+  /// Memory kept after a burst (docs/security.md): RSS sampling interval
+  /// of the heap trimmer (0 = off) and glibc's arena cap (0 = default).
+  std::chrono::milliseconds heap_trim_interval{1000};
+  uint32_t malloc_arena_max = 0;
   /// `ROLE KEY` lines; empty: no API keys (docs/security.md).
   std::string api_keys_file;
   /// Largest BASP payload read from another node (docs/security.md).

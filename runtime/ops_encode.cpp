@@ -121,8 +121,14 @@ void fill_batcher(msgpack_map& m, const batcher_stats& b) {
 
 } // namespace
 
-std::vector<uint8_t> encode_health(const cluster_stats& cs) {
+std::vector<uint8_t> encode_health(const cluster_stats& cs,
+                                   const leader_status* leadership) {
   msgpack_map m;
+  if (leadership)
+    m.add("leader", leadership->leader)
+        .add("etcd", leadership->etcd_ok ? "ok" : "unreachable")
+        .add("leader_info", leadership->leader_value)
+        .add("etcd_error", leadership->etcd_error);
   m.add("status", cs.workers.empty() ? "no_workers" : "ok")
       .add("workers", static_cast<uint64_t>(cs.workers.size()))
       .add("models", model_names(cs));

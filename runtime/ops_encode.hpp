@@ -16,6 +16,7 @@
 
 #include "runtime/error_ring.hpp"
 #include "runtime/latency_window.hpp"
+#include "runtime/leader_gate.hpp"
 #include "runtime/node_config.hpp"
 #include <caf/expected.hpp>
 
@@ -48,8 +49,12 @@ struct window_stats {
   std::vector<error_ring::entry> recent_errors;
 };
 
-/// `{"status": "ok", "workers": N, "models": [names]}`.
-std::vector<uint8_t> encode_health(const cluster_stats& cs);
+/// `{"status": "ok", "workers": N, "models": [names]}`; with `leadership`
+/// (a coordinator of an etcd cluster) also `"leader"` (bool), `"etcd"`
+/// (`"ok"` or `"unreachable"`), `"leader_info"` (the leader key's JSON
+/// value, `""` if unknown) and `"etcd_error"` (`""` while reachable).
+std::vector<uint8_t> encode_health(const cluster_stats& cs,
+                                   const leader_status* leadership = nullptr);
 
 /// `{"models": [{"name", "version", "backend", "max_batch_size",
 /// "max_delay_us", "workers": [names]}]}`.

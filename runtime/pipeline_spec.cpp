@@ -223,4 +223,8 @@ std::string stage_model_name(const std::string& model, step_list which) {
   return model + (which == step_list::pre ? "@pre" : "@post");
 }
 
+std::string fallback_model_name(const std::string& model, step_list which) {
+  return model + (which == step_list::pre ? "@pre-fallback" : "@post-fallback");
+}
+
 } // namespace dine

@@ -56,6 +56,11 @@ struct step_spec {
 struct pipeline_spec {
   std::vector<step_spec> pre;  ///< Before the model.
   std::vector<step_spec> post; ///< After the model.
+  /// `pool-fallback`: when a pool stage has no process that can take it
+  /// (runtime/stage_tracker.hpp, `falls_back`), its @pool steps run on a
+  /// model worker instead, as stage `NAME@pre-fallback` /
+  /// `NAME@post-fallback`.
+  bool fallback = false;
 
   bool empty() const noexcept { return pre.empty() && post.empty(); }
 
@@ -67,7 +72,7 @@ struct pipeline_spec {
                                    step_place where);
 
   bool operator==(const pipeline_spec& o) const {
-    return pre == o.pre && post == o.post;
+    return pre == o.pre && post == o.post && fallback == o.fallback;
   }
 };
 
@@ -90,5 +95,10 @@ std::string steps_text(const std::vector<step_spec>& steps);
 
 /// The model name of the pool stage of `model` (`NAME@pre`, `NAME@post`).
 std::string stage_model_name(const std::string& model, step_list which);
+
+/// The model name of the co-located fallback of that stage
+/// (`NAME@pre-fallback`, `NAME@post-fallback`): the same steps, served by
+/// the model's workers (`pool-fallback`).
+std::string fallback_model_name(const std::string& model, step_list which);
 
 } // namespace dine

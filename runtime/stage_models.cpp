@@ -26,30 +26,33 @@ bool has_pool_stage(const model_config& m, step_list which) {
 std::optional<model_config>
 stage_model(const std::map<std::string, model_config>& table,
             const std::string& name) {
-  for (auto which : both) {
-    auto suffix = stage_model_name("", which);
-    if (name.size() <= suffix.size() ||
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
-      continue;
-    auto i = table.find(name.substr(0, name.size() - suffix.size()));
-    if (i == table.end() || i->second.backend == "stage" ||
-        !has_pool_stage(i->second, which))
-      return std::nullopt;
-    auto& base = i->second;
-    model_config s;
-    s.name = name;
-    s.backend = "stage";
-    s.version = 1;
-    s.max_batch_size = base.max_batch_size;
-    s.cacheable = false;
-    s.tokenizer = base.tokenizer;
-    s.routing.balance = base.routing.balance;
-    s.routing.timeout = base.routing.timeout;
-    auto pool = pipeline_spec::at(steps_of(base, which), step_place::pool);
-    (which == step_list::pre ? s.pipeline.pre : s.pipeline.post) =
-        std::move(pool);
-    return s;
-  }
+  for (auto which : both)
+    for (bool fallback : {false, true}) {
+      auto suffix = fallback ? fallback_model_name("", which)
+                             : stage_model_name("", which);
+      if (name.size() <= suffix.size() ||
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+        continue;
+      auto i = table.find(name.substr(0, name.size() - suffix.size()));
+      if (i == table.end() || i->second.backend == "stage" ||
+          !has_pool_stage(i->second, which) ||
+          (fallback && !i->second.pipeline.fallback))
+        return std::nullopt;
+      auto& base = i->second;
+      model_config s;
+      s.name = name;
+      s.backend = "stage";
+      s.version = 1;
+      s.max_batch_size = base.max_batch_size;
+      s.cacheable = false;
+      s.tokenizer = base.tokenizer;
+      s.routing.balance = base.routing.balance;
+      s.routing.timeout = base.routing.timeout;
+      auto pool = pipeline_spec::at(steps_of(base, which), step_place::pool);
+      (which == step_list::pre ? s.pipeline.pre : s.pipeline.post) =
+          std::move(pool);
+      return s;
+    }
   return std::nullopt;
 }
 
@@ -57,9 +60,12 @@ std::map<std::string, model_config>
 with_stage_models(std::map<std::string, model_config> table) {
   std::vector<model_config> stages;
   for (auto& [name, m] : table)
-    for (auto which : both)
+    for (auto which : both) {
       if (auto s = stage_model(table, stage_model_name(name, which)))
         stages.push_back(std::move(*s));
+      if (auto s = stage_model(table, fallback_model_name(name, which)))
+        stages.push_back(std::move(*s));
+    }
   for (auto& s : stages)
     table.emplace(s.name, std::move(s));
   return table;
@@ -76,12 +82,15 @@ std::vector<std::string> served_models(const node_config& cfg) {
     return out;
   }
   out = cfg.models;
-  if (cfg.coordinator)
-    for (auto& name : cfg.models)
-      if (auto i = cfg.model_table.find(name); i != cfg.model_table.end())
-        for (auto which : both)
-          if (has_pool_stage(i->second, which))
+  for (auto& name : cfg.models)
+    if (auto i = cfg.model_table.find(name); i != cfg.model_table.end())
+      for (auto which : both)
+        if (has_pool_stage(i->second, which)) {
+          if (cfg.coordinator)
             add(out, stage_model_name(name, which));
+          if (i->second.pipeline.fallback)
+            add(out, fallback_model_name(name, which));
+        }
   return out;
 }
 

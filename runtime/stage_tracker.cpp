@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "messages/errc.hpp"
 #include "runtime/stage_models.hpp"
 
 namespace dine {
@@ -21,7 +22,7 @@ stage_tracker::stage_tracker(const std::map<std::string, model_config>& table) {
     if (m.backend == "stage")
       continue;
     plan p{has_pool_stage(m, step_list::pre),
-           has_pool_stage(m, step_list::post)};
+           has_pool_stage(m, step_list::post), m.pipeline.fallback};
     if (p.pre || p.post)
       plans_.emplace(name, p);
   }
@@ -36,7 +37,10 @@ void stage_tracker::enter(client_request& r) {
   t.req = r;
   r.inputs = std::move(inputs);
   t.post = p->second.post;
+  t.fallback = p->second.fallback;
   t.at = p->second.pre ? phase::pre : phase::model;
+  if (t.fallback && p->second.pre)
+    t.stage_inputs = r.inputs;
   reqs_[r.id] = std::move(t);
   if (p->second.pre) {
     r.model = stage_model_name(r.model, step_list::pre);
@@ -57,6 +61,18 @@ client_request stage_tracker::hop(const tracked& t, const std::string& model,
   return next;
 }
 
+bool stage_tracker::falls_back(uint8_t code) noexcept {
+  switch (static_cast<errc>(code)) {
+  case errc::unknown_model:
+  case errc::unavailable:
+  case errc::overloaded:
+  case errc::worker_failed:
+    return true;
+  default:
+    return false;
+  }
+}
+
 bool stage_tracker::advance(client_reply& r, bool stream,
                             std::chrono::milliseconds remaining, int64_t mark,
                             client_request& next) {
@@ -69,12 +85,20 @@ bool stage_tracker::advance(client_reply& r, bool stream,
   switch (t.at) {
   case phase::pre:
     t.pre_end = mark;
+    if (r.code != 0 && t.fallback && !t.fell_back && falls_back(r.code)) {
+      t.fell_back = true;
+      next = hop(t, fallback_model_name(t.req.model, step_list::pre),
+                 std::move(t.stage_inputs), remaining);
+      return true;
+    }
     if (r.code != 0) {
       name_stage(r.message, "preproc");
       break;
     }
     next = hop(t, t.req.model, std::move(r.outputs), remaining);
     t.at = phase::model;
+    t.fell_back = false;
+    t.stage_inputs.clear();
     return true;
   case phase::model:
     if (t.post && !stream && r.code == 0) {
@@ -85,6 +109,8 @@ bool stage_tracker::advance(client_reply& r, bool stream,
       t.batch = r.batch;
       t.version = r.version;
       t.worker = std::move(r.worker);
+      if (t.fallback)
+        t.stage_inputs = r.outputs;
       next = hop(t, stage_model_name(t.req.model, step_list::post),
                  std::move(r.outputs), remaining);
       t.at = phase::post;
@@ -92,6 +118,12 @@ bool stage_tracker::advance(client_reply& r, bool stream,
     }
     break;
   case phase::post:
+    if (r.code != 0 && t.fallback && !t.fell_back && falls_back(r.code)) {
+      t.fell_back = true;
+      next = hop(t, fallback_model_name(t.req.model, step_list::post),
+                 std::move(t.stage_inputs), remaining);
+      return true;
+    }
     if (r.code != 0)
       name_stage(r.message, "postproc");
     r.marks.sent = t.sent;

@@ -8,6 +8,9 @@
 // what the next hop is and makes the final reply carry the model's trip
 // (worker, batch, infer time, version) and the stage marks. Models without
 // pool stages never enter it: `active()` is false when no model has any.
+// With `pool-fallback`, a pool stage that no process could take (see
+// `falls_back`) is run once more as `NAME@pre-fallback` /
+// `NAME@post-fallback` on a model worker, from the same inputs.
 
 #include <chrono>
 #include <cstdint>
@@ -52,6 +55,12 @@ public:
                std::chrono::milliseconds remaining, int64_t mark,
                client_request& next);
 
+  /// Whether a pool stage's error `code` means no pool process could take
+  /// the request (unknown_model, unavailable, overloaded, worker_failed),
+  /// so a model with `pool-fallback` runs the stage on a model worker. A
+  /// step's own verdict (invalid_input) and a passed deadline are final.
+  static bool falls_back(uint8_t code) noexcept;
+
   /// Stops tracking `rid` (answered another way: deadline, cancel).
   void forget(uint64_t rid) {
     if (!reqs_.empty())
@@ -62,12 +71,17 @@ private:
   struct plan {
     bool pre = false;
     bool post = false;
+    bool fallback = false; ///< `pool-fallback`
   };
 
   struct tracked {
     client_request req; ///< The request as accepted, without inputs.
     phase at = phase::model;
-    bool post = false; ///< A postproc stage follows the model.
+    bool post = false;      ///< A postproc stage follows the model.
+    bool fallback = false;  ///< A failed pool stage may run on a worker.
+    bool fell_back = false; ///< This stage is the fallback already.
+    /// With `fallback`: the inputs of the current pool stage, for a rerun.
+    std::vector<uint8_t> stage_inputs;
     int64_t pre_end = 0;
     int64_t post_begin = 0;
     // The model's trip, kept while the postproc stage runs.

@@ -54,7 +54,8 @@ lat = d["latency_us"]
 share = cpu[1] / sum(cpu) * 100 if sum(cpu) > 0 else 0
 procs = "  ".join(f"{n} {c:4.0f} %" for n, c in zip(names, cpu))
 print(f'{name:13s} {d["rps"]:>7.0f} req/s  p50 {lat["p50"]:7.0f} us  p99 {lat["p99"]:7.0f} us  '
-      f'cpu: {procs}  worker share {share:3.0f} %  errors {sum(d["errors"].values())}  lost {d["lost"]}')
+      f'cpu: {procs}  worker share {share:3.0f} %  errors {sum(d["errors"].values())}  lost {d["lost"]}'
+      + (f'  {d["errors"]}' if d["errors"] else ''))
 PY
   done
 }

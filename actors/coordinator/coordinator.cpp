@@ -98,6 +98,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, router_actor router,
   st.cfg = std::move(cfg);
   st.metrics = std::move(tel.metrics);
   st.log = std::move(tel.log);
+  st.gate = std::move(tel.gate);
   st.admit = admission_policy{st.cfg};
   st.stages = stage_tracker{st.cfg.model_table};
   if (st.cache)

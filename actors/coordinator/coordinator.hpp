@@ -54,6 +54,7 @@
 #include "runtime/closed_conns.hpp"
 #include "runtime/coalescer.hpp"
 #include "runtime/inflight_table.hpp"
+#include "runtime/leader_gate.hpp"
 #include "runtime/log_sink.hpp"
 #include "runtime/metrics_hub.hpp"
 #include "runtime/node_config.hpp"
@@ -67,6 +68,8 @@ namespace dine {
 struct coordinator_telemetry {
   std::shared_ptr<metrics_hub> metrics; ///< `metrics-port` set.
   std::shared_ptr<log_sink> log;        ///< Request log lines.
+  /// The leadership, on an etcd cluster's coordinator (`health` shows it).
+  std::shared_ptr<leader_gate> gate;
 };
 
 /// State of the coordinator.
@@ -110,6 +113,7 @@ struct coordinator_state {
   uint32_t sweeps = 0;
   /// Sampled and failed requests are logged here (null: not at all).
   std::shared_ptr<log_sink> log;
+  std::shared_ptr<leader_gate> gate; ///< Null without etcd.
   trace_ids traces; ///< For requests that came without a trace id.
   /// Requests of models with preproc / postproc pool stages: which hop
   /// each is on (inactive, never consulted, when no model has one).

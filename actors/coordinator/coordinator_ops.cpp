@@ -115,7 +115,12 @@ void answer_admin_op(self_ptr self, connection_actor conn, client_request req) {
             client_reply r;
             r.id = req.id;
             if (req.op == op_code::health) {
-              r.outputs = encode_health(cs);
+              if (st.gate) {
+                auto ls = st.gate->status();
+                r.outputs = encode_health(cs, &ls);
+              } else {
+                r.outputs = encode_health(cs);
+              }
             } else if (req.op == op_code::models) {
               r.outputs = encode_models(cs, st.cfg.model_table);
             } else {

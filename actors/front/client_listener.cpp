@@ -66,7 +66,8 @@ struct connection_state {
   bool gone = false;         ///< Socket closed: waits for in-flight replies.
   size_t inflight_bytes = 0; ///< Request bodies sent on, not answered.
   size_t unsent = 0;         ///< Reply bytes not written to the socket.
-  std::vector<uint64_t> stats_ids;  ///< `stats` requests in flight.
+  std::vector<uint64_t> stats_ids; ///< `stats` requests in flight.
+  bool served = false;             ///< Forwarded a request other than `health`.
   slow_client slow{0, 0, false, 0}; ///< Handshake and frame bounds.
   bool slow_timer = false;          ///< A `slow_atom` is on its way.
 
@@ -177,6 +178,26 @@ bool answer_locally(conn_ptr self, caf::io::connection_handle hdl,
   return r.code != static_cast<uint8_t>(errc::unauthorized);
 }
 
+/// Answers a request read while this coordinator does not lead.
+void refuse_not_leader(conn_ptr self, caf::io::connection_handle hdl,
+                       const listener_options& opts, uint64_t id) {
+  auto leader = opts.gate->status().leader_value;
+  write_error(self, hdl, id, errc::not_leader,
+              "this coordinator does not lead cluster " + opts.cluster +
+                  (leader.empty() ? std::string{" (no leader known)"}
+                                  : " (leader: " + leader + ")"));
+}
+
+/// Closes the connection at once (a deposed leader's).
+void close_now(conn_ptr self, caf::io::connection_handle hdl,
+               const coordinator_actor& coord, const shared_ptr& sh) {
+  if (self->state.gone)
+    return;
+  self->close(hdl);
+  announce_close(self, coord);
+  linger_or_quit(self, sh); // its replies are dropped
+}
+
 /// Schedules one `slow_atom` for when `st.slow` may next close the
 /// connection (docs/security.md, "Slow clients"): at most one is on its
 /// way per connection, none while nothing is pending.
@@ -238,6 +259,15 @@ bool take(conn_ptr self, caf::io::connection_handle hdl,
       st.closing = !answer_locally(self, hdl, opts, *sh, req);
       st.batch.pop_back();
       return;
+    }
+    if (opts.gate && req.op != op_code::health) {
+      if (!opts.gate->serving(read)) {
+        local = true;
+        refuse_not_leader(self, hdl, opts, req.id);
+        st.batch.pop_back();
+        return;
+      }
+      st.served = true;
     }
     if (req.op == op_code::stats && req.error == 0)
       st.stats_ids.push_back(req.id);
@@ -345,6 +375,10 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
       },
       [=](std::vector<client_reply>& replies) {
         auto& st = self->state;
+        auto end = mark_now();
+        if (!st.gone && opts.gate && st.served && !opts.gate->replying(end))
+          // The lease is gone: the new leader may answer these requests.
+          close_now(self, hdl, coord, sh);
         if (st.gone) {
           uint32_t n = 0;
           for (auto& r : replies)
@@ -358,7 +392,6 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
         auto& buf = self->wr_buf(hdl);
         auto before = buf.size();
         uint32_t n = 0; // final replies: a stream's chunks are not
-        auto end = mark_now();
         for (auto& r : replies) {
           if (r.frame != reply_frame::chunk)
             fill_stage_times(r.marks, end, r.times);
@@ -457,6 +490,7 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl,
           self->trigger(hdl);
         }
       },
+      [=](fence_atom) { close_now(self, hdl, coord, sh); },
       [=](sync_atom) {
         // Every message sent here before this one has been handled: its
         // replies are in the write buffer, which closing still sends.
@@ -541,6 +575,11 @@ caf::behavior client_acceptor(caf::io::broker* self, coordinator_actor coord,
       },
       [=](const caf::io::connection_closed_msg&) {
         // A refused connection's FIN was answered: nothing to do.
+      },
+      [=](fence_atom) {
+        // This coordinator lost its lease: no connection may answer more.
+        for (auto& c : *conns)
+          self->send(c.hdl, fence_atom::value);
       },
       [=](drain_atom) {
         // Stop accepting; open connections keep being served.

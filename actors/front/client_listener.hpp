@@ -28,6 +28,12 @@
 // or `max_per_address` (`too_many_connections`); every connection reports
 // the bytes it holds to the node's `memory_budget`, and the largest holders
 // are closed with `memory_budget_exceeded` when the sum exceeds it.
+// Leadership (docs/design.md, "Coordinator high availability"): with a
+// leader gate, a request read while the gate is closed gets `not_leader`
+// (`hello` and `health` pass); replies found when the gate no longer lets
+// them out (the lease was lost) are dropped and the connection is closed,
+// so a deposed leader never answers what the new one may answer; `(fence)`
+// closes every connection.
 // TLS (`client-tls`): the port's doorman makes TLS scribes
 // (actors/front/client_tls.hpp); everything above sees plaintext frames.
 // Slow clients (docs/security.md, "Slow clients"): a TLS handshake not done
@@ -46,6 +52,7 @@
 #include "messages/interfaces.hpp"
 #include "runtime/api_keys.hpp"
 #include "runtime/front_stats.hpp"
+#include "runtime/leader_gate.hpp"
 #include "runtime/tls_context.hpp"
 
 namespace dine {
@@ -61,6 +68,10 @@ struct listener_options {
   uint32_t max_per_address = 0;         ///< From one address; 0 = none.
   size_t memory_budget = 0;             ///< Buffered bytes; 0 = none.
   std::shared_ptr<const api_keys> keys; ///< Null or empty: no keys.
+  /// A coordinator of an etcd cluster: serves only while its gate is
+  /// open; null: always serves.
+  std::shared_ptr<leader_gate> gate;
+  std::string cluster; ///< The etcd cluster's name, in `not_leader`.
   /// A server context: the port speaks TLS (actors/front/client_tls.hpp).
   tls_context tls;
   /// Bound of a TLS handshake, from the connection's accept.

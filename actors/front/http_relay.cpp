@@ -2,6 +2,9 @@
 
 #include <caf/send.hpp>
 
+#include "runtime/error_reply.hpp"
+#include "runtime/stage_times.hpp"
+
 namespace dine {
 
 namespace {
@@ -29,12 +32,34 @@ private:
 } // namespace
 
 caf::behavior http_relay(caf::event_based_actor* self, coordinator_actor coord,
-                         std::shared_ptr<relay_table> table) {
+                         std::shared_ptr<relay_table> table,
+                         std::shared_ptr<leader_gate> gate) {
   return {
       [=](std::vector<client_request>& reqs) {
+        if (gate && !gate->serving(mark_now())) {
+          std::vector<client_request> pass;
+          std::vector<client_reply> refused;
+          for (auto& r : reqs)
+            if (r.op == op_code::health)
+              pass.push_back(std::move(r));
+            else
+              refused.push_back(
+                  error_reply(r.id, errc::not_leader,
+                              "this coordinator does not lead its cluster"));
+          if (!refused.empty())
+            self->send(self, std::move(refused));
+          if (pass.empty())
+            return;
+          reqs = std::move(pass);
+        }
         self->send(coord, std::move(reqs)); // replies come back here
       },
       [=](std::vector<client_reply>& replies) {
+        if (gate && !gate->replying(mark_now()))
+          for (auto& r : replies) // the new leader may be answering it
+            if (r.code == 0 && r.frame != reply_frame::chunk)
+              r = error_reply(r.id, errc::not_leader,
+                              "this coordinator lost the leadership");
         for (auto& r : replies) {
           http::reply_fn fn;
           {

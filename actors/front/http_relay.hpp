@@ -22,6 +22,7 @@
 
 #include "http/backend.hpp"
 #include "messages/interfaces.hpp"
+#include "runtime/leader_gate.hpp"
 
 namespace dine {
 
@@ -33,8 +34,12 @@ struct relay_table {
 };
 
 /// The relay actor.
+/// With a `gate` (a coordinator of an etcd cluster), requests other than
+/// `health` get `not_leader` while the gate is closed, and replies found
+/// after it closed for replies become `not_leader` errors (HTTP 503).
 caf::behavior http_relay(caf::event_based_actor* self, coordinator_actor coord,
-                         std::shared_ptr<relay_table> table);
+                         std::shared_ptr<relay_table> table,
+                         std::shared_ptr<leader_gate> gate = nullptr);
 
 /// The backend the HTTP routes use: registers the callback, then sends the
 /// request to `relay`.

@@ -108,6 +108,31 @@ public:
     return true;
   }
 
+  /// Whether the link knows where to connect (a worker following an etcd
+  /// cluster's leader does not until the leader watch told it).
+  bool targeted() const noexcept { return port_ != 0 && !host_.empty(); }
+
+  /// Points the link at `host:port` (a new leader): a link connected
+  /// elsewhere drops its handle; either way it connects there now. Returns
+  /// false if it was pointed there already.
+  template <class Self>
+  bool retarget(Self* self, const std::string& host, uint16_t port) {
+    if (host == host_ && port == port_)
+      return false;
+    host_ = host;
+    port_ = port;
+    where_ = host_ + ":" + std::to_string(port_);
+    if (handle_) {
+      self->demonitor(handle_.address());
+      handle_ = nullptr;
+      state_.lost();
+    }
+    caf::aout(self) << name_ << ": following the leader to " << where_
+                    << std::endl;
+    self->send(self, join_atom::value);
+    return true;
+  }
+
   /// Never connects again (a draining worker).
   void stop() noexcept { state_.stop(); }
 

@@ -19,6 +19,8 @@ caf::behavior registrar(caf::stateful_actor<registrar_state>* self,
   self->send(self, heartbeat_atom::value);
   return {
       [=](join_atom) {
+        if (!self->state.link.targeted())
+          return; // waits for `(leader)` from the leader watch
         self->state.link.connect<router_actor>(self, [=](router_actor r) {
           self->request(r, std::chrono::seconds{5}, register_atom::value, info,
                         worker)
@@ -34,6 +36,11 @@ caf::behavior registrar(caf::stateful_actor<registrar_state>* self,
                                   " failed: " + caf::to_string(err));
                   });
         });
+      },
+      [=](leader_atom, const std::string& host, uint16_t port) {
+        // The etcd cluster's leader (actors/link/leader_watch.hpp).
+        if (!self->state.link.state().stopped())
+          self->state.link.retarget(self, host, port);
       },
       [=](register_atom) {
         // The router lost track of us (missed heartbeats): register again.

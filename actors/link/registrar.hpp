@@ -5,7 +5,9 @@
 // Interface: untyped. Its own timers `(join)` (connect) and `(heartbeat)`;
 // `(register)` from the router (it removed the worker for missed
 // heartbeats: register again); `(drain)` from the node (deregister, answers
-// true once the router confirmed).
+// true once the router confirmed); `(leader, host, port)` from the leader
+// watch (etcd clusters): the leader's node endpoint — a registrar linked
+// elsewhere moves there and registers again (without etcd it never comes).
 // Connects to the coordinator's published router through a `node_link`
 // (actors/node_link.hpp: never blocking a thread, every failed attempt
 // logged with the next delay), registers the worker, then sends heartbeats

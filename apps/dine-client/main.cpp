@@ -13,6 +13,7 @@
 #include "messages/errc.hpp"
 #include "options.hpp"
 #include "runtime/client_conn.hpp"
+#include "runtime/failover_client.hpp"
 #include "runtime/wire.hpp"
 
 using namespace dine;
@@ -32,7 +33,8 @@ int usage_error(const std::string& msg) {
 /// Reads --file: one request per non-empty line, framed back to back.
 /// Returns an empty string or a message naming the bad line.
 std::string load_requests(const options& opts,
-                          std::vector<std::vector<char>>& frames) {
+                          std::vector<std::vector<char>>& frames,
+                          std::vector<client_request>& reqs) {
   std::ifstream file;
   if (opts.file != "-") {
     file.open(opts.file);
@@ -59,6 +61,7 @@ std::string load_requests(const options& opts,
       return where + err;
     frames.emplace_back();
     append_request(frames.back(), req);
+    reqs.push_back(req);
   }
   return {};
 }
@@ -174,6 +177,46 @@ int run_single(client_conn& conn, const options& opts,
   return reply.code == 0 ? exit_ok : exit_error_reply;
 }
 
+/// Several coordinators: every request through a failover_client, which
+/// resends what a dead or deposed coordinator left unanswered.
+int run_failover(const options& opts, std::vector<client_request> reqs,
+                 std::chrono::milliseconds timeout) {
+  if (opts.file.empty()) {
+    reqs.emplace_back();
+    if (auto err = make_request(nlohmann::json::object(), opts, 1, reqs[0]);
+        !err.empty())
+      return usage_error(err);
+  }
+  failover_client fc{opts.addrs, opts.api_key, timeout};
+  tally t;
+  size_t next = 0;
+  client_reply reply;
+  while (next < reqs.size() || fc.pending() > 0) {
+    while (next < reqs.size() && fc.pending() < opts.pipeline) {
+      fc.send(std::move(reqs[next++])); // kept pending if no one took it
+      t.sent = next;
+    }
+    if (auto err = fc.next(reply, timeout); !err.empty()) {
+      std::cerr << "dine-client: " << err << " (" << fc.pending()
+                << " requests unanswered)\n";
+      if (!opts.file.empty())
+        t.print_summary();
+      return exit_usage;
+    }
+    if (reply.frame == reply_frame::chunk)
+      continue;
+    t.add(reply);
+    std::cout << to_line(reply_to_json(reply)) << std::endl;
+  }
+  if (fc.failovers() > 0)
+    std::cerr << "dine-client: failed over " << fc.failovers()
+              << " time(s), resent " << fc.resent() << " request(s); now on "
+              << fc.current() << std::endl;
+  if (!opts.file.empty())
+    t.print_summary();
+  return t.error_count() == 0 ? exit_ok : exit_error_reply;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -186,13 +229,16 @@ int main(int argc, char** argv) {
     return exit_ok;
   }
   std::vector<std::vector<char>> frames;
+  std::vector<client_request> reqs;
   if (!opts.file.empty())
-    if (auto err = load_requests(opts, frames); !err.empty())
+    if (auto err = load_requests(opts, frames, reqs); !err.empty())
       return usage_error(err);
   auto timeout = std::chrono::milliseconds{
       static_cast<int64_t>(opts.timeout_s * 1000 + 0.5)};
   if (timeout.count() == 0)
     timeout = std::chrono::milliseconds{1};
+  if (opts.addrs.size() > 1)
+    return run_failover(opts, std::move(reqs), timeout);
   client_conn conn;
   if (opts.tls)
     conn.use_tls(opts.tls_ctx);

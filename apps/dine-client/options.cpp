@@ -5,6 +5,7 @@
 #include "messages/errc.hpp"
 #include "runtime/cli_parser.hpp"
 #include "runtime/client_conn.hpp"
+#include "runtime/config_parse.hpp"
 
 namespace dine::client {
 
@@ -13,7 +14,10 @@ const char* usage = R"(usage: dine-client --connect=HOST:PORT [options]
 Sends requests to a dine node over the client protocol and prints each
 reply as one JSON line.
 
-  --connect=HOST:PORT  node to talk to (required)
+  --connect=HOST:PORT  node to talk to (required); several (comma-separated
+                       or repeated): coordinators of one etcd cluster — the
+                       client fails over between them and resends what was
+                       in flight (docs/protocol.md, "Several coordinators")
   --op=OP              infer (default), health, models, stats, fault or
                        cancel
   --model=NAME         model for op=infer (default for --file lines)
@@ -80,9 +84,22 @@ std::string parse_options(int argc, char** argv, options& out) {
        }},
       {"--connect", true,
        [&](const std::string& v) {
+         // Several (comma-separated or repeated): fail over between them.
          have_connect = true;
-         auto err = split_host_port(v, out.host, out.port);
-         return err.empty() ? err : "--connect: " + err;
+         for (auto& a : split_list(v)) {
+           std::string host;
+           uint16_t port = 0;
+           auto err = split_host_port(a, host, port);
+           if (!err.empty())
+             return "--connect: " + err;
+           if (out.addrs.empty()) {
+             out.host = host;
+             out.port = port;
+           }
+           out.addrs.push_back(a);
+         }
+         return out.addrs.empty() ? std::string{"--connect: no address"}
+                                  : std::string{};
        }},
       {"--op", true,
        [&](const std::string& v) {
@@ -136,6 +153,8 @@ std::string parse_options(int argc, char** argv, options& out) {
     return err;
   if (!have_connect)
     return "missing --connect=HOST:PORT";
+  if (out.addrs.size() > 1 && out.stream)
+    return "--stream talks to one coordinator: a stream is never resent";
   if (!out.tls && !out.tls_name.empty())
     return "--tls-name needs --tls or --ca";
   if (out.tls) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -14,8 +15,11 @@ namespace dine::client {
 
 /// Command line of dine-client.
 struct options {
-  std::string host;
+  std::string host; ///< The first `--connect` address.
   uint16_t port = 0;
+  /// Every `--connect` address (comma-separated or repeated): with more
+  /// than one, the client fails over (docs/protocol.md).
+  std::vector<std::string> addrs;
   op_code op = op_code::infer;
   std::string model;
   std::optional<nlohmann::json> inputs; ///< Parsed `--inputs`.

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -12,6 +13,7 @@
 #include "messages/errc.hpp"
 #include "messages/types.hpp"
 #include "node.hpp"
+#include "runtime/heap_trim.hpp"
 #include "runtime/node_config.hpp"
 
 using namespace dine;
@@ -75,9 +77,18 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts: arenas are made per thread on first use.
+  if (!limit_arenas(cfg.malloc_arena_max))
+    std::cerr << "dine-node: WARNING: mallopt(M_ARENA_MAX) refused"
+              << std::endl;
   caf::actor_system_config sys_cfg;
   configure_caf(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
+  // Gives freed heap back after a burst (docs/security.md).
+  std::unique_ptr<heap_trimmer> trimmer;
+  if (cfg.heap_trim_interval.count() > 0)
+    trimmer =
+        std::make_unique<heap_trimmer>(cfg.heap_trim_interval, 64ull << 20, 2);
   // Before any node port opens: every BASP connection goes through it. It
   // is stopped before `sys` ends.
   node_guard_scope guard{sys, cfg.max_node_frame, cfg.security.tls()};

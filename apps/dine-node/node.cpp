@@ -16,6 +16,8 @@
 #include "actors/front/client_listener.hpp"
 #include "actors/front/http_relay.hpp"
 #include "actors/link/cache_link.hpp"
+#include "actors/link/elector.hpp"
+#include "actors/link/leader_watch.hpp"
 #include "actors/link/peer.hpp"
 #include "actors/link/registrar.hpp"
 #include "actors/link/worker_link.hpp"
@@ -27,6 +29,8 @@
 #include "http/server.hpp"
 #include "runtime/model_registry.hpp"
 #include "runtime/stage_models.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include "messages/errc.hpp"
 #include "runtime/metrics_server.hpp"
@@ -112,6 +116,9 @@ std::string node::start() {
       return err;
   if (auto err = start_tree(); !err.empty())
     return err;
+  if (cfg_.worker && !cfg_.coordinator && cfg_.join_host.empty() &&
+      !cfg_.etcd.empty())
+    start_leader_watch();
   if (cfg_.coordinator || (cfg_.cache_role && !cfg_.worker))
     write_file(cfg_.ready_file, ready_ + "}");
   return {};
@@ -156,8 +163,10 @@ std::string node::start_cache() {
 std::string node::start_coordinator() {
   router_ = sys_.spawn(router, cfg_);
   log_ = std::make_shared<log_sink>(1, log_level_from(cfg_.log_level));
+  if (!cfg_.etcd.empty())
+    gate_ = std::make_shared<leader_gate>(); // closed until elected
   coordinator_ = sys_.spawn(coordinator, router_, cache_, cfg_,
-                            coordinator_telemetry{metrics_, log_});
+                            coordinator_telemetry{metrics_, log_, gate_});
   if (coordinator_slot_)
     *coordinator_slot_ = coordinator_; // the cache child hands itself over
   watch(caf::actor_cast<caf::actor>(router_), "router");
@@ -187,6 +196,8 @@ std::string node::start_coordinator() {
   lo.max_connections = cfg_.max_connections;
   lo.max_per_address = cfg_.max_connections_per_address;
   lo.memory_budget = static_cast<size_t>(cfg_.memory_budget);
+  lo.gate = gate_;
+  lo.cluster = cfg_.cluster;
   lo.handshake_timeout = cfg_.client_handshake_timeout;
   lo.frame_timeout = cfg_.client_frame_timeout;
   lo.stats = front_stats_;
@@ -234,12 +245,49 @@ std::string node::start_coordinator() {
   else
     std::cout << ", no cluster endpoint (no --listen)";
   std::cout << std::endl;
+  if (gate_)
+    start_elector(open_port ? *cluster_port : 0, client_port);
   return {};
+}
+
+void node::start_elector(uint16_t cluster_port, uint16_t client_port) {
+  elector_options eo;
+  eo.etcd = cfg_.etcd;
+  eo.timeout = cfg_.etcd_timeout;
+  eo.cluster = cfg_.cluster;
+  eo.key = "/dine/" + cfg_.cluster + "/leader";
+  nlohmann::json v{
+      {"name", cfg_.name.empty() ? default_worker_name() : cfg_.name},
+      {"node", cfg_.listen_host + ":" + std::to_string(cluster_port)},
+      {"client", cfg_.client_host + ":" + std::to_string(client_port)},
+      {"pid", static_cast<int64_t>(getpid())}};
+  eo.value = v.dump();
+  eo.election.ttl = cfg_.etcd_lease_ttl;
+  eo.election.poll = cfg_.etcd_poll;
+  // Stop serving well before etcd could let the lease go.
+  eo.election.margin =
+      std::min(std::chrono::milliseconds{500},
+               std::chrono::milliseconds{cfg_.etcd_lease_ttl} / 4);
+  elector_ = sys_.spawn<caf::detached>(elector, eo, gate_, acceptor_);
+  roots_.push_back(elector_);
+}
+
+void node::start_leader_watch() {
+  leader_watch_options wo;
+  wo.etcd = cfg_.etcd;
+  wo.timeout = cfg_.etcd_timeout;
+  wo.poll = cfg_.etcd_poll;
+  wo.key = "/dine/" + cfg_.cluster + "/leader";
+  auto slots = slots_;
+  roots_.push_back(sys_.spawn<caf::detached>(leader_watch, wo, [slots] {
+    std::lock_guard<std::mutex> guard{slots->mtx};
+    return slots->registrars;
+  }));
 }
 
 std::string node::start_http() {
   auto table = std::make_shared<relay_table>();
-  http_relay_ = sys_.spawn(http_relay, coordinator_, table);
+  http_relay_ = sys_.spawn(http_relay, coordinator_, table, gate_);
   watch(http_relay_, "http relay");
   roots_.push_back(http_relay_);
   http::api_options ao;
@@ -295,7 +343,7 @@ std::string node::start_workers() {
     auto name = n == 1 ? base : base + "/" + std::to_string(i + 1);
     auto info = make_worker_info(cfg_, name);
     declare_shards(info, cfg_);
-    if (!cfg_.coordinator && cfg_.join_host.empty()) {
+    if (!cfg_.coordinator && cfg_.join_host.empty() && cfg_.etcd.empty()) {
       // A static worker: a coordinator connects to it. Its published
       // handle cannot be replaced in place, so like the coordinator's core
       // it is watched: if it fails, the node exits (status 5) for its
@@ -332,7 +380,9 @@ std::string node::start_workers() {
     // so both restart together (rest_for_one).
     auto ready_text = ready_ + ", \"worker\": \"" + name + "\"}";
     auto path = cfg_.ready_file;
-    auto join = cfg_.join_host + ":" + std::to_string(cfg_.join_port);
+    auto join = cfg_.join_host.empty()
+                    ? "the leader of cluster " + cfg_.cluster
+                    : cfg_.join_host + ":" + std::to_string(cfg_.join_port);
     supervised_child reg{
         child_spec{"registrar", restart_type::permanent,
                    std::chrono::seconds{5}},
@@ -444,6 +494,10 @@ bool node::drain() {
                    slots_->workers.end());
   }
   registrars.insert(registrars.end(), registrars_.begin(), registrars_.end());
+  // A leader resigns first: the standby campaigns while this one drains.
+  if (elector_)
+    self_->request(elector_, seconds{5}, drain_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
   for (auto& r : registrars)
     if (r)
       self_->request(r, seconds{3}, drain_atom::value)

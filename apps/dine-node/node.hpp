@@ -15,6 +15,7 @@
 #include "messages/interfaces.hpp"
 #include "runtime/api_keys.hpp"
 #include "runtime/front_stats.hpp"
+#include "runtime/leader_gate.hpp"
 #include "runtime/log_sink.hpp"
 #include "runtime/metrics_hub.hpp"
 #include "runtime/metrics_server.hpp"
@@ -65,6 +66,8 @@ private:
   std::string start_workers();
   std::string publish_worker(const worker_info& info, const worker_actor& w);
   std::string start_tree();
+  void start_elector(uint16_t cluster_port, uint16_t client_port);
+  void start_leader_watch();
   void watch(const caf::actor& a, const std::string& what);
   void write_ready(const std::string& extra);
 
@@ -74,6 +77,10 @@ private:
   router_actor router_;
   coordinator_actor coordinator_;
   caf::actor acceptor_;
+  /// With `etcd`: the leadership gate of the client port, the elector that
+  /// writes it (coordinators) or the leader watch (workers).
+  std::shared_ptr<leader_gate> gate_;
+  caf::actor elector_;
   caf::actor http_relay_;
   std::shared_ptr<http::server> http_; ///< The HTTP front door, if on.
   /// The API keys of the client and HTTP ports; null without a key file.

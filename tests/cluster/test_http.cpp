@@ -304,10 +304,10 @@ TEST_CASE("http: a traceparent header's trace id is the request's, echoed "
           "in the reply and a traceparent of its own, a malformed one "
           "ignored") {
   temp_dir dir;
-  node_process n{
-      dir.path(),
-      "all",
-      {"--role=all", "--client-port=0", "--http-port=0", "--models=echo"}};
+  node_process n{dir.path(),
+                 "all",
+                 {"--role=all", "--client-port=0", "--http-port=0",
+                  "--models=echo,tokens"}};
   auto port = http_port(n);
   REQUIRE(port != 0);
   const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -366,4 +366,15 @@ TEST_CASE("http: a traceparent header's trace id is the request's, echoed "
   CHECK(err.status == 404);
   CHECK(err.json()["trace"] == trace);
   CHECK(err.header("traceparent").substr(3, 32) == trace);
+  // A whole OpenAI completion answers with the header too.
+  auto cmpl = curl(port, "/v1/completions",
+                   R"({"model":"tokens","prompt":"hi","max_tokens":3})", {},
+                   30s, {"traceparent: 00-" + trace + "-00f067aa0ba902b7-01"});
+  INFO("completion: " << cmpl.body);
+  CHECK(cmpl.status == 200);
+  CHECK(cmpl.json()["object"] == "text_completion");
+  auto ch = cmpl.header("traceparent");
+  CHECK(ch.size() == 55);
+  CHECK(ch.substr(3, 32) == trace);
+  CHECK(ch.substr(52) == "-01");
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the README's demo (`run.sh demo` without its set-up step) against
 # the build under test and checks what a user would see: replies from the
-# workers, a cached repeat, generated text (whole and streamed), 64 pipelined replies, an error reply, a load run
-# without errors or lost requests, exit status 0, and no node left running.
+# workers, a cached repeat, generated text (whole and streamed), 64 pipelined
+# replies, an error reply, a load run without errors or lost requests, the
+# 5-process pipeline cluster of conf/pipeline.ini answering (classify, clean,
+# 200 heavy requests), exit status 0, and no node left running.
 #   check_demo.sh RUN_SH BUILD_DIR
 set -uo pipefail
 run_sh=$1
@@ -32,10 +34,15 @@ expect '^\{"sent":64,"ok":64,"errors":\{\}\}'
 expect '"error":\{"code":"unknown_model"'
 expect '^errors +0$'
 expect '^lost +0$'
+# The 5-process pipeline (conf/pipeline.ini).
+expect '^== pipeline cluster up: coordinator 127\.0\.0\.1:[0-9]+, worker, 2 preproc, 1 postproc'
+expect '"outputs":\{"top":\[\{"index":1,"score":[0-9.e-]+,"label":"dog"\},\{"index":2,"score":[0-9.e-]+,"label":"bird"\}\]\},"cached":false,"worker":"worker-1"'
+expect '"outputs":\{"prompt":"hello pipeline world"\},"cached":false,"worker":"worker-1"'
+expect '^ok +200$'
 expect '^== stopping$'
 
 # Every node the demo started is gone once it has exited.
-pids=$(sed -n 's/^== cluster up:.*(pids \(.*\))$/\1/p' "$out")
+pids=$(sed -n 's/^== \(pipeline \)\{0,1\}cluster up:.*(pids \(.*\))$/\2/p' "$out")
 [[ -n $pids ]] || fail "the demo did not print its node pids"
 for pid in $pids; do
   if kill -0 "$pid" 2>/dev/null &&

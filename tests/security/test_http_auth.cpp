@@ -23,6 +23,7 @@ using strings = std::vector<std::string>;
 
 const std::string admin_key = "adm-http-5e1a9c3b7d2f4a6c";
 const std::string user_key = "usr-http-8b0d2f4a6c8e1a3c";
+const std::string other_key = "usr-http-3c5e7a9b1d0f2e4a";
 
 std::string bearer(const std::string& key) {
   return "Authorization: Bearer " + key;
@@ -42,7 +43,8 @@ struct keyed_node {
   keyed_node() {
     {
       std::ofstream f{dir.path() + "/keys"};
-      f << "admin " << admin_key << "\nuser " << user_key << "\n";
+      f << "admin " << admin_key << "\nuser " << user_key << "\nuser "
+        << other_key << "\n";
     }
     node = std::make_unique<node_process>(
         dir.path(), "node",
@@ -136,4 +138,48 @@ TEST_CASE("http keys: an admin key serves stats and metrics") {
   CHECK(curl(n.port, "/api/stats", {}, {}, 30s,
              {"authorization: bearer " + admin_key})
             .status == 200);
+}
+
+TEST_CASE("http keys: an async job belongs to its key, admin reads all") {
+  keyed_node n;
+  auto mine = strings{bearer(user_key)};
+  auto other = strings{bearer(other_key)};
+  auto admin = strings{bearer(admin_key)};
+  auto job = curl(n.port, "/v1/infer/echo?async=1", echo_body, {}, 30s, mine);
+  REQUIRE(job.status == 202);
+  auto path = "/v1/requests/" + job.json()["id"].get<std::string>();
+  // Its maker sees it (pending or done).
+  http_result got;
+  for (int i = 0; i < 300; ++i) {
+    got = curl(n.port, path, {}, {}, 30s, mine);
+    if (got.status != 200 || got.json().value("status", "") == "done")
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(got.status == 200);
+  CHECK(got.json()["reply"]["outputs"] == "hi");
+  // Another user key: 404 as for an id never made (not 403: no leak), and
+  // it cannot cancel it either.
+  auto peek = curl(n.port, path, {}, {}, 30s, other);
+  CHECK(peek.status == 404);
+  CHECK(code_of(peek) == "unknown_request");
+  auto never = curl(n.port, "/v1/requests/999999", {}, {}, 30s, other);
+  CHECK(never.status == 404);
+  CHECK(peek.json()["error"]["message"].get<std::string>().find("no request") !=
+        std::string::npos);
+  auto del = curl(n.port, path, {}, "DELETE", 30s, other);
+  CHECK(del.status == 404);
+  // The admin key reads every job; the maker still has its result.
+  auto adm = curl(n.port, path, {}, {}, 30s, admin);
+  CHECK(adm.status == 200);
+  CHECK(adm.json()["reply"]["outputs"] == "hi");
+  got = curl(n.port, path, {}, {}, 30s, mine);
+  CHECK(got.status == 200);
+  CHECK(got.json()["status"] == "done");
+  // A job the admin made is the admin's: a user key does not see it.
+  auto ajob = curl(n.port, "/v1/infer/echo?async=1", echo_body, {}, 30s, admin);
+  REQUIRE(ajob.status == 202);
+  CHECK(curl(n.port, "/v1/requests/" + ajob.json()["id"].get<std::string>(), {},
+             {}, 30s, mine)
+            .status == 404);
 }

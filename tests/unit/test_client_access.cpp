@@ -49,6 +49,22 @@ TEST_CASE("api keys: the right key gives its role, anything else none") {
   CHECK(api_keys{}.check(admin_key) == key_role::none);
 }
 
+TEST_CASE("api keys: match names which key matched, 0 for none") {
+  auto keys = two_keys();
+  REQUIRE(keys.add("user-key-second-0123456789", key_role::user));
+  auto a = keys.match(admin_key);
+  CHECK(a.role == key_role::admin);
+  CHECK(a.key == 1);
+  CHECK(keys.match(user_key).key == 2);
+  auto b = keys.match("user-key-second-0123456789");
+  CHECK(b.role == key_role::user);
+  CHECK(b.key == 3);
+  auto none = keys.match(user_key + "x");
+  CHECK(none.role == key_role::none);
+  CHECK(none.key == 0);
+  CHECK(api_keys{}.match(user_key).key == 0);
+}
+
 TEST_CASE("api keys: users may infer, only admins may run stats and fault") {
   for (auto op : {op_code::infer, op_code::cancel, op_code::health,
                   op_code::models, op_code::hello})

@@ -55,6 +55,27 @@ TEST_CASE("a cancelled job ignores its late result and expires") {
   CHECK_FALSE(t.get(1, now + ms{100}));
 }
 
+TEST_CASE("an async job is seen by the key that made it and by admins") {
+  job_table t{ms{1000}, 10};
+  auto now = job_table::clock::now();
+  key_match maker{key_role::user, 2};
+  key_match other{key_role::user, 3};
+  key_match admin{key_role::admin, 1};
+  REQUIRE(t.add(5, now, maker.key));
+  t.complete(5, 200, "{}", now);
+  CHECK(t.get(5, now, maker));
+  CHECK(t.get(5, now, admin));
+  CHECK_FALSE(t.get(5, now, other)); // as if it did not exist
+  CHECK_FALSE(t.cancel(5, now, other));
+  CHECK(t.cancel(5, now, maker));
+  // An admin's job is the admin's; without keys everyone is admin.
+  REQUIRE(t.add(6, now, admin.key));
+  CHECK_FALSE(t.get(6, now, maker));
+  REQUIRE(t.add(7, now));
+  CHECK(t.get(7, now));
+  CHECK(t.get(7, now, key_match{key_role::admin, 0}));
+}
+
 TEST_CASE("error codes map to the documented HTTP statuses") {
   CHECK(status_of(errc::invalid_input) == 400);
   CHECK(status_of(errc::invalid_request) == 400);
